@@ -1,0 +1,1 @@
+"""The ledger: the one place where SQL lives. Submodules by concern; import from here."""

@@ -1,0 +1,140 @@
+"""Ledger tables (DESIGN.md §3). Plain declarations: every query lives in :mod:`dialer.ledger`.
+
+Contact states, and who moves a contact between them::
+
+    pending ──claim──▶ queued ──begin──▶ dialing ──2xx──────────────▶ placed
+       ▲                 │                  ├──5xx/429/connect──▶ pending (next_attempt_at)
+       └──reaper─────────┘                  ├──4xx, budget spent─▶ failed
+                                            └──no answer/timeout─▶ unknown
+    any non-final ──cancel──▶ cancelled          failed/unknown ──retry command──▶ pending
+
+Times are naive UTC in the database (SQLite has no time zones); :mod:`dialer.ledger` converts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class ContactState(StrEnum):
+    PENDING = "pending"
+    QUEUED = "queued"
+    DIALING = "dialing"
+    PLACED = "placed"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    CANCELLED = "cancelled"
+
+
+FINAL_STATES = frozenset(
+    {ContactState.PLACED, ContactState.FAILED, ContactState.UNKNOWN, ContactState.CANCELLED}
+)
+IN_FLIGHT_STATES = frozenset({ContactState.QUEUED, ContactState.DIALING})
+
+
+class Campaign(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=200)
+    account: str = Field(max_length=200)
+    status: str = Field(default=CampaignStatus.DRAFT, max_length=20, index=True)
+    status_reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    window: str = Field(default="09:00-20:00", max_length=20)
+    days: str = Field(default="mon,tue,wed,thu,fri,sat", max_length=60)
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    timezone: str = Field(default="UTC", max_length=64)
+    region: str = Field(default="US", max_length=4)
+    max_attempts: int = Field(default=5)
+    retry_after_seconds: int | None = None
+    templates: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    columns: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    source_file: str = Field(default="", max_length=500)
+    source_checksum: str = Field(default="", max_length=64)
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    callback_token: str = Field(default="", max_length=64)
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class Contact(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "phone", name="uq_contact_campaign_phone"),
+        Index("ix_contact_due", "campaign_id", "state", "next_attempt_at"),
+        Index("ix_contact_phone", "phone"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    row: int
+    phone: str = Field(max_length=20)
+    raw_phone: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    extension: str | None = Field(default=None, max_length=20)
+    number_type: str = Field(default="unknown", max_length=30)
+    zone_key: str = Field(default="", max_length=500)
+    first_name: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    last_name: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    email: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    variables: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default=ContactState.PENDING, max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    state_changed_at: datetime | None = None
+    last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    provider_call_id: str | None = Field(default=None, max_length=200)
+    outcome: str | None = Field(default=None, max_length=30)
+
+
+class Attempt(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_attempt_contact", "contact_id"),
+        Index("ix_attempt_phone_placed", "phone", "started_at"),
+        Index("ix_attempt_provider_call_id", "provider_call_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=36, unique=True, description="correlation id sent to providers")
+    contact_id: int = Field(foreign_key="contact.id")
+    campaign_id: int = Field(foreign_key="campaign.id")
+    account: str = Field(max_length=200)
+    phone: str = Field(max_length=20)
+    started_at: datetime
+    finished_at: datetime | None = None
+    result: str | None = Field(default=None, max_length=20, description="contact state it led to")
+    http_status: int | None = None
+    provider_call_id: str | None = Field(default=None, max_length=200)
+    error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    response_body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    latency_ms: int | None = None
+    outcome: str | None = Field(default=None, max_length=30)
+    outcome_payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    outcome_at: datetime | None = None
+
+
+GLOBAL_SCOPE = 0
+"""``Suppression.campaign_id`` of a number nobody may call in any campaign."""
+
+
+class Suppression(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("phone", "campaign_id", name="uq_suppression_phone_scope"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str = Field(max_length=20)
+    campaign_id: int = Field(default=GLOBAL_SCOPE, description="0: global, else that campaign")
+    source: str = Field(default="", max_length=500)
+    created_at: datetime

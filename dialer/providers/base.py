@@ -1,0 +1,71 @@
+"""The one interface every provider adapter implements, and the plain data it speaks.
+
+An adapter turns a :class:`CallRequest` into exactly one HTTP request on the ``httpx.Client``
+it was given, and either returns a :class:`PlaceResult` (the provider accepted the call) or
+raises one of :mod:`dialer.errors`' ``ProviderError`` classes. It never retries a call on its
+own — the dispatcher owns retries, because only the ledger knows whether a retry is allowed —
+with one documented exception: libby-legacy re-sends once after refreshing an expired token,
+because its 403 proves the first request placed nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Messages:
+    """Message templates already rendered for one contact. Empty means not given."""
+
+    intro: str = ""
+    voicemail: str = ""
+    instructions: str = ""
+    intro_notes: str = ""
+    questions: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CallRequest:
+    """Everything an adapter may put on the wire for one call attempt.
+
+    ``attempt_key`` is the ledger's correlation id for this attempt (a UUID); adapters send it in
+    the provider's metadata where the provider allows it. ``variables`` are the lead's own
+    columns (snake_case names, string values) plus the campaign's ``--var`` values.
+    """
+
+    attempt_key: str
+    campaign: str
+    phone: str
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    variables: Mapping[str, str] = field(default_factory=dict)
+    messages: Messages = field(default_factory=Messages)
+    callback_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceResult:
+    """The provider accepted the call. ``provider_call_id`` is None for providers that return none."""
+
+    http_status: int
+    provider_call_id: str | None
+    body: str
+
+
+class CallProvider(Protocol):
+    """One provider account, bound to an ``httpx.Client`` supplied by the caller."""
+
+    kind: str
+
+    def check(self, request: CallRequest) -> str | None:
+        """Why this request breaks a rule of the provider (checked at import), or None."""
+        ...
+
+    def place(self, request: CallRequest) -> PlaceResult:
+        """Send one call request. Raises RetryableProviderError, RejectedByProvider,
+        AccountBroken or AmbiguousOutcome when the call was not (provably) placed."""
+        ...
