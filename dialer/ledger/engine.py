@@ -84,6 +84,11 @@ def _first_line(exc: BaseException) -> str:
     return str(getattr(exc, "orig", exc)).strip().splitlines()[0]
 
 
+def rowcount(result: Any) -> int:
+    """Rows matched by an UPDATE/DELETE result (typed access to ``CursorResult.rowcount``)."""
+    return int(result.rowcount)
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session committed on success and rolled back on error."""

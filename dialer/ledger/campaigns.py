@@ -1,0 +1,121 @@
+"""Campaign rows: creation, lookup, lifecycle transitions and counters."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from dialer.errors import CampaignError, UnknownCampaign
+from dialer.ledger.engine import rowcount
+from dialer.models import Campaign, CampaignStatus, Contact, ContactState
+
+
+def create_campaign(session: Session, *, campaign: Campaign) -> Campaign:
+    """Insert a new campaign. CampaignError if the name is taken."""
+    session.add(campaign)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise CampaignError(
+            f"campaign {campaign.name!r} already exists (use --append to add leads to it)"
+        ) from None
+    return campaign
+
+
+def get_campaign(session: Session, *, name: str) -> Campaign:
+    """The campaign called ``name``; UnknownCampaign if there is none."""
+    found = session.exec(select(Campaign).where(Campaign.name == name)).first()
+    if found is None:
+        raise UnknownCampaign(name)
+    return found
+
+
+def get_campaign_by_id(session: Session, *, campaign_id: int) -> Campaign | None:
+    return session.get(Campaign, campaign_id)
+
+
+def list_campaigns(session: Session) -> list[Campaign]:
+    return list(session.exec(select(Campaign).order_by(col(Campaign.id))))
+
+
+def campaigns_with_status(session: Session, *, statuses: Collection[str]) -> list[Campaign]:
+    query = select(Campaign).where(col(Campaign.status).in_(statuses)).order_by(col(Campaign.id))
+    return list(session.exec(query))
+
+
+def set_status(
+    session: Session,
+    *,
+    campaign_id: int,
+    expected: Collection[str],
+    new: CampaignStatus,
+    now: datetime,
+    reason: str = "",
+) -> bool:
+    """Move the campaign to ``new`` if it is in one of ``expected``. True if this call won."""
+    values: dict[str, Any] = {"status": new, "status_reason": reason}
+    if new is CampaignStatus.RUNNING:
+        values["started_at"] = func.coalesce(Campaign.started_at, now)
+    if new in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED):
+        values["finished_at"] = now
+    result = session.execute(
+        update(Campaign)
+        .where(col(Campaign.id) == campaign_id, col(Campaign.status).in_(expected))
+        .values(**values)
+    )
+    return rowcount(result) == 1
+
+
+def record_import(
+    session: Session, *, campaign_id: int, read: int, accepted: int, rejected: int
+) -> None:
+    """Add one import's row counts to the campaign's counters."""
+    session.execute(
+        update(Campaign)
+        .where(col(Campaign.id) == campaign_id)
+        .values(
+            rows_read=Campaign.rows_read + read,
+            rows_accepted=Campaign.rows_accepted + accepted,
+            rows_rejected=Campaign.rows_rejected + rejected,
+        )
+    )
+
+
+def state_counts(session: Session, *, campaign_id: int) -> dict[str, int]:
+    """Contacts of the campaign by state; every state present, zero where none."""
+    rows = session.execute(
+        select(Contact.state, func.count())
+        .where(col(Contact.campaign_id) == campaign_id)
+        .group_by(Contact.state)
+    ).all()
+    counts = {state.value: 0 for state in ContactState}
+    counts.update({state: count for state, count in rows})
+    return counts
+
+
+def outcome_counts(session: Session, *, campaign_id: int) -> dict[str, int]:
+    """Placed contacts by provider-reported outcome (``None`` outcomes left out)."""
+    rows = session.execute(
+        select(Contact.outcome, func.count())
+        .where(col(Contact.campaign_id) == campaign_id, col(Contact.outcome).is_not(None))
+        .group_by(Contact.outcome)
+    ).all()
+    return {outcome: count for outcome, count in rows}
+
+
+def zone_key_counts(
+    session: Session, *, campaign_id: int, states: Collection[str]
+) -> dict[str, int]:
+    """Contacts in ``states`` grouped by zone key: what the scheduler and estimates work on."""
+    rows = session.execute(
+        select(Contact.zone_key, func.count())
+        .where(col(Contact.campaign_id) == campaign_id, col(Contact.state).in_(states))
+        .group_by(Contact.zone_key)
+    ).all()
+    return {key: count for key, count in rows}
