@@ -119,3 +119,13 @@ def zone_key_counts(
         .group_by(Contact.zone_key)
     ).all()
     return {key: count for key, count in rows}
+
+
+def pause_account(session: Session, *, account: str, reason: str, now: datetime) -> int:
+    """Pause every running campaign on ``account`` (its credentials were refused)."""
+    result = session.execute(
+        update(Campaign)
+        .where(col(Campaign.account) == account, col(Campaign.status) == CampaignStatus.RUNNING)
+        .values(status=CampaignStatus.PAUSED, status_reason=reason)
+    )
+    return rowcount(result)

@@ -72,6 +72,25 @@ def _copy_postgres(connection: Connection, columns: list[str], data: pd.DataFram
         copy.write(buffer.getvalue())
 
 
+def iter_contacts(session: Session, *, campaign_id: int, batch: int = 5000) -> Iterator[Contact]:
+    """The campaign's contacts in source order, read in batches (keyset pagination) so an
+    export of a million rows never holds them all."""
+    last_id = 0
+    while True:
+        query = (
+            select(Contact)
+            .where(col(Contact.campaign_id) == campaign_id, col(Contact.id) > last_id)
+            .order_by(col(Contact.id))
+            .limit(batch)
+        )
+        rows = list(session.execute(query).scalars())
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id or last_id
+        session.expunge_all()
+
+
 def campaign_phones(session: Session | Connection, *, campaign_id: int) -> set[str]:
     """Every phone already in the campaign (for ``--append`` de-duplication)."""
     query = select(col(Contact.phone)).where(col(Contact.campaign_id) == campaign_id)

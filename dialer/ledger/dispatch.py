@@ -143,13 +143,22 @@ def cancel_contact(
 def begin_attempt(
     session: Session, *, contact_id: int, account: str, attempt_key: str, now: datetime
 ) -> Attempt | None:
-    """``queued`` → ``dialing`` and the attempt row, or None when another worker won.
+    """``queued`` → ``dialing`` and the attempt row, or None when another worker won or the
+    campaign is no longer running (re-read here, in the same statement, so a pause that lands
+    while the caller waited for a rate-limit token still holds).
 
     The caller must commit before sending the request: that commit is guarantee 1.
     """
     result = session.execute(
         update(Contact)
-        .where(col(Contact.id) == contact_id, col(Contact.state) == QUEUED)
+        .where(
+            col(Contact.id) == contact_id,
+            col(Contact.state) == QUEUED,
+            exists().where(
+                col(Campaign.id) == col(Contact.campaign_id),
+                col(Campaign.status) == CampaignStatus.RUNNING,
+            ),
+        )
         .values(state=DIALING, state_changed_at=now, attempts=col(Contact.attempts) + 1)
         .returning(col(Contact.campaign_id), col(Contact.phone))
     )

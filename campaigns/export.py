@@ -1,0 +1,91 @@
+"""``dialer campaign export``: one CSV row per contact, safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy.engine import Engine
+
+from dialer.csvsafe import neutralise
+from dialer.ledger import campaigns as ledger_campaigns
+from dialer.ledger import contacts as ledger_contacts
+from dialer.ledger.engine import session_scope
+from dialer.models import Contact, ContactState
+
+FIXED_COLUMNS = (
+    "row",
+    "phone",
+    "status",
+    "attempts",
+    "provider_call_id",
+    "error",
+    "outcome",
+    "state",
+    "extension",
+    "number_type",
+    "timezones",
+    "last_change",
+)
+"""The export's own columns; the lead's own columns follow."""
+
+_SHOWN_AS_PENDING = {ContactState.QUEUED, ContactState.DIALING}
+
+
+def status_of(contact: Contact) -> str:
+    """The export's ``status``: pending, placed, failed, unknown or cancelled — or the
+    provider-reported outcome of a placed call once one is known."""
+    if contact.state in _SHOWN_AS_PENDING:
+        return "pending"
+    if contact.state == ContactState.PLACED and contact.outcome:
+        return contact.outcome
+    return contact.state
+
+
+def export_rows(engine: Engine, name: str) -> Iterator[list[object]]:
+    """The header, then one row per contact in source order (streamed from the ledger)."""
+    with session_scope(engine) as session:
+        campaign = ledger_campaigns.get_campaign(session, name=name)
+        assert campaign.id is not None
+        lead_columns = [c for c in campaign.columns if c not in FIXED_COLUMNS]
+        yield [*FIXED_COLUMNS, *lead_columns]
+        for contact in ledger_contacts.iter_contacts(session, campaign_id=campaign.id):
+            fixed = [
+                contact.row,
+                contact.phone,
+                status_of(contact),
+                contact.attempts,
+                contact.provider_call_id or "",
+                contact.last_error,
+                contact.outcome or "",
+                contact.state,
+                contact.extension or "",
+                contact.number_type,
+                contact.zone_key,
+                contact.state_changed_at.isoformat() if contact.state_changed_at else "",
+            ]
+            lead = [contact.variables.get(column, "") for column in lead_columns]
+            yield [neutralise(value) for value in (*fixed, *lead)]
+
+
+def write_export(engine: Engine, name: str, out: IO[str]) -> int:
+    """Write the export CSV to ``out``. Returns the number of contacts written."""
+    writer = csv.writer(out)
+    count = -1
+    for count, row in enumerate(export_rows(engine, name)):  # noqa: B007
+        writer.writerow(row)
+    return max(count, 0)
+
+
+def export_to_file(engine: Engine, name: str, path: Path) -> int:
+    """Write the export to ``path`` atomically (a partial file never replaces a good one)."""
+    partial = path.with_name(path.name + ".part")
+    try:
+        with partial.open("w", newline="", encoding="utf-8") as out:
+            count = write_export(engine, name, out)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return count

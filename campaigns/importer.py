@@ -1,0 +1,206 @@
+"""``dialer campaign create``: a leads file in, a campaign with contacts and a rejects file out.
+
+The whole import is one database transaction: either the campaign exists with every accepted
+contact and its counters, or (on any error) nothing was written. Every source row ends as
+exactly one contact or one line of the rejects file.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import secrets
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pandas as pd
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from campaigns.leads import REJECT_COLUMNS, LeadColumns, RowCheck, split_chunk
+from campaigns.spec import CampaignSpec, CampaignTimes, parse_times
+from campaigns.suppression import read_number_list
+from dialer import templates as message_templates
+from dialer.csvsafe import neutralise
+from dialer.errors import CampaignError, InputError
+from dialer.leadsfile import LeadsFile, iter_chunks, open_leads
+from dialer.ledger import campaigns as ledger_campaigns
+from dialer.ledger import contacts as ledger_contacts
+from dialer.models import Campaign, CampaignStatus
+from dialer.providers import build_provider
+from dialer.providers.base import CallProvider, CallRequest
+from dialer.settings import AccountConfig, Settings
+
+Progress = Callable[[int, int], None]
+"""Called with (bytes read, file size) after each chunk."""
+
+
+@dataclass
+class ImportSummary:
+    campaign: str
+    rows_read: int = 0
+    accepted: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    rejects_path: Path | None = None
+    appended: bool = False
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+
+def import_campaign(
+    engine: Engine,
+    settings: Settings,
+    spec: CampaignSpec,
+    *,
+    now: datetime,
+    progress: Progress | None = None,
+    chunksize: int = 100_000,
+) -> ImportSummary:
+    """Create (or with ``spec.append`` extend) a campaign from ``spec.csv_path``."""
+    times = parse_times(spec, settings)
+    account = settings.account(spec.account)
+    leads = open_leads(
+        spec.csv_path, phone_column=spec.phone_column, country_column=spec.country_column
+    )
+    message_templates.validate(spec.templates, leads.columns)
+    columns = LeadColumns.detect(leads.columns, leads.phone_column, leads.country_column)
+    listed = set()
+    for path in spec.suppress_files:
+        listed |= read_number_list(path, spec.region)
+    summary = ImportSummary(campaign=spec.name, rejects_path=spec.rejects, appended=spec.append)
+    check = _provider_check(account, spec, columns)
+    rejects_tmp = spec.rejects.with_name(spec.rejects.name + ".part")
+    try:
+        with Session(engine) as session, rejects_tmp.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(REJECT_COLUMNS)
+            campaign = _campaign_for(session, spec, times, leads, now)
+            assert campaign.id is not None
+            if listed:
+                ledger_contacts.add_suppressions(
+                    session,
+                    phones=listed,
+                    campaign_id=campaign.id,
+                    source=", ".join(p.name for p in spec.suppress_files),
+                    now=now,
+                )
+            seen = ledger_contacts.campaign_phones(session, campaign_id=campaign.id)
+            suppressed = ledger_contacts.suppressed_phones(session, campaign_id=campaign.id)
+            connection = session.connection()
+            for chunk in iter_chunks(leads, chunksize=chunksize):
+                result = split_chunk(
+                    chunk.frame,
+                    columns=columns,
+                    region=spec.region,
+                    seen=seen,
+                    suppressed=suppressed,
+                    check=check,
+                )
+                ledger_contacts.insert_contacts(
+                    connection, campaign_id=campaign.id, frame=result.contacts
+                )
+                writer.writerows(
+                    (row, neutralise(value), reason)
+                    for row, value, reason in result.rejects.itertuples(index=False, name=None)
+                )
+                summary.rows_read += len(chunk.frame)
+                summary.accepted += len(result.contacts)
+                summary.rejected.update(Counter(result.rejects["reason"].astype(str)))
+                if progress is not None:
+                    progress(chunk.bytes_read, leads.size_bytes)
+            ledger_campaigns.record_import(
+                session,
+                campaign_id=campaign.id,
+                read=summary.rows_read,
+                accepted=summary.accepted,
+                rejected=summary.rejected_total,
+            )
+            session.commit()
+        rejects_tmp.replace(spec.rejects)
+    finally:
+        rejects_tmp.unlink(missing_ok=True)
+    return summary
+
+
+def _campaign_for(
+    session: Session, spec: CampaignSpec, times: CampaignTimes, leads: LeadsFile, now: datetime
+) -> Campaign:
+    checksum = _checksum(leads.path)
+    if spec.append:
+        campaign = ledger_campaigns.get_campaign(session, name=spec.name)
+        if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
+            raise CampaignError(f"campaign {spec.name!r} is {campaign.status}; cannot append")
+        if campaign.account != spec.account:
+            raise InputError(
+                f"campaign {spec.name!r} uses account {campaign.account!r}, not {spec.account!r}"
+            )
+        campaign.columns = list(dict.fromkeys([*campaign.columns, *leads.columns]))
+        campaign.source_file = f"{campaign.source_file}, {leads.path.name}"
+        campaign.source_checksum = checksum
+        return campaign
+    campaign = Campaign(
+        name=spec.name,
+        account=spec.account,
+        status=CampaignStatus.DRAFT,
+        window=spec.window,
+        days=spec.days,
+        start_at=times.start_at,
+        end_at=times.end_at,
+        timezone=times.timezone,
+        region=spec.region.upper(),
+        max_attempts=spec.max_attempts or 1,
+        templates=spec.templates.to_json(),
+        columns=list(leads.columns),
+        source_file=leads.path.name,
+        source_checksum=checksum,
+        callback_token=secrets.token_urlsafe(24),
+        created_at=now,
+    )
+    return ledger_campaigns.create_campaign(session, campaign=campaign)
+
+
+def _checksum(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _provider_check(
+    account: AccountConfig, spec: CampaignSpec, columns: LeadColumns
+) -> RowCheck | None:
+    """A per-row check of the provider's rules, or None when the provider has none to check."""
+    provider = build_provider(account, httpx.Client())
+    probe = _request(provider, spec, {name: "" for name in columns.variables}, "+10000000000")
+    campaign_level = provider.check(probe)
+    if campaign_level is not None:
+        raise InputError(f"account {account.name!r}: {campaign_level}")
+
+    def check(contacts: pd.DataFrame) -> pd.Series[str]:
+        reasons = [
+            provider.check(_request(provider, spec, json.loads(variables), phone)) or ""
+            for phone, variables in zip(contacts["phone"], contacts["variables"], strict=True)
+        ]
+        return pd.Series(reasons, index=contacts.index, dtype=object)
+
+    return check
+
+
+def _request(
+    provider: CallProvider, spec: CampaignSpec, values: dict[str, str], phone: str
+) -> CallRequest:
+    return CallRequest(
+        attempt_key="00000000-0000-0000-0000-000000000000",
+        campaign=spec.name,
+        phone=phone,
+        variables={**spec.templates.variables, **values},
+        messages=message_templates.render(spec.templates, values),
+    )

@@ -1,0 +1,81 @@
+"""A campaign as the user asked for it on ``campaign create``, validated before anything is read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from dialer.errors import InputError
+from dialer.settings import Settings
+from dialer.templates import MessageTemplates
+from dialer.windows import DEFAULT_DAYS, DEFAULT_WINDOW, CallingWindow, validate_timezone
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    """The options of ``dialer campaign create`` (DESIGN.md §4)."""
+
+    name: str
+    account: str
+    csv_path: Path
+    region: str = "US"
+    phone_column: str | None = None
+    country_column: str | None = None
+    suppress_files: tuple[Path, ...] = ()
+    rejects_path: Path | None = None
+    start: str | None = None
+    end: str | None = None
+    window: str = DEFAULT_WINDOW
+    days: str = DEFAULT_DAYS
+    timezone: str | None = None
+    max_attempts: int | None = None
+    retry_after: str | None = None
+    templates: MessageTemplates = field(default_factory=MessageTemplates)
+    append: bool = False
+
+    @property
+    def rejects(self) -> Path:
+        return self.rejects_path or Path(f"{self.name}-rejects.csv")
+
+
+@dataclass(frozen=True)
+class CampaignTimes:
+    """The spec's time options, parsed."""
+
+    window: CallingWindow
+    timezone: str
+    start_at: datetime | None
+    end_at: datetime | None
+
+
+def parse_times(spec: CampaignSpec, settings: Settings) -> CampaignTimes:
+    """Validate the spec's name, account and time options. InputError/ConfigError if bad."""
+    if not spec.name.strip() or len(spec.name) > 200:
+        raise InputError("campaign name must be 1 to 200 characters")
+    settings.account(spec.account)
+    if len(spec.region) != 2 or not spec.region.isalpha():
+        raise InputError(f"--region {spec.region!r} is not a two-letter country code")
+    if spec.max_attempts is not None and spec.max_attempts < 1:
+        raise InputError("--max-attempts must be at least 1")
+    window = CallingWindow.parse(spec.window, spec.days)
+    timezone = validate_timezone(spec.timezone or "UTC")
+    start_at = _instant(spec.start, "--start", timezone)
+    end_at = _instant(spec.end, "--end", timezone)
+    if start_at and end_at and end_at <= start_at:
+        raise InputError("--end must be after --start")
+    return CampaignTimes(window=window, timezone=timezone, start_at=start_at, end_at=end_at)
+
+
+def _instant(text: str | None, option: str, timezone: str) -> datetime | None:
+    """ISO 8601; without an offset it is read in the campaign's time zone."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option} {text!r} is not an ISO 8601 date or time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    return moment

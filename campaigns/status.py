@@ -1,0 +1,107 @@
+"""``dialer campaign status``: what a campaign has done and what it still has to do."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from dialer.feasibility import estimate_finish
+from dialer.ledger import campaigns as ledger_campaigns
+from dialer.ledger.engine import session_scope
+from dialer.models import Campaign, CampaignStatus, ContactState
+from dialer.settings import Settings
+from dialer.windows import CallingWindow
+
+
+@dataclass(frozen=True)
+class CampaignReport:
+    name: str
+    account: str
+    status: str
+    status_reason: str
+    window: str
+    timezone: str
+    start_at: datetime | None
+    end_at: datetime | None
+    source_file: str
+    rows_read: int
+    rows_accepted: int
+    rows_rejected: int
+    contacts: dict[str, int]
+    outcomes: dict[str, int]
+    estimate: str
+
+    @property
+    def total(self) -> int:
+        return sum(self.contacts.values())
+
+    @property
+    def done(self) -> int:
+        open_states = (ContactState.PENDING, ContactState.QUEUED, ContactState.DIALING)
+        return self.total - sum(self.contacts[s] for s in open_states)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("start_at", "end_at"):
+            data[key] = data[key].isoformat() if data[key] else None
+        data["total"] = self.total
+        data["done"] = self.done
+        return data
+
+
+def campaign_report(
+    engine: Engine, settings: Settings, name: str, *, now: datetime
+) -> CampaignReport:
+    """The status of campaign ``name``. UnknownCampaign if there is none."""
+    with session_scope(engine) as session:
+        campaign = ledger_campaigns.get_campaign(session, name=name)
+        assert campaign.id is not None
+        counts = ledger_campaigns.state_counts(session, campaign_id=campaign.id)
+        outcomes = ledger_campaigns.outcome_counts(session, campaign_id=campaign.id)
+        pending = ledger_campaigns.zone_key_counts(
+            session, campaign_id=campaign.id, states=[ContactState.PENDING]
+        )
+    window = CallingWindow.parse(campaign.window, campaign.days)
+    return CampaignReport(
+        name=campaign.name,
+        account=campaign.account,
+        status=campaign.status,
+        status_reason=campaign.status_reason,
+        window=window.describe(),
+        timezone=campaign.timezone,
+        start_at=campaign.start_at,
+        end_at=campaign.end_at,
+        source_file=campaign.source_file,
+        rows_read=campaign.rows_read,
+        rows_accepted=campaign.rows_accepted,
+        rows_rejected=campaign.rows_rejected,
+        contacts=counts,
+        outcomes=outcomes,
+        estimate=_estimate(campaign, settings, window, pending, now),
+    )
+
+
+def _estimate(
+    campaign: Campaign,
+    settings: Settings,
+    window: CallingWindow,
+    pending: dict[str, int],
+    now: datetime,
+) -> str:
+    if campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED) or not pending:
+        return ""
+    if campaign.account not in settings.accounts:
+        return f"account {campaign.account!r} is not configured here"
+    estimate = estimate_finish(
+        pending_by_zone_key=pending,
+        window=window,
+        fallback_zone=campaign.timezone,
+        rate_per_second=settings.accounts[campaign.account].rate_per_second,
+        now=now,
+        start=campaign.start_at,
+        end=campaign.end_at,
+    )
+    return estimate.message

@@ -1,0 +1,276 @@
+"""``dialer campaign ...``: create, start, pause, resume, cancel, retry, status, export, list."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from campaigns import lifecycle
+from campaigns.export import export_to_file
+from campaigns.importer import ImportSummary, import_campaign
+from campaigns.spec import CampaignSpec
+from campaigns.status import CampaignReport, campaign_report
+from dialer.cli.context import console, context, err_console
+from dialer.errors import InputError
+from dialer.ledger import campaigns as ledger_campaigns
+from dialer.ledger.engine import session_scope, utcnow
+from dialer.templates import MessageTemplates
+from dialer.windows import DEFAULT_DAYS, DEFAULT_WINDOW
+
+app = typer.Typer(help="Create and control campaigns.", no_args_is_help=True)
+
+# Files smaller than this import in about a second: no progress bar needed.
+_PROGRESS_BAR_BYTES = 5_000_000
+
+
+@app.command()
+def create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Campaign name (unique).")],
+    account: Annotated[str, typer.Option(help="Provider account from dialer.toml.")],
+    csv: Annotated[Path, typer.Option("--csv", help="Leads file.")],
+    region: Annotated[str, typer.Option(help="Default country of the numbers.")] = "US",
+    phone_column: Annotated[str | None, typer.Option(help="Column holding the phone.")] = None,
+    country_column: Annotated[
+        str | None, typer.Option(help="Column with each row's ISO country code.")
+    ] = None,
+    suppress: Annotated[
+        list[Path] | None, typer.Option(help="Do-not-call list for this campaign (repeatable).")
+    ] = None,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Where rejected rows go (default NAME-rejects.csv).")
+    ] = None,
+    start: Annotated[str | None, typer.Option(help="ISO 8601 start (default: on start).")] = None,
+    end: Annotated[str | None, typer.Option(help="ISO 8601 end: dialing stops then.")] = None,
+    window: Annotated[
+        str, typer.Option(help="Calling window in each recipient's local time.")
+    ] = DEFAULT_WINDOW,
+    days: Annotated[str, typer.Option(help="Days the window opens.")] = DEFAULT_DAYS,
+    timezone: Annotated[
+        str | None, typer.Option(help="Zone for numbers with no known zone (default UTC).")
+    ] = None,
+    max_attempts: Annotated[
+        int | None, typer.Option(help="Calls per contact (no-answer/busy called again).")
+    ] = None,
+    retry_after: Annotated[
+        str | None, typer.Option(help="Wait before calling a no-answer/busy again, e.g. 2h.")
+    ] = None,
+    intro: Annotated[str, typer.Option(help="Message when a human answers.")] = "",
+    voicemail: Annotated[str, typer.Option(help="Message left on voicemail.")] = "",
+    instructions: Annotated[str, typer.Option(help="Call instructions (instead).")] = "",
+    intro_notes: Annotated[str, typer.Option(help="Notes the agent builds its intro from.")] = "",
+    question: Annotated[list[str] | None, typer.Option(help="Question to ask (repeat).")] = None,
+    rule: Annotated[list[str] | None, typer.Option(help="Conversation rule (repeat).")] = None,
+    var: Annotated[
+        list[str] | None, typer.Option(help="KEY=VALUE for every call (repeat).")
+    ] = None,
+    append: Annotated[
+        bool, typer.Option("--append", help="Add these leads to an existing campaign.")
+    ] = False,
+) -> None:
+    """Import a leads CSV into a new campaign (or --append to an existing one)."""
+    cli = context(ctx)
+    spec = CampaignSpec(
+        name=name,
+        account=account,
+        csv_path=csv,
+        region=region.upper(),
+        phone_column=phone_column,
+        country_column=country_column,
+        suppress_files=tuple(suppress or ()),
+        rejects_path=rejects,
+        start=start,
+        end=end,
+        window=window,
+        days=days,
+        timezone=timezone,
+        max_attempts=max_attempts,
+        retry_after=retry_after,
+        templates=MessageTemplates(
+            intro=intro,
+            voicemail=voicemail,
+            instructions=instructions,
+            intro_notes=intro_notes,
+            questions=tuple(question or ()),
+            rules=tuple(rule or ()),
+            variables=_variables(var or []),
+        ),
+        append=append,
+    )
+    size = csv.stat().st_size if csv.is_file() else 0
+    show_bar = size > _PROGRESS_BAR_BYTES and err_console.is_terminal
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=not show_bar,
+    ) as bar:
+        task = bar.add_task(f"importing {csv.name}", total=size)
+        summary = import_campaign(
+            cli.engine,
+            cli.settings,
+            spec,
+            now=utcnow(),
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    _print_summary(summary, csv)
+
+
+def _variables(pairs: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise InputError(f"--var {pair!r} is not KEY=VALUE")
+        found[key.strip()] = value
+    return found
+
+
+def _print_summary(summary: ImportSummary, csv: Path) -> None:
+    verb = "Appended" if summary.appended else "Imported"
+    console.print(f"{verb} {csv.name} into campaign {summary.campaign!r}")
+    console.print(f"  rows read  {summary.rows_read:>10,}")
+    console.print(f"  accepted   {summary.accepted:>10,}")
+    console.print(f"  rejected   {summary.rejected_total:>10,}")
+    for reason, count in summary.rejected.most_common():
+        console.print(f"    {reason:<24} {count:>8,}", markup=False)
+    if summary.rejected_total:
+        console.print(f"Rejected rows (row, value, reason) are in {summary.rejects_path}")
+    if not summary.appended:
+        console.print(f"Next: dialer campaign start {summary.campaign}")
+
+
+def _change(ctx: typer.Context, name: str, action: str) -> None:
+    cli = context(ctx)
+    now = utcnow()
+    campaign = lifecycle.change(cli.engine, name, action, now=now)
+    console.print(f"Campaign {campaign.name!r} is {campaign.status}.")
+    if action in ("start", "resume"):
+        report = campaign_report(cli.engine, cli.settings, name, now=now)
+        if report.estimate:
+            console.print(report.estimate, markup=False)
+        if cli.settings.embedded:
+            console.print(f"No broker configured: dial with `dialer run {name}`.", markup=False)
+
+
+@app.command()
+def start(ctx: typer.Context, name: str) -> None:
+    """Start dialing (at --start if that is later)."""
+    _change(ctx, name, "start")
+
+
+@app.command()
+def pause(ctx: typer.Context, name: str) -> None:
+    """Hold every call, including retries waiting for their backoff."""
+    _change(ctx, name, "pause")
+
+
+@app.command()
+def resume(ctx: typer.Context, name: str) -> None:
+    """Continue a paused campaign."""
+    _change(ctx, name, "resume")
+
+
+@app.command()
+def cancel(ctx: typer.Context, name: str) -> None:
+    """Stop for good: every contact not yet dialed becomes cancelled."""
+    _change(ctx, name, "cancel")
+
+
+@app.command()
+def retry(
+    ctx: typer.Context,
+    name: str,
+    status: Annotated[str, typer.Option(help="Which contacts: failed,unknown,cancelled.")],
+) -> None:
+    """Put chosen contacts back to pending (the only way an unknown contact is redialed)."""
+    cli = context(ctx)
+    states = [s.strip() for s in status.split(",") if s.strip()]
+    count = lifecycle.retry(cli.engine, name, states, now=utcnow())
+    console.print(f"{count:,} contacts of {name!r} are pending again.")
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    name: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Counters, progress and the finish estimate of one campaign."""
+    cli = context(ctx)
+    report = campaign_report(cli.engine, cli.settings, name, now=utcnow())
+    if as_json:
+        console.print_json(json.dumps(report.to_json()))
+        return
+    _print_report(report)
+
+
+def _print_report(report: CampaignReport) -> None:
+    reason = f" ({report.status_reason})" if report.status_reason else ""
+    console.print(
+        f"Campaign {report.name!r} on account {report.account!r}: {report.status}{reason}",
+        markup=False,
+    )
+    console.print(f"  window     {report.window} (fallback zone {report.timezone})", markup=False)
+    if report.start_at or report.end_at:
+        start = report.start_at.isoformat() if report.start_at else "on start"
+        end = report.end_at.isoformat() if report.end_at else "none"
+        console.print(f"  start      {start}   end {end}")
+    console.print(
+        f"  imported   {report.rows_accepted:,} of {report.rows_read:,} rows "
+        f"({report.rows_rejected:,} rejected) from {report.source_file}",
+        markup=False,
+    )
+    console.print(f"  progress   {report.done:,} / {report.total:,} final")
+    for state, count in report.contacts.items():
+        if count:
+            console.print(f"    {state:<12} {count:>10,}")
+    for outcome, count in report.outcomes.items():
+        console.print(f"    outcome {outcome:<10} {count:>7,}", markup=False)
+    if report.estimate:
+        console.print(f"  estimate   {report.estimate}", markup=False)
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    name: str,
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write.")],
+) -> None:
+    """Write every contact with its status, attempts, call id and error to a CSV."""
+    cli = context(ctx)
+    count = export_to_file(cli.engine, name, output)
+    console.print(f"Exported {count:,} contacts of {name!r} to {output}")
+
+
+@app.command("list")
+def list_campaigns(ctx: typer.Context) -> None:
+    """Every campaign with its status and counts."""
+    cli = context(ctx)
+    table = Table("name", "account", "status", "contacts", "placed", "failed", "pending")
+    with session_scope(cli.engine) as session:
+        for campaign in ledger_campaigns.list_campaigns(session):
+            assert campaign.id is not None
+            counts = ledger_campaigns.state_counts(session, campaign_id=campaign.id)
+            open_count = counts["pending"] + counts["queued"] + counts["dialing"]
+            table.add_row(
+                campaign.name,
+                campaign.account,
+                campaign.status,
+                f"{sum(counts.values()):,}",
+                f"{counts['placed']:,}",
+                f"{counts['failed']:,}",
+                f"{open_count:,}",
+            )
+    if table.row_count:
+        console.print(table)
+    else:
+        console.print("No campaigns yet: dialer campaign create NAME --account ACCOUNT --csv FILE")

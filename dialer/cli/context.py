@@ -1,0 +1,61 @@
+"""What every command shares: the settings and the ledger engine, built once on first use."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from sqlalchemy.engine import Engine
+
+from dialer.ledger.engine import make_engine, migrate
+from dialer.settings import Settings, load_settings
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+@dataclass
+class CliContext:
+    config: Path | None = None
+    _settings: Settings | None = field(default=None, repr=False)
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config)
+        return self._settings
+
+    @property
+    def engine(self) -> Engine:
+        """The ledger engine, its schema migrated to the newest revision."""
+        if self._engine is None:
+            self._engine = make_engine(self.settings.database_url)
+            migrate(self._engine)
+        return self._engine
+
+
+def context(ctx: typer.Context) -> CliContext:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, CliContext)
+    return obj
+
+
+def configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def counts_line(counts: dict[str, int]) -> str:
+    """One line of contact counts by state, as ``run`` and ``demo`` show them."""
+    waiting = counts.get("pending", 0) + counts.get("queued", 0)
+    return (
+        f"placed {counts.get('placed', 0):,}  failed {counts.get('failed', 0):,}  "
+        f"unknown {counts.get('unknown', 0):,}  dialing {counts.get('dialing', 0):,}  "
+        f"pending {waiting:,}  cancelled {counts.get('cancelled', 0):,}"
+    )

@@ -1,0 +1,150 @@
+"""The embedded runner: scheduler tick and dispatcher in one process, no broker needed.
+
+``dialer run`` uses it. Ticks claim at most as many contacts as there are free slots in the
+thread pool, so nothing waits long in ``queued``; each claimed contact goes to
+:func:`dialer.dialing.place_call` on a worker thread. Stopping (Ctrl-C, or ``drain`` finding
+nothing left to do) stops claiming, lets requests already on the wire finish, and hands every
+claim that never began back to ``pending`` — nothing is left in ``queued`` or ``dialing``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from dialer.dialing import Dialer, place_call
+from dialer.ledger import campaigns as ledger_campaigns
+from dialer.ledger import dispatch as ledger_dispatch
+from dialer.ledger.engine import session_scope
+from dialer.models import CampaignStatus
+from dialer.scheduler import tick
+
+log = logging.getLogger("dialer.runner")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Contact counts across the campaigns being run, by state."""
+
+    counts: dict[str, int]
+    ticks: int
+
+
+class EmbeddedRunner:
+    """Runs the named campaigns (all running ones when none are named) in this process."""
+
+    def __init__(self, dialer: Dialer, names: Sequence[str] = (), *, threads: int = 32) -> None:
+        self.dialer = dialer
+        self.names = tuple(names)
+        self.threads = threads
+        self.stop_event = threading.Event()
+        self._lock = threading.Lock()
+        self._waiting: set[int] = set()
+        self._futures: set[Future[str]] = set()
+
+    def stop(self) -> None:
+        """Ask the loop to finish (thread-safe; what a signal handler calls)."""
+        self.stop_event.set()
+
+    def run(self, *, drain: bool, on_progress: Callable[[Progress], None] | None = None) -> None:
+        """Tick until stopped; with ``drain``, until nothing is in flight or due now."""
+        settings = self.dialer.settings
+        pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="dial")
+        ticks = 0
+        try:
+            while not self.stop_event.is_set():
+                now = self.dialer.clock()
+                report = tick(
+                    self.dialer.engine,
+                    settings,
+                    now=now,
+                    enqueue=lambda ids: self._submit(pool, ids),
+                    names=self.names,
+                    capacity=lambda _account: self._free_slots(),
+                )
+                ticks += 1
+                if on_progress is not None:
+                    on_progress(Progress(counts=self._counts(), ticks=ticks))
+                if drain and report.claimed == 0 and self._idle() and self._nothing_left():
+                    break
+                # Tick again soon while work flows; rest a full tick when idle.
+                self.stop_event.wait(0.05 if report.claimed else settings.tick_seconds)
+        finally:
+            self._shutdown(pool)
+        if on_progress is not None:
+            on_progress(Progress(counts=self._counts(), ticks=ticks))
+
+    def _submit(self, pool: ThreadPoolExecutor, ids: list[int]) -> None:
+        with self._lock:
+            self._waiting.update(ids)
+        for contact_id in ids:
+            future = pool.submit(self._dial, contact_id)
+            with self._lock:
+                self._futures.add(future)
+            future.add_done_callback(self._done)
+
+    def _dial(self, contact_id: int) -> str:
+        with self._lock:
+            if self.stop_event.is_set():
+                return "stopped"
+            self._waiting.discard(contact_id)
+        return place_call(self.dialer, contact_id)
+
+    def _done(self, future: Future[str]) -> None:
+        with self._lock:
+            self._futures.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            log.error("place_call failed", exc_info=future.exception())
+
+    def _free_slots(self) -> int:
+        with self._lock:
+            return max(0, self.threads * 2 - len(self._futures))
+
+    def _idle(self) -> bool:
+        with self._lock:
+            return not self._futures
+
+    def _nothing_left(self) -> bool:
+        """No contact in flight and none waiting out a retry backoff (DESIGN.md §4, --drain)."""
+        with session_scope(self.dialer.engine) as session:
+            ids = self._campaign_ids(session)
+            backlog = ledger_dispatch.backlog(session, campaign_ids=ids, now=self.dialer.clock())
+        return backlog.in_flight == 0 and backlog.backing_off == 0
+
+    def _campaign_ids(self, session: Session) -> list[int]:
+        campaigns = ledger_campaigns.campaigns_with_status(
+            session, statuses=[CampaignStatus.RUNNING]
+        )
+        wanted = [c for c in campaigns if not self.names or c.name in self.names]
+        return [c.id for c in wanted if c.id is not None]
+
+    def _counts(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        with session_scope(self.dialer.engine) as session:
+            for campaign in ledger_campaigns.list_campaigns(session):
+                if campaign.id is None or (self.names and campaign.name not in self.names):
+                    continue
+                for state, count in ledger_campaigns.state_counts(
+                    session, campaign_id=campaign.id
+                ).items():
+                    totals[state] = totals.get(state, 0) + count
+        return totals
+
+    def _shutdown(self, pool: ThreadPoolExecutor) -> None:
+        """Let in-flight requests finish; hand back claims that never began."""
+        self.stop_event.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            never_began = sorted(self._waiting)
+            self._waiting.clear()
+        if never_began:
+            with session_scope(self.dialer.engine) as session:
+                now = self.dialer.clock()
+                for contact_id in never_began:
+                    ledger_dispatch.release_claim(session, contact_id=contact_id, now=now)
+        self.dialer.providers.close()

@@ -1,0 +1,146 @@
+"""The scheduler tick: which contacts are due now, claimed in batches, handed to dispatch.
+
+One tick, for every running campaign: start it only once its start time has come; end it at
+its end time (what remains is cancelled as not reached); compute once which of the campaign's
+distinct time-zone keys are inside the calling window now; claim a batch of due contacts in
+those zones with one conditional UPDATE; commit; only then enqueue them. A campaign with no
+open contact left completes. Safe to run from several processes at once: claims are disjoint.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from dialer.ledger import campaigns as ledger_campaigns
+from dialer.ledger import dispatch as ledger_dispatch
+from dialer.ledger.engine import session_scope
+from dialer.models import Campaign, CampaignStatus, ContactState
+from dialer.settings import Settings
+from dialer.windows import CallingWindow
+
+log = logging.getLogger("dialer.scheduler")
+
+Enqueue = Callable[[list[int]], None]
+
+
+@dataclass
+class TickReport:
+    claimed: int = 0
+    completed: list[str] = field(default_factory=list)
+    ended: list[str] = field(default_factory=list)
+    returned: int = 0
+    unknown: int = 0
+
+
+def tick(
+    engine: Engine,
+    settings: Settings,
+    *,
+    now: datetime,
+    enqueue: Enqueue,
+    names: Sequence[str] = (),
+    capacity: Callable[[str], int] | None = None,
+) -> TickReport:
+    """Run one scheduler tick over the running campaigns (only ``names`` when given).
+
+    ``capacity(account)`` caps how many contacts may be claimed for an account this tick
+    (the embedded runner passes its free thread slots); by default a tick claims about two
+    seconds of the account's rate, bounded by ``settings.claim_batch``.
+    """
+    report = TickReport()
+    with session_scope(engine) as session:
+        report.returned, report.unknown = ledger_dispatch.reap(
+            session,
+            now=now,
+            queued_timeout=settings.queued_timeout,
+            dialing_timeout=settings.dialing_timeout,
+        )
+        running = ledger_campaigns.campaigns_with_status(session, statuses=[CampaignStatus.RUNNING])
+    budget: dict[str, int] = {}
+    for campaign in running:
+        if names and campaign.name not in names:
+            continue
+        if campaign.start_at is not None and now < campaign.start_at:
+            continue
+        if campaign.end_at is not None and now >= campaign.end_at:
+            _end(engine, campaign, now)
+            report.ended.append(campaign.name)
+            continue
+        account = settings.account(campaign.account)
+        if account.name not in budget:
+            default = max(1, min(settings.claim_batch, int(account.rate_per_second * 2) + 1))
+            budget[account.name] = default if capacity is None else capacity(account.name)
+        claimed = _claim(engine, settings, campaign, now, budget[account.name])
+        budget[account.name] -= len(claimed)
+        report.claimed += len(claimed)
+        if claimed:
+            enqueue(claimed)
+        elif _complete_if_done(engine, campaign, now):
+            report.completed.append(campaign.name)
+    return report
+
+
+def _claim(
+    engine: Engine, settings: Settings, campaign: Campaign, now: datetime, limit: int
+) -> list[int]:
+    assert campaign.id is not None
+    if limit <= 0:
+        return []
+    window = CallingWindow.parse(campaign.window, campaign.days)
+    with session_scope(engine) as session:
+        keys = ledger_campaigns.zone_key_counts(
+            session, campaign_id=campaign.id, states=[ContactState.PENDING]
+        )
+        open_keys = window.open_zone_keys(keys, campaign.timezone, now)
+        return ledger_dispatch.claim_due(
+            session,
+            campaign_id=campaign.id,
+            zone_keys=open_keys,
+            now=now,
+            limit=limit,
+            frequency_cap=settings.frequency_cap,
+        )
+
+
+def _complete_if_done(engine: Engine, campaign: Campaign, now: datetime) -> bool:
+    assert campaign.id is not None
+    with session_scope(engine) as session:
+        if ledger_dispatch.has_open_contacts(session, campaign_id=campaign.id):
+            return False
+        done = ledger_campaigns.set_status(
+            session,
+            campaign_id=campaign.id,
+            expected=[CampaignStatus.RUNNING],
+            new=CampaignStatus.COMPLETED,
+            now=now,
+            reason="every contact reached a final state",
+        )
+    if done:
+        log.info("campaign %s completed", campaign.name)
+    return done
+
+
+def _end(engine: Engine, campaign: Campaign, now: datetime) -> None:
+    """The end time has come: stop dialing; what was never reached is cancelled as such."""
+    assert campaign.id is not None
+    with session_scope(engine) as session:
+        won = ledger_campaigns.set_status(
+            session,
+            campaign_id=campaign.id,
+            expected=[CampaignStatus.RUNNING],
+            new=CampaignStatus.COMPLETED,
+            now=now,
+            reason="end time reached",
+        )
+        if won:
+            left = ledger_dispatch.cancel_open_contacts(
+                session, campaign_id=campaign.id, now=now, reason="not reached before the end time"
+            )
+            log.info(
+                "campaign %s ended at its end time; %d contacts not reached", campaign.name, left
+            )
