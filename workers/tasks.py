@@ -1,0 +1,51 @@
+"""Celery tasks: ids in, one call into :mod:`dialer`, nothing out. Flower shows arguments,
+so no task takes a phone number, a name or a secret."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from celery import shared_task
+
+from dialer.dialing import Dialer, place_call
+from dialer.ledger.engine import make_engine, migrate, utcnow
+from dialer.scheduler import tick
+from dialer.settings import load_settings
+from dialer.wiring import build_dialer
+
+_lock = threading.Lock()
+_state: dict[int, Dialer] = {}
+
+
+def process_dialer() -> Dialer:
+    """This process's Dialer (engine, limiter, HTTP clients), built after any fork."""
+    pid = os.getpid()
+    with _lock:
+        found = _state.get(pid)
+        if found is None:
+            _state.clear()
+            settings = load_settings()
+            engine = make_engine(settings.database_url)
+            migrate(engine)
+            found = _state[pid] = build_dialer(settings, engine)
+        return found
+
+
+@shared_task(name="dialer.place_call", ignore_result=True)
+def place_call_task(contact_id: int) -> str:
+    """Dial one claimed contact, at most once (see :func:`dialer.dialing.place_call`)."""
+    return place_call(process_dialer(), contact_id)
+
+
+@shared_task(name="dialer.tick", ignore_result=True)
+def tick_task() -> int:
+    """Reap lost claims, claim due contacts of running campaigns, enqueue them after commit."""
+    dialer = process_dialer()
+    report = tick(dialer.engine, dialer.settings, now=utcnow(), enqueue=_enqueue)
+    return report.claimed
+
+
+def _enqueue(contact_ids: list[int]) -> None:
+    for contact_id in contact_ids:
+        place_call_task.delay(contact_id)
