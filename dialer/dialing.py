@@ -125,7 +125,7 @@ def _refusal(session: Session, contact: Contact, campaign: Campaign, now: dateti
         return "campaign-not-running"
     if ledger_contacts.is_suppressed(session, phone=contact.phone, campaign_id=campaign.id):
         ledger_dispatch.cancel_contact(
-            session, contact_id=contact.id, now=now, reason="suppressed (do-not-call list)"
+            session, contact_id=contact.id, now=now, reason=ledger_dispatch.SUPPRESSED_REASON
         )
         return "suppressed"
     window = CallingWindow.parse(campaign.window, campaign.days)
@@ -159,7 +159,11 @@ def _send(
     try:
         placed = provider.place(request)
     except RetryableProviderError as exc:
-        policy = RetryPolicy(max_attempts=account.max_attempts)
+        policy = RetryPolicy(
+            max_attempts=account.max_attempts,
+            base_seconds=account.backoff_seconds,
+            cap_seconds=max(3600.0, account.backoff_seconds),
+        )
         if attempts_made >= policy.max_attempts:
             gave_up = f"gave up after {attempts_made} attempts: "
             return _failure(ContactState.FAILED, exc, gave_up), False

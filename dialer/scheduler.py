@@ -93,6 +93,7 @@ def _claim(
         return []
     window = CallingWindow.parse(campaign.window, campaign.days)
     with session_scope(engine) as session:
+        ledger_dispatch.cancel_suppressed(session, campaign_id=campaign.id, now=now)
         keys = ledger_campaigns.zone_key_counts(
             session, campaign_id=campaign.id, states=[ContactState.PENDING]
         )

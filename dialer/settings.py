@@ -58,6 +58,7 @@ class AccountConfig(BaseModel):
     rate: str = "10/s"
     timeout: float = Field(default=10.0, gt=0)
     max_attempts: int = Field(default=5, ge=1, description="retry budget per contact")
+    backoff_seconds: float = Field(default=30.0, gt=0, description="first retry's delay")
     concurrency: int = Field(default=32, ge=1, description="requests in flight per process")
     # provider fields
     api_key: SecretStr | None = None

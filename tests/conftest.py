@@ -11,12 +11,14 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 import sqlalchemy
 from sqlalchemy.engine import Engine
 
 from dialer.ledger.engine import make_engine, migrate
+from dialer.sandbox import SandboxServer
 
 REDIS_URL = os.environ.get("DIALER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -107,3 +109,19 @@ def sqlite_url(tmp_path: Path) -> str:
     migrate(engine)
     engine.dispose()
     return url
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    """One sandbox provider server (in a thread) for the whole session."""
+    with SandboxServer() as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox_url(sandbox_server: SandboxServer) -> Iterator[str]:
+    """The sandbox's URL, with its rules, recorded requests and config reset for this test."""
+    with httpx.Client(base_url=sandbox_server.url) as control:
+        control.post("/_sandbox/reset").raise_for_status()
+        yield sandbox_server.url
+        control.post("/_sandbox/reset").raise_for_status()

@@ -316,6 +316,31 @@ def has_open_contacts(session: Session, *, campaign_id: int) -> bool:
     return session.execute(query.limit(1)).first() is not None
 
 
+def cancel_suppressed(session: Session, *, campaign_id: int, now: datetime) -> int:
+    """Pending contacts whose number is now on a do-not-call list → ``cancelled``, so a number
+    suppressed after import ends final with its reason instead of waiting forever."""
+    result = session.execute(
+        update(Contact)
+        .where(
+            col(Contact.campaign_id) == campaign_id,
+            col(Contact.state) == PENDING,
+            exists().where(
+                col(Suppression.phone) == col(Contact.phone),
+                col(Suppression.campaign_id).in_([GLOBAL_SCOPE, campaign_id]),
+            ),
+        )
+        .values(
+            state=ContactState.CANCELLED,
+            state_changed_at=now,
+            last_error=SUPPRESSED_REASON,
+        )
+    )
+    return rowcount(result)
+
+
+SUPPRESSED_REASON = "suppressed (do-not-call list)"
+
+
 def cancel_open_contacts(session: Session, *, campaign_id: int, now: datetime, reason: str) -> int:
     """Every pending or queued contact of the campaign → ``cancelled`` (campaign cancel/end).
 

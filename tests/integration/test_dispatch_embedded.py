@@ -1,0 +1,283 @@
+"""Dispatch in one process against the sandbox over real HTTP, on SQLite and Postgres.
+
+Each test counts the requests the sandbox actually received per number: that count is what
+"nobody is called twice by mistake" means.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+
+from campaigns import lifecycle
+from campaigns.importer import import_campaign
+from campaigns.spec import CampaignSpec
+from dialer.dialing import Dialer, place_call
+from dialer.ledger import campaigns as ledger_campaigns
+from dialer.ledger import contacts as ledger_contacts
+from dialer.ledger import dispatch as ledger_dispatch
+from dialer.ledger.engine import session_scope, utcnow
+from dialer.models import Contact
+from dialer.runner import EmbeddedRunner
+from dialer.settings import AccountConfig, Settings
+from dialer.wiring import build_dialer
+
+NY = ["+12125552671", "+12125552672", "+12125552673", "+12125552674", "+12125552675"]
+MORE = ["+12125552676", "+12125552677"]
+
+
+def _settings(database_url: str, sandbox_url: str, **account: object) -> Settings:
+    fields: dict[str, object] = {
+        "name": "sandbox",
+        "provider": "sandbox",
+        "base_url": sandbox_url,
+        "rate": "200/s",
+        "timeout": 2,
+        "max_attempts": 3,
+        "backoff_seconds": 0.2,
+        **account,
+    }
+    return Settings(
+        database_url=database_url,
+        accounts={"sandbox": AccountConfig.model_validate(fields)},
+        tick_seconds=0.1,
+    )
+
+
+def _campaign(
+    engine: Engine,
+    settings: Settings,
+    tmp_path: Path,
+    phones: list[str],
+    *,
+    name: str = "spring",
+    window: str = "00:00-24:00",
+    start: bool = True,
+) -> None:
+    leads = tmp_path / f"{name}.csv"
+    rows = ["First Name,Phone", *(f"Lead{i},{phone}" for i, phone in enumerate(phones))]
+    leads.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    spec = CampaignSpec(
+        name=name,
+        account="sandbox",
+        csv_path=leads,
+        rejects_path=tmp_path / f"{name}-rejects.csv",
+        window=window,
+        days="all",
+    )
+    summary = import_campaign(engine, settings, spec, now=utcnow())
+    assert summary.accepted == len(phones)
+    if start:
+        lifecycle.change(engine, name, "start", now=utcnow())
+
+
+def _rule(sandbox_url: str, phone: str, action: str, **extra: object) -> None:
+    httpx.post(f"{sandbox_url}/_sandbox/rules", json={"phone": phone, "action": action, **extra})
+
+
+def _requests(sandbox_url: str) -> Counter[str]:
+    records = httpx.get(f"{sandbox_url}/_sandbox/requests").json()
+    return Counter(r["phone"] for r in records if r["path"] == "/sandbox/call")
+
+
+def _contacts(engine: Engine, name: str = "spring") -> dict[str, Contact]:
+    with session_scope(engine) as session:
+        campaign = ledger_campaigns.get_campaign(session, name=name)
+        assert campaign.id is not None
+        return {c.phone: c for c in ledger_contacts.iter_contacts(session, campaign_id=campaign.id)}
+
+
+def _drain(dialer: Dialer, timeout: float = 30) -> None:
+    runner = EmbeddedRunner(dialer, threads=8)
+    timer = threading.Timer(timeout, runner.stop)
+    timer.start()
+    try:
+        runner.run(drain=True)
+    finally:
+        timer.cancel()
+
+
+@pytest.fixture
+def dialer_for(
+    engine: Engine, database_url: str, sandbox_url: str
+) -> Iterator[Callable[..., Dialer]]:
+    made: list[Dialer] = []
+
+    def make(**account: object) -> Dialer:
+        dialer = build_dialer(_settings(database_url, sandbox_url, **account), engine)
+        made.append(dialer)
+        return dialer
+
+    yield make
+    for dialer in made:
+        dialer.providers.close()
+
+
+def test_every_answer_class_ends_in_the_right_state_with_exact_request_counts(
+    engine: Engine, sandbox_url: str, dialer_for: Callable[..., Dialer], tmp_path: Path
+) -> None:
+    dialer = dialer_for()
+    _campaign(engine, dialer.settings, tmp_path, [*NY, *MORE])
+    ok, flaky, rejected, dropped, throttled = NY
+    always_down, hung = MORE
+    _rule(sandbox_url, flaky, "503", times=2)
+    _rule(sandbox_url, rejected, "400")
+    _rule(sandbox_url, dropped, "drop")
+    _rule(sandbox_url, throttled, "429", times=1, retry_after="1")
+    _rule(sandbox_url, always_down, "500")
+    _rule(sandbox_url, hung, "hang")
+
+    _drain(dialer)
+
+    contacts = _contacts(engine)
+    assert {phone: c.state for phone, c in contacts.items()} == {
+        ok: "placed",
+        flaky: "placed",
+        rejected: "failed",
+        dropped: "unknown",
+        throttled: "placed",
+        always_down: "failed",
+        hung: "unknown",
+    }
+    assert _requests(sandbox_url) == {
+        ok: 1,
+        flaky: 3,
+        rejected: 1,
+        dropped: 1,
+        throttled: 2,
+        always_down: 3,
+        hung: 1,
+    }
+    assert contacts[ok].provider_call_id and contacts[ok].provider_call_id.startswith("SBX-")
+    assert contacts[always_down].last_error.startswith("gave up after 3 attempts")
+    assert contacts[flaky].attempts == 3
+    with session_scope(engine) as session:
+        assert ledger_dispatch.backlog(session, campaign_ids=[1], now=utcnow()).in_flight == 0
+
+
+def test_retry_after_is_honoured(
+    engine: Engine, sandbox_url: str, dialer_for: Callable[..., Dialer], tmp_path: Path
+) -> None:
+    dialer = dialer_for()
+    _campaign(engine, dialer.settings, tmp_path, NY[:1])
+    _rule(sandbox_url, NY[0], "429", times=1, retry_after="2")
+    _drain(dialer)
+    records = httpx.get(f"{sandbox_url}/_sandbox/requests").json()
+    sent = [datetime.fromisoformat(r["received_at"]) for r in records]
+    assert len(sent) == 2
+    assert sent[1] - sent[0] >= timedelta(seconds=1.9)
+
+
+def test_same_contact_dialed_from_many_threads_sends_one_request(
+    engine: Engine, sandbox_url: str, dialer_for: Callable[..., Dialer], tmp_path: Path
+) -> None:
+    dialer = dialer_for()
+    _campaign(engine, dialer.settings, tmp_path, NY[:1])
+    with session_scope(engine) as session:
+        claimed = ledger_dispatch.claim_due(
+            session, campaign_id=1, zone_keys=["America/New_York"], now=utcnow(), limit=1
+        )
+    assert len(claimed) == 1
+    barrier = threading.Barrier(6)
+    results: list[str] = []
+
+    def deliver() -> None:
+        barrier.wait()
+        results.append(place_call(dialer, claimed[0]))
+
+    threads = [threading.Thread(target=deliver) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count("placed") == 1
+    assert _requests(sandbox_url) == {NY[0]: 1}
+
+
+def test_pause_holds_retries_waiting_for_backoff_until_resume(
+    engine: Engine, sandbox_url: str, dialer_for: Callable[..., Dialer], tmp_path: Path
+) -> None:
+    dialer = dialer_for(backoff_seconds=1.0)
+    _campaign(engine, dialer.settings, tmp_path, NY[:2])
+    _rule(sandbox_url, NY[0], "503", times=1)
+    runner = EmbeddedRunner(dialer, threads=4)
+    thread = threading.Thread(target=runner.run, kwargs={"drain": False})
+    thread.start()
+    try:
+        _wait(lambda: sum(_requests(sandbox_url).values()) == 2)
+        lifecycle.change(engine, "spring", "pause", now=utcnow())
+        time.sleep(2.5)  # past the 1 s (+20% jitter) backoff: a retry would have gone out
+        assert _requests(sandbox_url) == {NY[0]: 1, NY[1]: 1}
+        lifecycle.change(engine, "spring", "resume", now=utcnow())
+        _wait(lambda: _requests(sandbox_url)[NY[0]] == 2)
+    finally:
+        runner.stop()
+        thread.join(timeout=30)
+    assert _contacts(engine)[NY[0]].state == "placed"
+
+
+def test_number_suppressed_after_import_is_never_called(
+    engine: Engine, sandbox_url: str, dialer_for: Callable[..., Dialer], tmp_path: Path
+) -> None:
+    dialer = dialer_for()
+    _campaign(engine, dialer.settings, tmp_path, NY[:2])
+    with session_scope(engine) as session:
+        ledger_contacts.add_suppressions(session, phones=[NY[0]], source="test", now=utcnow())
+    _drain(dialer)
+    assert _requests(sandbox_url) == {NY[1]: 1}
+    assert _contacts(engine)[NY[0]].state == "cancelled"
+
+
+def test_refused_credentials_pause_every_campaign_on_the_account(
+    engine: Engine, sandbox_url: str, dialer_for: Callable[..., Dialer], tmp_path: Path
+) -> None:
+    dialer = dialer_for()
+    _campaign(engine, dialer.settings, tmp_path, NY[:1])
+    _campaign(engine, dialer.settings, tmp_path, MORE[:1], name="other", start=False)
+    lifecycle.change(engine, "other", "start", now=utcnow())
+    _rule(sandbox_url, NY[0], "401")
+    _rule(sandbox_url, MORE[0], "hang")  # keeps "other" from finishing before the pause
+    runner = EmbeddedRunner(dialer, names=["spring"], threads=2)
+    runner.run(drain=True)
+    with session_scope(engine) as session:
+        spring = ledger_campaigns.get_campaign(session, name="spring")
+        other = ledger_campaigns.get_campaign(session, name="other")
+    assert spring.status == "paused" and "account refused" in spring.status_reason
+    assert other.status == "paused"
+    assert _contacts(engine)[NY[0]].state == "pending"
+
+
+def test_window_is_checked_in_each_recipients_own_zone(
+    engine: Engine, sandbox_url: str, dialer_for: Callable[..., Dialer], tmp_path: Path
+) -> None:
+    dialer = dialer_for()
+    tokyo, new_york = "+81312345678", NY[0]
+    now_in_ny = utcnow().astimezone(ZoneInfo("America/New_York"))
+    start = now_in_ny.replace(minute=0, second=0, microsecond=0)
+    if now_in_ny.minute >= 55:  # leave room for the test to run inside the window
+        start += timedelta(hours=1)
+        pytest.skip("too close to the end of the hour to build a one-hour window")
+    window = f"{start:%H:%M}-{(start + timedelta(hours=1)):%H:%M}"
+    _campaign(engine, dialer.settings, tmp_path, [tokyo, new_york], window=window)
+    _drain(dialer)
+    assert _requests(sandbox_url) == {new_york: 1}
+    contacts = _contacts(engine)
+    assert contacts[tokyo].state == "pending"
+    assert contacts[new_york].state == "placed"
+
+
+def _wait(condition: Callable[[], bool], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
