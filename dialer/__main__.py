@@ -1,0 +1,5 @@
+"""``python -m dialer`` is the ``dialer`` command."""
+
+from dialer.cli.app import main
+
+main()

@@ -1,0 +1,214 @@
+"""The ``dialer`` command as a user runs it: a real process, real files, exact output.
+
+User errors must be one line on stderr and exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def dialer(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DIALER_")}
+    environment.update({"COLUMNS": "200", **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "dialer", *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    (tmp_path / "leads.csv").write_text(
+        "First Name,Phone,City\nAnn,(212) 555-2671,NYC\nBob,n/a,LA\nCy,2125552671,NYC\n",
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+def test_create_prints_the_import_summary(workdir: Path) -> None:
+    result = dialer(
+        workdir, "campaign", "create", "spring", "--account", "sandbox", "--csv", "leads.csv"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "Imported leads.csv into campaign 'spring'",
+        "  rows read           3",
+        "  accepted            1",
+        "  rejected            2",
+        "    missing                         1",
+        "    duplicate                       1",
+        "Rejected rows (row, value, reason) are in spring-rejects.csv",
+        "Next: dialer campaign start spring",
+    ]
+    with (workdir / "spring-rejects.csv").open(newline="", encoding="utf-8") as stream:
+        assert list(csv.reader(stream)) == [
+            ["row", "value", "reason"],
+            ["2", "n/a", "missing"],
+            ["3", "2125552671", "duplicate"],
+        ]
+    assert (workdir / "dialer.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["campaign", "create", "x", "--account", "sandbox", "--csv", "nope.csv"], "nope.csv"),
+        (
+            ["campaign", "create", "x", "--account", "ghost", "--csv", "leads.csv"],
+            "no account named 'ghost'",
+        ),
+        (
+            [
+                "campaign",
+                "create",
+                "x",
+                "--account",
+                "sandbox",
+                "--csv",
+                "leads.csv",
+                "--phone-column",
+                "tel",
+            ],
+            "tel",
+        ),
+        (
+            [
+                "campaign",
+                "create",
+                "x",
+                "--account",
+                "sandbox",
+                "--csv",
+                "leads.csv",
+                "--intro",
+                "Hi {nam}",
+                "--voicemail",
+                "v",
+            ],
+            "{nam}",
+        ),
+        (["campaign", "status", "ghost"], "no campaign named 'ghost'"),
+        (["campaign", "start", "ghost"], "no campaign named 'ghost'"),
+        (["campaign", "export", "ghost", "-o", "x.csv"], "no campaign named 'ghost'"),
+    ],
+)
+def test_user_errors_are_one_line(workdir: Path, args: list[str], message: str) -> None:
+    assert message in one_line_error(dialer(workdir, *args))
+
+
+def test_not_a_csv_and_no_phone_column(workdir: Path) -> None:
+    (workdir / "blob.csv").write_bytes(bytes(range(256)) * 40)
+    (workdir / "nophone.csv").write_text("name,email\nAnn,a@b.c\n", encoding="utf-8")
+    for name in ("blob.csv", "nophone.csv"):
+        one_line_error(
+            dialer(workdir, "campaign", "create", "x", "--account", "sandbox", "--csv", name)
+        )
+    listing = dialer(workdir, "campaign", "list")
+    assert "No campaigns yet" in listing.stdout
+
+
+def test_bad_config_is_one_line(workdir: Path) -> None:
+    (workdir / "dialer.toml").write_text("database_url = [\n", encoding="utf-8")
+    assert "dialer.toml: not valid TOML" in one_line_error(dialer(workdir, "campaign", "list"))
+    (workdir / "dialer.toml").write_text(
+        '[accounts.a]\nprovider = "libby"\napi_key = "${NOPE_KEY}"\n'
+    )
+    assert "${NOPE_KEY} is not set" in one_line_error(dialer(workdir, "campaign", "list"))
+    (workdir / "dialer.toml").write_text('[accounts.a]\nprovider = "libby"\napi_key = "k"\n')
+    assert "needs agent_id" in one_line_error(dialer(workdir, "campaign", "list"))
+
+
+def test_a_campaign_end_to_end_against_the_sandbox(workdir: Path, sandbox_url: str) -> None:
+    secret = "sk-live-do-not-leak-123"
+    (workdir / "dialer.toml").write_text(
+        f'[accounts.box]\nprovider = "sandbox"\nbase_url = "{sandbox_url}"\nrate = "50/s"\n'
+        f'[accounts.libby]\nprovider = "libby"\napi_key = "${{LIBBY_KEY}}"\nagent_id = "a1"\n'
+        f'base_url = "{sandbox_url}"\n',
+        encoding="utf-8",
+    )
+    env = {"LIBBY_KEY": secret}
+    steps = [
+        [
+            "campaign",
+            "create",
+            "spring",
+            "--account",
+            "box",
+            "--csv",
+            "leads.csv",
+            "--window",
+            "00:00-24:00",
+            "--days",
+            "all",
+        ],
+        [
+            "campaign",
+            "create",
+            "gym",
+            "--account",
+            "libby",
+            "--csv",
+            "leads.csv",
+            "--window",
+            "00:00-24:00",
+            "--days",
+            "all",
+            "--intro",
+            "Hi {first_name} from {city}",
+            "--voicemail",
+            "Call us back, {first_name}",
+        ],
+        ["campaign", "start", "spring"],
+        ["campaign", "start", "gym"],
+        ["run", "--drain"],
+    ]
+    for step in steps:
+        result = dialer(workdir, *step, env=env)
+        assert result.returncode == 0, result.stderr
+        assert secret not in result.stdout + result.stderr
+    status = json.loads(dialer(workdir, "campaign", "status", "spring", "--json", env=env).stdout)
+    assert status["status"] == "completed"
+    assert status["contacts"]["placed"] == 1 and status["total"] == 1
+    assert dialer(workdir, "campaign", "export", "gym", "-o", "gym.csv", env=env).returncode == 0
+    exported = (workdir / "gym.csv").read_text(encoding="utf-8")
+    assert secret not in exported
+    (row,) = list(csv.DictReader(exported.splitlines()))
+    assert (row["phone"], row["status"], row["attempts"], row["city"]) == (
+        "+12125552671",
+        "placed",
+        "1",
+        "NYC",
+    )
+    import httpx
+
+    (request,) = [
+        r for r in httpx.get(f"{sandbox_url}/_sandbox/requests").json() if r["route"] == "libby"
+    ]
+    assert request["headers"]["x-api-key"] == secret
+    assert request["json"]["introMessage"] == "Hi Ann from NYC"
+    assert request["json"]["contact"]["phoneNumber"] == "+12125552671"
+    again = dialer(workdir, "campaign", "start", "spring", env=env)
+    assert "cannot start campaign 'spring': it is completed" in one_line_error(again)
