@@ -10,9 +10,25 @@ because its 403 proves the first request placed nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
+
+ATTEMPT_FIELD = "dialerAttempt"
+"""Metadata key carrying :attr:`CallRequest.attempt_key` where a provider takes metadata that
+reaches its webhooks (libby, trillet, polyai): the key a webhook receiver correlates on."""
+CAMPAIGN_FIELD = "dialerCampaign"
+"""Metadata key carrying the campaign name, next to :data:`ATTEMPT_FIELD`."""
+
+MESSAGE_OPTIONS = {
+    "intro": "--intro",
+    "voicemail": "--voicemail",
+    "instructions": "--instructions",
+    "intro_notes": "--intro-notes",
+    "questions": "--question",
+    "rules": "--rule",
+}
+"""Each :class:`Messages` field and the ``campaign create`` option that fills it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +41,22 @@ class Messages:
     intro_notes: str = ""
     questions: tuple[str, ...] = ()
     rules: tuple[str, ...] = ()
+
+    def given(self) -> dict[str, str | list[str]]:
+        """The non-empty fields by name (lists for questions and rules), in declaration order."""
+        fields = {name: getattr(self, name) for name in MESSAGE_OPTIONS}
+        return {
+            name: list(value) if isinstance(value, tuple) else value
+            for name, value in fields.items()
+            if value
+        }
+
+    def unsupported(self, supported: Iterable[str], provider: str) -> str | None:
+        """A reason naming the given fields ``provider`` has no place for, or None."""
+        extra = [MESSAGE_OPTIONS[name] for name in self.given() if name not in supported]
+        if not extra:
+            return None
+        return f"{provider} has no field for {', '.join(extra)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +81,10 @@ class CallRequest:
 
 @dataclass(frozen=True, slots=True)
 class PlaceResult:
-    """The provider accepted the call. ``provider_call_id`` is None for providers that return none."""
+    """The provider accepted the call.
+
+    ``provider_call_id`` is None for providers that return none; ``body`` is the answer, trimmed.
+    """
 
     http_status: int
     provider_call_id: str | None

@@ -1,0 +1,71 @@
+"""Libby (heylibby.com): ``POST /api/v1/outbound/call`` with an ``x-api-key`` header.
+
+The answer carries no call id: the attempt key sent in ``metadata`` is the correlation key.
+Messages: ``introMessage`` and ``voicemailMessage`` together, or ``callInstructions`` alone (the
+document describes the instructions as what to send when the pair is not: one is required).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from dialer.providers.base import ATTEMPT_FIELD, CAMPAIGN_FIELD, CallRequest, PlaceResult
+from dialer.providers.http import HttpProvider, required
+from dialer.settings import AccountConfig
+
+
+class LibbyProvider(HttpProvider):
+    """A Libby account (``api_key``, ``agent_id``)."""
+
+    kind = "libby"
+    default_base_url = "https://api.heylibby.com"
+    path = "/api/v1/outbound/call"
+
+    def __init__(self, account: AccountConfig, client: httpx.Client) -> None:
+        super().__init__(account, client)
+        self._headers = {"x-api-key": required(account, "api_key")}
+        self._agent_id = required(account, "agent_id")
+
+    def check(self, request: CallRequest) -> str | None:
+        """Intro and voicemail as a pair, or instructions alone: one of the two is required."""
+        messages = request.messages
+        unsupported = messages.unsupported(("intro", "voicemail", "instructions"), self.kind)
+        if unsupported:
+            return unsupported
+        if bool(messages.intro) != bool(messages.voicemail):
+            return "libby needs --intro and --voicemail together (one of them is empty)"
+        if messages.instructions and messages.intro:
+            return "libby takes --intro/--voicemail or --instructions, not both"
+        if not (messages.instructions or messages.intro):
+            return "libby needs --intro and --voicemail, or --instructions"
+        return None
+
+    def place(self, request: CallRequest) -> PlaceResult:
+        """Send the call; the result's ``provider_call_id`` is always None."""
+        return self.post(self._payload(request), headers=self._headers)
+
+    def _payload(self, request: CallRequest) -> dict[str, Any]:
+        contact = {
+            "phoneNumber": request.phone,
+            "firstName": request.first_name,
+            "lastName": request.last_name,
+            "email": request.email,
+        }
+        body: dict[str, Any] = {
+            "agentId": self._agent_id,
+            "contact": {key: value for key, value in contact.items() if value},
+            "metadata": {
+                **request.variables,
+                ATTEMPT_FIELD: request.attempt_key,
+                CAMPAIGN_FIELD: request.campaign,
+            },
+        }
+        messages = request.messages
+        if messages.intro or messages.voicemail:
+            body["introMessage"] = messages.intro
+            body["voicemailMessage"] = messages.voicemail
+        elif messages.instructions:
+            body["callInstructions"] = messages.instructions
+        return body
