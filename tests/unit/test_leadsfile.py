@@ -1,0 +1,108 @@
+"""Header names and phone-column detection: the pure half of dialer.leadsfile."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dialer.leadsfile import (
+    PHONE_COLUMN_NAMES,
+    ROW_COLUMN,
+    column_names,
+    find_phone_column,
+    snake_case,
+)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("First Name", "first_name"),
+        ("E-mail Address", "e_mail_address"),
+        ("Phone #", "phone"),
+        (" ZIP code ", "zip_code"),
+        ("FirstName", "first_name"),
+        ("firstName", "first_name"),
+        ("ZIPCode", "zip_code"),
+        ("PHONE NUMBER", "phone_number"),
+        ("phone_number", "phone_number"),
+        ("Phone No.", "phone_no"),
+        ("Address2Line", "address2_line"),
+        ("Prénom", "prénom"),
+        ("Straße", "straße"),
+        ("\uff12nd Phone", "_2nd_phone"),  # a full-width 2
+        ("2024 Score", "_2024_score"),
+        ("__private__", "private"),
+        ("a  --  b", "a_b"),
+        ("", ""),
+        ("   ", ""),
+        ("#", ""),
+    ],
+)
+def test_snake_case(header: str, expected: str) -> None:
+    assert snake_case(header) == expected
+
+
+@given(st.text())
+def test_snake_case_is_an_identifier_or_empty(header: str) -> None:
+    name = snake_case(header)
+    assert name == "" or name.isidentifier()
+    assert "__" not in name
+    assert not name.endswith("_")
+    assert name == name.lower()
+
+
+@given(st.text())
+def test_snake_case_is_idempotent(header: str) -> None:
+    name = snake_case(header)
+    assert snake_case(name) == name
+
+
+def test_column_names_fill_empty_headers_by_position() -> None:
+    assert column_names(["Name", "", "#", "Phone"]) == ("name", "column_2", "column_3", "phone")
+
+
+def test_column_names_number_repeats_in_order() -> None:
+    assert column_names(["Phone", "phone", "PHONE", "Phone 2"]) == (
+        "phone",
+        "phone_2",
+        "phone_3",
+        "phone_2_2",
+    )
+
+
+def test_column_names_keep_row_for_the_row_number() -> None:
+    assert column_names(["Row", "Phone"]) == (f"{ROW_COLUMN}_2", "phone")
+
+
+@given(st.lists(st.text(max_size=8), max_size=12))
+def test_column_names_are_unique_identifiers(headers: list[str]) -> None:
+    names = column_names(headers)
+    assert len(names) == len(headers)
+    assert len(set(names)) == len(names)
+    assert ROW_COLUMN not in names
+    assert all(name.isidentifier() for name in names)
+
+
+@pytest.mark.parametrize(
+    ("columns", "expected"),
+    [
+        (("first_name", "phone", "mobile"), "phone"),
+        (("mobile", "phone_number"), "phone_number"),
+        (("name", "cell"), "cell"),
+        (("name", "tel"), "tel"),
+        (("name", "number", "whatsapp"), "whatsapp"),
+        (("name", "phone_type", "work_phone"), "work_phone"),
+        (("name", "primary_mobile", "home_phone"), "primary_mobile"),
+        (("name", "email", "phone_type"), None),
+        ((), None),
+    ],
+)
+def test_find_phone_column(columns: tuple[str, ...], expected: str | None) -> None:
+    assert find_phone_column(columns) == expected
+
+
+def test_phone_column_names_are_their_own_snake_case() -> None:
+    assert all(snake_case(name) == name for name in PHONE_COLUMN_NAMES)
+    assert len(set(PHONE_COLUMN_NAMES)) == len(PHONE_COLUMN_NAMES)
