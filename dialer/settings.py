@@ -3,7 +3,8 @@
 Lookup order for the file: ``--config PATH``, else ``$DIALER_CONFIG``, else ``./dialer.toml``;
 with none, defaults apply (SQLite ``./dialer.db``, embedded mode, one ``sandbox`` account).
 ``${NAME}`` in any string value expands from the environment; ``DIALER_DATABASE_URL`` and
-``DIALER_BROKER_URL`` override the two URLs. Tests build :class:`Settings` directly.
+``DIALER_BROKER_URL`` override the two URLs, ``DIALER_API_KEYS`` (comma-separated) the HTTP
+API's keys. Tests build :class:`Settings` directly.
 """
 
 from __future__ import annotations
@@ -197,6 +198,8 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
         raw["database_url"] = env["DIALER_DATABASE_URL"]
     if env.get("DIALER_BROKER_URL"):
         raw["broker_url"] = env["DIALER_BROKER_URL"]
+    if env.get("DIALER_API_KEYS"):
+        raw["api_keys"] = [key.strip() for key in env["DIALER_API_KEYS"].split(",") if key.strip()]
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from dialer.cli import campaign, db, demo, run, sandbox, suppress
+from dialer.cli import campaign, db, demo, run, sandbox, serve, suppress
 from dialer.cli.context import CliContext, configure_logging, err_console
 from dialer.errors import DialerError, ServiceUnavailable
 
@@ -25,6 +25,7 @@ app.add_typer(db.app, name="db")
 app.command("run")(run.run)
 app.command("sandbox")(sandbox.sandbox)
 app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)
 
 
 @app.callback()

@@ -1,0 +1,125 @@
+"""The one place the HTTP API turns errors into status codes and JSON bodies.
+
+Every error answer is ``{"error": "<one line>"}``; for a :class:`~dialer.errors.DialerError` the
+line is the one the CLI prints after ``error:``. The mapping follows the exception tree::
+
+    UnknownCampaign 404 · InvalidTransition, CampaignError 409 · InputError (CsvError,
+    TemplateError) 422 · ConfigError 400 · ServiceUnavailable, database unreachable 503
+
+Anything else is a bug: logged with its traceback, answered 500 with no detail.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException
+
+from dialer.errors import (
+    CampaignError,
+    ConfigError,
+    DialerError,
+    InputError,
+    InvalidTransition,
+    ServiceUnavailable,
+    UnknownCampaign,
+)
+
+log = logging.getLogger("dialer.api")
+
+_STATUS: tuple[tuple[type[DialerError], int], ...] = (
+    (UnknownCampaign, 404),
+    (InvalidTransition, 409),
+    (CampaignError, 409),
+    (InputError, 422),
+    (ConfigError, 400),
+    (ServiceUnavailable, 503),
+)
+
+_DESCRIPTIONS = {
+    400: "Malformed request, or an account that is not configured",
+    401: "Missing or wrong X-API-Key header",
+    404: "No such campaign (or file)",
+    409: "The campaign cannot do that now (exists already, wrong status)",
+    413: "The upload is larger than max_upload_mb",
+    422: "The file or a form field is unusable; the line says why",
+    503: "The ledger database cannot be reached",
+}
+
+
+class ErrorBody(BaseModel):
+    """What every error answer holds."""
+
+    error: str = Field(description="One line saying what is wrong, as the CLI would print it.")
+
+
+class ApiError(Exception):
+    """An error answer decided by the API itself (auth, upload limits, malformed requests)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def status_for(exc: DialerError) -> int:
+    """The HTTP status of a dialer error (500 for one no client can cause)."""
+    return next((status for kind, status in _STATUS if isinstance(exc, kind)), 500)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the error statuses a route can answer."""
+    return {s: {"model": ErrorBody, "description": _DESCRIPTIONS[s]} for s in statuses}
+
+
+def error_response(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": " ".join(message.split())}, status_code=status)
+
+
+async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, str(exc))
+
+
+async def _dialer_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DialerError)
+    return error_response(status_for(exc), str(exc))
+
+
+async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"][1:]) or "request"
+    return error_response(422, f"{where}: {first['msg']}")
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse(
+        {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+    )
+
+
+async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unreachable: %s", exc)
+    return error_response(503, "database unreachable; try again later")
+
+
+async def _bug(request: Request, exc: Exception) -> JSONResponse:
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error of ``app`` as :class:`ErrorBody`."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(DialerError, _dialer_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(Exception, _bug)

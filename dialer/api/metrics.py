@@ -1,0 +1,76 @@
+"""``GET /metrics``: the ledger's counters in the Prometheus text format.
+
+Read from the ledger at scrape time, so every API process reports the same numbers whichever
+workers placed the calls:
+
+- ``dialer_call_attempts_total{account,result}``: provider requests by the contact state each
+  led to (``placed``, ``failed``, ``unknown``, ``pending`` = retried later, ``in_flight``).
+- ``dialer_contacts{account,state}``: contacts by state.
+- ``dialer_queue_lag_seconds``: how long the oldest ``queued`` contact has waited for a worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from fastapi import APIRouter, Response
+from prometheus_client import generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
+
+from dialer.api import errors
+from dialer.api.auth import AUTHENTICATED
+from dialer.api.context import Context
+from dialer.ledger.engine import session_scope, utcnow
+from dialer.ledger.metrics import LedgerMetrics, ledger_metrics
+
+router = APIRouter(tags=["service"], dependencies=AUTHENTICATED, responses=errors.responses(401))
+
+
+class _Families(Collector):
+    """Metric families already read: what :func:`generate_latest` formats."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self.families)
+
+
+def _families(snapshot: LedgerMetrics, now: datetime) -> list[Metric]:
+    attempts = CounterMetricFamily(
+        "dialer_call_attempts",
+        "Provider requests by account and the contact state each led to.",
+        labels=["account", "result"],
+    )
+    contacts = GaugeMetricFamily(
+        "dialer_contacts", "Contacts by account and state.", labels=["account", "state"]
+    )
+    lag = GaugeMetricFamily(
+        "dialer_queue_lag_seconds", "Age of the oldest queued contact; 0 when none is queued."
+    )
+    for (account, result), count in sorted(snapshot.attempts.items()):
+        attempts.add_metric([account, result], count)
+    for (account, state), count in sorted(snapshot.contacts.items()):
+        contacts.add_metric([account, state], count)
+    oldest = snapshot.oldest_queued_at
+    lag.add_metric([], 0.0 if oldest is None else max((now - oldest).total_seconds(), 0.0))
+    return [attempts, contacts, lag]
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+        **errors.responses(503),
+    },
+)
+def metrics(ctx: Context) -> Response:
+    """Prometheus text exposition of the ledger's counters (scrape with the X-API-Key header)."""
+    with session_scope(ctx.engine) as session:
+        snapshot = ledger_metrics(session)
+    text = generate_latest(_Families(_families(snapshot, utcnow())))
+    return Response(text, media_type=CONTENT_TYPE_LATEST)

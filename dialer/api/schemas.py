@@ -1,0 +1,86 @@
+"""Response bodies of the HTTP API (what the OpenAPI schema promises, field by field)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from campaigns.importer import ImportSummary
+from campaigns.status import CampaignReport
+
+
+class ImportResult(BaseModel):
+    """``POST /campaigns``: what the import did with every row of the file."""
+
+    campaign: str
+    appended: bool = Field(description="True when the leads were added to an existing campaign.")
+    rows_read: int
+    accepted: int
+    rejected: int
+    rejected_by_reason: dict[str, int] = Field(
+        description="missing, unparseable, invalid, duplicate, suppressed or a provider rule."
+    )
+    rejects_url: str = Field(
+        description="Where this import's rejected rows (row, value, reason) can be downloaded."
+    )
+
+    @classmethod
+    def of(cls, summary: ImportSummary, rejects_url: str) -> ImportResult:
+        return cls(
+            campaign=summary.campaign,
+            appended=summary.appended,
+            rows_read=summary.rows_read,
+            accepted=summary.accepted,
+            rejected=summary.rejected_total,
+            rejected_by_reason=dict(summary.rejected.most_common()),
+            rejects_url=rejects_url,
+        )
+
+
+class CampaignStatusReport(BaseModel):
+    """``GET /campaigns/{name}``: counters, progress and the finish estimate."""
+
+    name: str
+    account: str
+    status: str = Field(description="draft, running, paused, completed or cancelled.")
+    status_reason: str
+    window: str
+    timezone: str
+    start_at: datetime | None
+    end_at: datetime | None
+    source_file: str
+    rows_read: int
+    rows_accepted: int
+    rows_rejected: int
+    contacts: dict[str, int] = Field(description="Contacts by state; every state is present.")
+    outcomes: dict[str, int] = Field(description="Placed calls by provider-reported outcome.")
+    total: int = Field(description="Contacts in the campaign.")
+    done: int = Field(description="Contacts in a final state.")
+    estimate: str = Field(description="When the campaign should finish, or why it cannot.")
+
+    @classmethod
+    def of(cls, report: CampaignReport) -> CampaignStatusReport:
+        return cls.model_validate(report.to_json())
+
+
+class CampaignListItem(BaseModel):
+    """One campaign of ``GET /campaigns``."""
+
+    name: str
+    account: str
+    status: str
+    total: int
+    done: int
+    contacts: dict[str, int]
+
+
+class Account(BaseModel):
+    """A configured provider account: its name and kind, never its credentials."""
+
+    name: str
+    provider: str
+
+
+class Health(BaseModel):
+    status: str = "ok"
