@@ -86,7 +86,7 @@ class Contact(SQLModel, table=True):
     raw_phone: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     extension: str | None = Field(default=None, max_length=20)
     number_type: str = Field(default="unknown", max_length=30)
-    zone_key: str = Field(default="", max_length=500)
+    zone_key: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     first_name: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     last_name: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     email: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

@@ -260,19 +260,25 @@ def test_window_is_checked_in_each_recipients_own_zone(
     engine: Engine, sandbox_url: str, dialer_for: Callable[..., Dialer], tmp_path: Path
 ) -> None:
     dialer = dialer_for()
-    tokyo, new_york = "+81312345678", NY[0]
+    new_york, los_angeles, tokyo = NY[0], "+13105551234", "+81312345678"
+    toll_free = "+18003569377"  # phonenumbers places it in every US zone: all must be open
+    # A one-hour window around New York's current time: open there, closed three hours west,
+    # in Tokyo, and in at least one of a toll-free number's zones.
     now_in_ny = utcnow().astimezone(ZoneInfo("America/New_York"))
-    start = now_in_ny.replace(minute=0, second=0, microsecond=0)
-    if now_in_ny.minute >= 55:  # leave room for the test to run inside the window
-        start += timedelta(hours=1)
-        pytest.skip("too close to the end of the hour to build a one-hour window")
-    window = f"{start:%H:%M}-{(start + timedelta(hours=1)):%H:%M}"
-    _campaign(engine, dialer.settings, tmp_path, [tokyo, new_york], window=window)
+    opens = now_in_ny - timedelta(minutes=5)
+    window = f"{opens:%H:%M}-{(opens + timedelta(hours=1)):%H:%M}"
+    _campaign(
+        engine, dialer.settings, tmp_path, [new_york, los_angeles, tokyo, toll_free], window=window
+    )
     _drain(dialer)
     assert _requests(sandbox_url) == {new_york: 1}
-    contacts = _contacts(engine)
-    assert contacts[tokyo].state == "pending"
-    assert contacts[new_york].state == "placed"
+    states = {phone: c.state for phone, c in _contacts(engine).items()}
+    assert states == {
+        new_york: "placed",
+        los_angeles: "pending",
+        tokyo: "pending",
+        toll_free: "pending",
+    }
 
 
 def _wait(condition: Callable[[], bool], timeout: float = 20) -> None:

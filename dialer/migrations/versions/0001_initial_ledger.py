@@ -69,7 +69,7 @@ def upgrade() -> None:
         sa.Column("raw_phone", sa.Text(), nullable=False),
         sa.Column("extension", sa.String(length=20), nullable=True),
         sa.Column("number_type", sa.String(length=30), nullable=False),
-        sa.Column("zone_key", sa.String(length=500), nullable=False),
+        sa.Column("zone_key", sa.Text(), nullable=False),
         sa.Column("first_name", sa.Text(), nullable=False),
         sa.Column("last_name", sa.Text(), nullable=False),
         sa.Column("email", sa.Text(), nullable=False),
