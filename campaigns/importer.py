@@ -33,7 +33,7 @@ from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import contacts as ledger_contacts
 from dialer.models import Campaign, CampaignStatus
 from dialer.providers import build_provider
-from dialer.providers.base import CallProvider, CallRequest
+from dialer.providers.base import CallRequest
 from dialer.settings import AccountConfig, Settings
 
 Progress = Callable[[int, int], None]
@@ -178,16 +178,28 @@ def _provider_check(
     account: AccountConfig, spec: CampaignSpec, columns: LeadColumns
 ) -> RowCheck | None:
     """A per-row check of the provider's rules, or None when the provider has none to check."""
-    provider = build_provider(account, httpx.Client())
-    probe = _request(provider, spec, {name: "" for name in columns.variables}, "+10000000000")
+    # The adapter is only asked to check requests here; this client never sends anything.
+    with httpx.Client() as unused:
+        provider = build_provider(account, unused)
+    blank = {name: "" for name in columns.variables}
+    probe = _request(spec, blank, "+10000000000", ("Probe", "Lead", ""))
     campaign_level = provider.check(probe)
     if campaign_level is not None:
         raise InputError(f"account {account.name!r}: {campaign_level}")
 
     def check(contacts: pd.DataFrame) -> pd.Series[str]:
+        rows = zip(
+            contacts["phone"],
+            contacts["variables"],
+            contacts["first_name"],
+            contacts["last_name"],
+            contacts["email"],
+            strict=True,
+        )
         reasons = [
-            provider.check(_request(provider, spec, json.loads(variables), phone)) or ""
-            for phone, variables in zip(contacts["phone"], contacts["variables"], strict=True)
+            provider.check(_request(spec, json.loads(variables), phone, (first, last, email)))
+            or ""
+            for phone, variables, first, last, email in rows
         ]
         return pd.Series(reasons, index=contacts.index, dtype=object)
 
@@ -195,12 +207,16 @@ def _provider_check(
 
 
 def _request(
-    provider: CallProvider, spec: CampaignSpec, values: dict[str, str], phone: str
+    spec: CampaignSpec, values: dict[str, str], phone: str, names: tuple[str, str, str]
 ) -> CallRequest:
+    """The request dispatch would build for this lead (as :func:`dialer.dialing` does)."""
     return CallRequest(
         attempt_key="00000000-0000-0000-0000-000000000000",
         campaign=spec.name,
         phone=phone,
+        first_name=names[0],
+        last_name=names[1],
+        email=names[2],
         variables={**spec.templates.variables, **values},
         messages=message_templates.render(spec.templates, values),
     )
