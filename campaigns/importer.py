@@ -156,6 +156,7 @@ def _campaign_for(
         timezone=times.timezone,
         region=spec.region.upper(),
         max_attempts=spec.max_attempts or 1,
+        retry_after_seconds=times.retry_after_seconds,
         templates=spec.templates.to_json(),
         columns=list(leads.columns),
         source_file=leads.path.name,

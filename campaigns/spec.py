@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from dialer.backoff import parse_duration
 from dialer.errors import InputError
 from dialer.settings import Settings
 from dialer.templates import MessageTemplates
@@ -48,6 +49,7 @@ class CampaignTimes:
     timezone: str
     start_at: datetime | None
     end_at: datetime | None
+    retry_after_seconds: int | None
 
 
 def parse_times(spec: CampaignSpec, settings: Settings) -> CampaignTimes:
@@ -65,7 +67,18 @@ def parse_times(spec: CampaignSpec, settings: Settings) -> CampaignTimes:
     end_at = _instant(spec.end, "--end", timezone)
     if start_at and end_at and end_at <= start_at:
         raise InputError("--end must be after --start")
-    return CampaignTimes(window=window, timezone=timezone, start_at=start_at, end_at=end_at)
+    retry_after = None
+    if spec.retry_after:
+        retry_after = int(parse_duration(spec.retry_after).total_seconds())
+    if retry_after is not None and (spec.max_attempts or 1) < 2:
+        raise InputError("--retry-after needs --max-attempts of 2 or more")
+    return CampaignTimes(
+        window=window,
+        timezone=timezone,
+        start_at=start_at,
+        end_at=end_at,
+        retry_after_seconds=retry_after,
+    )
 
 
 def _instant(text: str | None, option: str, timezone: str) -> datetime | None:
