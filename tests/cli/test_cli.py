@@ -212,3 +212,57 @@ def test_a_campaign_end_to_end_against_the_sandbox(workdir: Path, sandbox_url: s
     assert request["json"]["contact"]["phoneNumber"] == "+12125552671"
     again = dialer(workdir, "campaign", "start", "spring", env=env)
     assert "cannot start campaign 'spring': it is completed" in one_line_error(again)
+
+
+def test_ctrl_c_stops_cleanly_with_nothing_left_in_flight(workdir: Path, sandbox_url: str) -> None:
+    import signal
+    import time
+
+    import httpx
+
+    phones = [f"+1212555{2600 + i}" for i in range(40)]
+    (workdir / "many.csv").write_text("phone\n" + "\n".join(phones) + "\n", encoding="utf-8")
+    (workdir / "dialer.toml").write_text(
+        f'[accounts.box]\nprovider = "sandbox"\nbase_url = "{sandbox_url}"\nrate = "5/s"\n'
+        "timeout = 3\n",
+        encoding="utf-8",
+    )
+    httpx.post(f"{sandbox_url}/_sandbox/config", json={"latency_ms": 300}).raise_for_status()
+    for step in (
+        [
+            "campaign",
+            "create",
+            "c",
+            "--account",
+            "box",
+            "--csv",
+            "many.csv",
+            "--window",
+            "00:00-24:00",
+            "--days",
+            "all",
+        ],
+        ["campaign", "start", "c"],
+    ):
+        assert dialer(workdir, *step).returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIALER_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dialer", "run"],
+        cwd=workdir,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while len(httpx.get(f"{sandbox_url}/_sandbox/requests").json()) < 5:
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    status = json.loads(dialer(workdir, "campaign", "status", "c", "--json").stdout)
+    assert status["contacts"]["queued"] == 0 and status["contacts"]["dialing"] == 0
+    sent = len(httpx.get(f"{sandbox_url}/_sandbox/requests").json())
+    assert status["contacts"]["placed"] == sent < len(phones)
+    assert status["contacts"]["pending"] == len(phones) - sent
