@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -70,7 +71,7 @@ class EmbeddedRunner:
                 ticks += 1
                 if on_progress is not None:
                     on_progress(Progress(counts=self._counts(), ticks=ticks))
-                if drain and report.claimed == 0 and self._idle() and self._nothing_left():
+                if drain and report.claimed == 0 and self._idle() and self._nothing_left(now):
                     break
                 # Tick again soon while work flows; rest a full tick when idle.
                 self.stop_event.wait(0.05 if report.claimed else settings.tick_seconds)
@@ -109,11 +110,15 @@ class EmbeddedRunner:
         with self._lock:
             return not self._futures
 
-    def _nothing_left(self) -> bool:
-        """No contact in flight and none waiting out a retry backoff (DESIGN.md §4, --drain)."""
+    def _nothing_left(self, now: datetime) -> bool:
+        """No contact in flight and none waiting out a retry backoff (DESIGN.md §4, --drain).
+
+        ``now`` is the tick's: a backoff that ends between the tick and this check must count
+        as still running, or the drain would exit with that retry half-done.
+        """
         with session_scope(self.dialer.engine) as session:
             ids = self._campaign_ids(session)
-            backlog = ledger_dispatch.backlog(session, campaign_ids=ids, now=self.dialer.clock())
+            backlog = ledger_dispatch.backlog(session, campaign_ids=ids, now=now)
         return backlog.in_flight == 0 and backlog.backing_off == 0
 
     def _campaign_ids(self, session: Session) -> list[int]:

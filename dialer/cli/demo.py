@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import csv
+import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.progress import Progress as Bar
 from rich.progress import TextColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from campaigns.demo import run_demo
 from dialer.cli.context import console, counts_line, err_console
@@ -22,6 +24,8 @@ def demo(
     ),
 ) -> None:
     """Import the sample leads, dial them all against a local sandbox, print the results."""
+    # The demo provokes a dropped connection on purpose: its warning would only be noise here.
+    logging.getLogger("dialer").setLevel(logging.ERROR)
     console.print("Starting a local sandbox provider and an embedded dialer (SQLite, no Redis)")
     with Bar(TextColumn("{task.description}"), console=err_console, transient=True) as bar:
         task = bar.add_task("dialing")
@@ -50,7 +54,16 @@ def _reasons(counts: dict[str, int]) -> str:
 
 
 def _show_export(path: Path, limit: int = 12) -> None:
-    table = Table("row", "phone", "status", "attempts", "provider_call_id", "error")
+    table = Table(
+        Column("row", no_wrap=True, min_width=3),
+        Column("phone", no_wrap=True, min_width=12),
+        Column("status", no_wrap=True, min_width=7),
+        Column("attempts", no_wrap=True, justify="right", min_width=8),
+        Column("provider_call_id", no_wrap=True, overflow="ellipsis", max_width=16),
+        Column("error", no_wrap=True, overflow="ellipsis", max_width=30),
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+    )
     with path.open(newline="", encoding="utf-8") as stream:
         for index, row in enumerate(csv.DictReader(stream)):
             if index >= limit:
