@@ -49,6 +49,10 @@ def create_app(
         summary="Bulk campaign dialer for AI voice agents: import leads, run campaigns.",
         version="1",
         lifespan=lifespan,
+        # The schema holds no data and client generators fetch it without a key; the
+        # interactive docs would load their scripts from a CDN, so there are none.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.dialer = ApiContext(
         settings=settings,

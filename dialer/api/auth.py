@@ -1,8 +1,8 @@
 """API keys: the ``X-API-Key`` header, checked against every configured key in constant time.
 
-Every route needs a key except the upload page ``/`` (it asks for the key and sends it) and
-``/healthz``. A key travels in a header, never a cookie, so no other web page can make a
-browser call the API (no CSRF), and the API sends no CORS headers.
+Every route needs a key except the upload page ``/`` (it asks for the key and sends it),
+``/healthz`` and the schema ``/openapi.json``. A key travels in a header, never a cookie, so
+no other web page can make a browser call the API (no CSRF); the API sends no CORS headers.
 
 Serving: with ``api_keys`` configured they are the keys. With none, ``dialer serve`` on a
 loopback address makes one random key for that run and prints it; on any other address it

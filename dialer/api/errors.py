@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match, Route
 
 from dialer.errors import (
     CampaignError,
@@ -48,7 +49,7 @@ _DESCRIPTIONS = {
     404: "No such campaign (or file)",
     409: "The campaign cannot do that now (exists already, wrong status)",
     413: "The upload is larger than max_upload_mb",
-    422: "The file or a form field is unusable; the line says why",
+    422: "The request, a form field or the file is unusable; the line says why",
     503: "The ledger database cannot be reached",
 }
 
@@ -98,11 +99,23 @@ async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, f"{where}: {first['msg']}")
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own answers (no such route, wrong method) in the API's shape."""
     assert isinstance(exc, HTTPException)
-    return JSONResponse(
-        {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
-    )
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Starlette names only the first route matching the path; list every one's methods.
+        headers["Allow"] = ", ".join(sorted(_allowed_methods(request)))
+    return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=headers)
+
+
+def _allowed_methods(request: Request) -> set[str]:
+    allowed: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE and isinstance(route, Route) and route.methods:
+            allowed |= route.methods
+    return allowed
 
 
 async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
@@ -116,10 +129,36 @@ async def _bug(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Answer every error of ``app`` as :class:`ErrorBody`."""
+    """Answer every error of ``app`` as :class:`ErrorBody`, and document it so."""
+    _document_validation_errors(app)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(DialerError, _dialer_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(Exception, _bug)
+
+
+def _document_validation_errors(app: FastAPI) -> None:
+    """FastAPI documents a 422 body of its own on every route with parameters; this API's
+    422 answers are :class:`ErrorBody` like every other error."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        error_body = {"$ref": "#/components/schemas/ErrorBody"}
+        for item in schema["paths"].values():
+            for operation in item.values():
+                if "422" in operation["responses"]:
+                    operation["responses"]["422"] = {
+                        "description": _DESCRIPTIONS[422],
+                        "content": {"application/json": {"schema": error_body}},
+                    }
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema["components"]["schemas"].pop(name, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
