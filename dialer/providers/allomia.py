@@ -2,16 +2,24 @@
 
 The call id is ``outboundCallId``. AlloMia takes no message texts (the assistant holds the
 script); the lead's columns go to ``dynamicVariables``, whose values must be strings.
+
+Outcomes: AlloMia POSTs to ``callbackUrl`` when a call reaches a terminal state (completed,
+failed, busy, no-answer), with a body that mirrors its "Get Outbound Call Status" answer, which
+:meth:`AllomiaProvider.poll` asks for as well (a missed webhook is caught up that way).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
-from dialer.providers.base import CallRequest, PlaceResult
+from dialer.outcomes import ALLOMIA, MalformedOutcome, outcome_of
+from dialer.providers.base import CallRequest, PlaceResult, ProviderOutcome
 from dialer.providers.http import HttpProvider, required
+from dialer.providers.status import fetch_status, status_url
 from dialer.settings import AccountConfig
 
 PHONE_LENGTH = range(10, 21)
@@ -24,6 +32,10 @@ class AllomiaProvider(HttpProvider):
     kind = "allomia"
     default_base_url = "https://allomia.com"
     path = "/api/outbound"
+    # ASSUMPTION, to verify with AlloMia: its document names "Get Outbound Call Status" but
+    # shows neither its path nor how long a call's status is kept. We GET
+    # /api/outbound/{outboundCallId} (as the sandbox serves it) for a day after the call.
+    poll_window = timedelta(hours=24)
 
     def __init__(self, account: AccountConfig, client: httpx.Client) -> None:
         super().__init__(account, client)
@@ -43,6 +55,22 @@ class AllomiaProvider(HttpProvider):
             self._payload(request), headers=self._headers, call_id_fields=("outboundCallId",)
         )
 
+    @staticmethod
+    def outcome_from_webhook(payload: Mapping[str, Any]) -> ProviderOutcome | None:
+        """The terminal state a ``callbackUrl`` POST reports (None for a non-terminal one)."""
+        return _outcome(payload, call_id=None)
+
+    def poll(self, call_id: str) -> ProviderOutcome | None:
+        """``GET /api/outbound/{outboundCallId}`` (an assumed path, see above)."""
+        document = fetch_status(
+            self.client,
+            status_url(self.url, call_id),
+            provider=self.kind,
+            headers=self._headers,
+            secrets=self.secrets(),
+        )
+        return None if document is None else _outcome(document, call_id=call_id)
+
     def _payload(self, request: CallRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
             "phoneNumber": request.phone,
@@ -57,3 +85,15 @@ class AllomiaProvider(HttpProvider):
         if callback_url:
             body["callbackUrl"] = callback_url
         return body
+
+
+def _outcome(document: Mapping[str, Any], *, call_id: str | None) -> ProviderOutcome | None:
+    """A status document as an outcome; its ``outboundCallId`` names the call (``call_id``,
+    the one asked about, when the document leaves it out)."""
+    named = document.get("outboundCallId", call_id)
+    if not isinstance(named, str) or not named:
+        raise MalformedOutcome("allomia: the status names no outboundCallId")
+    outcome = outcome_of(document.get("status"), ALLOMIA, provider="allomia")
+    if outcome is None:
+        return None
+    return ProviderOutcome(outcome=outcome, payload=document, provider_call_id=named)

@@ -6,13 +6,20 @@ raises one of :mod:`dialer.errors`' ``ProviderError`` classes. It never retries 
 own — the dispatcher owns retries, because only the ledger knows whether a retry is allowed —
 with one documented exception: libby-legacy re-sends once after refreshing an expired token,
 because its 403 proves the first request placed nothing.
+
+Afterwards, an adapter reads what became of a call (:class:`ProviderOutcome`) from the
+provider's webhook (:meth:`CallProvider.outcome_from_webhook`) or by asking for the call's
+status (:meth:`CallProvider.poll`), for providers that offer either.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import timedelta
+from typing import Any, Protocol
+
+from dialer.outcomes import Outcome
 
 ATTEMPT_FIELD = "dialerAttempt"
 """Metadata key carrying :attr:`CallRequest.attempt_key` where a provider takes metadata that
@@ -91,10 +98,27 @@ class PlaceResult:
     body: str
 
 
+@dataclass(frozen=True, slots=True)
+class ProviderOutcome:
+    """A final outcome a provider reported for one call, and the document that said so.
+
+    The call is named by ``provider_call_id``, by ``attempt_key`` (our
+    :attr:`CallRequest.attempt_key`, echoed back in webhook metadata), or by both.
+    """
+
+    outcome: Outcome
+    payload: Mapping[str, Any]
+    provider_call_id: str | None = None
+    attempt_key: str | None = None
+
+
 class CallProvider(Protocol):
     """One provider account, bound to an ``httpx.Client`` supplied by the caller."""
 
     kind: str
+    poll_window: timedelta | None
+    """How long after a call starts :meth:`poll` can still learn its outcome (the provider's
+    retention); None when the provider has no status to poll."""
 
     def check(self, request: CallRequest) -> str | None:
         """Why this request breaks a rule of the provider (checked at import), or None."""
@@ -103,4 +127,18 @@ class CallProvider(Protocol):
     def place(self, request: CallRequest) -> PlaceResult:
         """Send one call request. Raises RetryableProviderError, RejectedByProvider,
         AccountBroken or AmbiguousOutcome when the call was not (provably) placed."""
+        ...
+
+    def outcome_from_webhook(self, payload: Mapping[str, Any]) -> ProviderOutcome | None:
+        """The final outcome a webhook body reports, or None when it reports something else
+        (a call still in progress, an event about something else). Raises
+        :class:`~dialer.outcomes.MalformedOutcome` when the body names no call or a status
+        the provider's table does not know. Pure: it reads ``payload`` and nothing else."""
+        ...
+
+    def poll(self, call_id: str) -> ProviderOutcome | None:
+        """Ask the provider for the call's status once: its final outcome, or None while the
+        call is not final, once the provider has forgotten it, or when the provider has no
+        status to poll. Raises a ProviderError when the provider could not answer (try again
+        at the next round) and MalformedOutcome when its answer cannot be read."""
         ...

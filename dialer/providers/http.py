@@ -27,7 +27,7 @@ import json as jsonlib
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
@@ -42,7 +42,7 @@ from dialer.errors import (
     RejectedByProvider,
     RetryableProviderError,
 )
-from dialer.providers.base import CallRequest, PlaceResult
+from dialer.providers.base import CallRequest, PlaceResult, ProviderOutcome
 from dialer.settings import AccountConfig
 
 logger = logging.getLogger(__name__)
@@ -194,7 +194,8 @@ class HttpProvider(ABC):
     """The shell every adapter shares: its account, the caller's client, the endpoint URL.
 
     Subclasses set ``kind``, ``default_base_url`` and ``path`` (the provider's documented path,
-    kept when ``base_url`` overrides the host) and implement :class:`CallProvider`'s methods.
+    kept when ``base_url`` overrides the host) and implement :class:`CallProvider`'s methods;
+    by default a provider sends no webhook we read and has no status to poll.
     Timeouts, pool limits and proxies are the client's: whoever builds the client applies the
     account's ``timeout`` (see :mod:`dialer.clients`). ``repr`` names the account and nothing else.
     """
@@ -202,6 +203,7 @@ class HttpProvider(ABC):
     kind: str
     default_base_url: ClassVar[str]
     path: ClassVar[str]
+    poll_window: timedelta | None = None
 
     def __init__(self, account: AccountConfig, client: httpx.Client) -> None:
         self.account = account
@@ -218,6 +220,16 @@ class HttpProvider(ABC):
     @abstractmethod
     def place(self, request: CallRequest) -> PlaceResult:
         """See :meth:`CallProvider.place`."""
+
+    @staticmethod
+    def outcome_from_webhook(payload: Mapping[str, Any]) -> ProviderOutcome | None:
+        """See :meth:`CallProvider.outcome_from_webhook` (a static method: it needs no
+        account, so the webhook receiver calls it on the class)."""
+        return None
+
+    def poll(self, call_id: str) -> ProviderOutcome | None:
+        """See :meth:`CallProvider.poll`."""
+        return None
 
     def secrets(self) -> tuple[str, ...]:
         """Every credential this adapter may hold, to be masked out of any text it reports."""

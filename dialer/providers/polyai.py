@@ -3,17 +3,29 @@
 Everything about the contact goes to ``metadata`` (delivered to the agent as SIP headers), whose
 values must all be strings and whose base64 form must stay under 26 KB. The call id is
 ``call_sid``.
+
+Outcomes: PolyAI sends no webhook; :meth:`PolyaiProvider.poll` asks for the call's status
+(queued, calling, then success or failure), which PolyAI keeps about two hours after the call.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from datetime import timedelta
 
 import httpx
 
-from dialer.providers.base import ATTEMPT_FIELD, CAMPAIGN_FIELD, CallRequest, PlaceResult
+from dialer.outcomes import POLYAI, outcome_of
+from dialer.providers.base import (
+    ATTEMPT_FIELD,
+    CAMPAIGN_FIELD,
+    CallRequest,
+    PlaceResult,
+    ProviderOutcome,
+)
 from dialer.providers.http import HttpProvider, required
+from dialer.providers.status import fetch_status, status_url
 from dialer.settings import AccountConfig
 
 METADATA_LIMIT = 26_000
@@ -26,6 +38,10 @@ class PolyaiProvider(HttpProvider):
     kind = "polyai"
     default_base_url = "https://api.us-1.platform.polyai.app"
     path = "/v1/outbound-calling"
+    # ASSUMPTION, to verify with PolyAI: its document points to "Get call status" by call_sid
+    # without showing the path; we GET /v1/outbound-calling/{call_sid} (as the sandbox serves
+    # it). Status is kept ~2 h after the call ends: calls started within 2 h are polled.
+    poll_window = timedelta(hours=2)
 
     def __init__(self, account: AccountConfig, client: httpx.Client) -> None:
         super().__init__(account, client)
@@ -47,6 +63,22 @@ class PolyaiProvider(HttpProvider):
             "encryption": self.account.encryption,
         }
         return self.post(payload, headers=self._headers, call_id_fields=("call_sid",))
+
+    def poll(self, call_id: str) -> ProviderOutcome | None:
+        """``GET /v1/outbound-calling/{call_sid}`` (an assumed path, see above)."""
+        document = fetch_status(
+            self.client,
+            status_url(self.url, call_id),
+            provider=self.kind,
+            headers=self._headers,
+            secrets=self.secrets(),
+        )
+        if document is None:
+            return None
+        outcome = outcome_of(document.get("status"), POLYAI, provider=self.kind)
+        if outcome is None:
+            return None
+        return ProviderOutcome(outcome=outcome, payload=document, provider_call_id=call_id)
 
 
 def _metadata(request: CallRequest) -> dict[str, str]:

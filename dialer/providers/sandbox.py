@@ -1,13 +1,18 @@
 """The sandbox: the dialer's own dry-run provider (``dialer sandbox``), ``POST /sandbox/call``.
 
 No authentication. The body is ``{"to", "attempt", "campaign", "variables", "messages"}`` with
-only the messages that were given; the answer is ``{"call_id"}``.
+only the messages that were given; the answer is ``{"call_id"}``. ``GET /sandbox/call/{call_id}``
+answers the call's status in AlloMia's words, which :meth:`SandboxProvider.poll` reads.
 """
 
 from __future__ import annotations
 
-from dialer.providers.base import CallRequest, PlaceResult
+from datetime import timedelta
+
+from dialer.outcomes import ALLOMIA, outcome_of
+from dialer.providers.base import CallRequest, PlaceResult, ProviderOutcome
 from dialer.providers.http import HttpProvider
+from dialer.providers.status import fetch_status, status_url
 from dialer.settings import SANDBOX_URL
 
 
@@ -17,6 +22,7 @@ class SandboxProvider(HttpProvider):
     kind = "sandbox"
     default_base_url = SANDBOX_URL
     path = "/sandbox/call"
+    poll_window = timedelta(hours=2)
 
     def check(self, request: CallRequest) -> str | None:
         """The sandbox accepts every contact."""
@@ -32,3 +38,14 @@ class SandboxProvider(HttpProvider):
             "messages": request.messages.given(),
         }
         return self.post(payload, headers={}, call_id_fields=("call_id",))
+
+    def poll(self, call_id: str) -> ProviderOutcome | None:
+        """``GET /sandbox/call/{call_id}``."""
+        url = status_url(self.url, call_id)
+        document = fetch_status(self.client, url, provider=self.kind, headers={})
+        if document is None:
+            return None
+        outcome = outcome_of(document.get("status"), ALLOMIA, provider=self.kind)
+        if outcome is None:
+            return None
+        return ProviderOutcome(outcome=outcome, payload=document, provider_call_id=call_id)

@@ -4,15 +4,30 @@ Its document gives only the path; the host is Trillet's published one. ``x-api-k
 when the account has one. The lead goes to ``dynamic_variables`` (the agent sees them); the
 attempt key and campaign go to ``metadata``, which reaches webhooks but not the agent. The call
 id is ``callId``, or ``call_id`` as some deployments spell it.
+
+Outcomes come only by webhook to ``callback_url``; there is no status to poll. Trillet documents
+the envelope ``{"event": "call.completed", "data": {"callId", "status", ...}}`` and the events
+``call.started``, ``call.completed`` and ``call.failed``, little more. So the reader is lenient:
+the fields may sit in ``data`` or at the top level, either call id spelling works, our attempt
+key is read from ``metadata`` when it is echoed back, and the call's ``status`` (when given)
+decides over the event name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
-from dialer.providers.base import ATTEMPT_FIELD, CAMPAIGN_FIELD, CallRequest, PlaceResult
+from dialer.outcomes import TRILLET_EVENTS, TRILLET_STATUSES, MalformedOutcome, outcome_of
+from dialer.providers.base import (
+    ATTEMPT_FIELD,
+    CAMPAIGN_FIELD,
+    CallRequest,
+    PlaceResult,
+    ProviderOutcome,
+)
 from dialer.providers.http import HttpProvider, required
 from dialer.settings import AccountConfig
 
@@ -41,6 +56,33 @@ class TrilletProvider(HttpProvider):
             self._payload(request), headers=self._headers, call_id_fields=("callId", "call_id")
         )
 
+    @staticmethod
+    def outcome_from_webhook(payload: Mapping[str, Any]) -> ProviderOutcome | None:
+        """The outcome a ``callback_url`` event reports; None for events about something else
+        (``sms.sent``) or a call not over yet (``call.started``, unknown ``call.*`` events)."""
+        data = payload.get("data")
+        fields: Mapping[str, Any] = data if isinstance(data, Mapping) else payload
+        event = payload.get("event")
+        if isinstance(event, str) and not event.strip().lower().startswith("call."):
+            return None
+        status = fields.get("status", payload.get("status"))
+        if status is not None:
+            outcome = outcome_of(status, TRILLET_STATUSES, provider="trillet")
+        elif isinstance(event, str):
+            outcome = TRILLET_EVENTS.get(event.strip().lower())
+        else:
+            raise MalformedOutcome("trillet: the event has neither an event name nor a status")
+        if outcome is None:
+            return None
+        call_id = _text(fields, "callId", "call_id") or _text(payload, "callId", "call_id")
+        metadata = fields.get("metadata", payload.get("metadata"))
+        key = _text(metadata, ATTEMPT_FIELD) if isinstance(metadata, Mapping) else None
+        if call_id is None and key is None:
+            raise MalformedOutcome("trillet: the event names no call (callId or metadata)")
+        return ProviderOutcome(
+            outcome=outcome, payload=payload, provider_call_id=call_id, attempt_key=key
+        )
+
     def _payload(self, request: CallRequest) -> dict[str, Any]:
         contact = {
             "first_name": request.first_name,
@@ -60,3 +102,12 @@ class TrilletProvider(HttpProvider):
         if callback_url:
             body["callback_url"] = callback_url
         return body
+
+
+def _text(fields: Mapping[str, Any], *names: str) -> str | None:
+    """The first of ``names`` holding a non-empty string (or number) in ``fields``."""
+    for name in names:
+        value = fields.get(name)
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+            return str(value)
+    return None
