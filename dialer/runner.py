@@ -5,6 +5,7 @@ thread pool, so nothing waits long in ``queued``; each claimed contact goes to
 :func:`dialer.dialing.place_call` on a worker thread. Stopping (Ctrl-C, or ``drain`` finding
 nothing left to do) stops claiming, lets requests already on the wire finish, and hands every
 claim that never began back to ``pending`` — nothing is left in ``queued`` or ``dialing``.
+Every ``poll_seconds`` (and at the first tick) it also polls placed calls for their outcome.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.engine import session_scope
 from dialer.models import CampaignStatus
+from dialer.polling import POLL_SECONDS, poll_outcomes
 from dialer.scheduler import tick
 
 log = logging.getLogger("dialer.runner")
@@ -39,10 +41,18 @@ class Progress:
 class EmbeddedRunner:
     """Runs the named campaigns (all running ones when none are named) in this process."""
 
-    def __init__(self, dialer: Dialer, names: Sequence[str] = (), *, threads: int = 32) -> None:
+    def __init__(
+        self,
+        dialer: Dialer,
+        names: Sequence[str] = (),
+        *,
+        threads: int = 32,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
         self.dialer = dialer
         self.names = tuple(names)
         self.threads = threads
+        self.poll_seconds = poll_seconds
         self.stop_event = threading.Event()
         self._lock = threading.Lock()
         self._waiting: set[int] = set()
@@ -57,9 +67,13 @@ class EmbeddedRunner:
         settings = self.dialer.settings
         pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="dial")
         ticks = 0
+        polled_at: datetime | None = None
         try:
             while not self.stop_event.is_set():
                 now = self.dialer.clock()
+                if polled_at is None or (now - polled_at).total_seconds() >= self.poll_seconds:
+                    poll_outcomes(self.dialer, now)
+                    polled_at = now
                 report = tick(
                     self.dialer.engine,
                     settings,

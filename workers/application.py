@@ -17,6 +17,7 @@ from kombu.entity import Exchange
 from kombu.entity import Queue as KombuQueue
 
 from dialer.errors import ConfigError
+from dialer.polling import POLL_SECONDS
 from dialer.settings import load_settings
 from workers.queues import Queue
 
@@ -42,6 +43,7 @@ def create_app() -> Celery:
         task_routes={
             "dialer.place_call": {"queue": Queue.DIAL.value},
             "dialer.tick": {"queue": Queue.SCHEDULE.value},
+            "dialer.poll_outcomes": {"queue": Queue.SCHEDULE.value},
         },
         broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
         broker_connection_retry_on_startup=True,
@@ -54,7 +56,12 @@ def create_app() -> Celery:
                 "schedule": settings.tick_seconds,
                 # A tick that waited longer than two intervals is stale: the next one is due.
                 "options": {"expires": settings.tick_seconds * 2},
-            }
+            },
+            "poll-outcomes": {
+                "task": "dialer.poll_outcomes",
+                "schedule": POLL_SECONDS,
+                "options": {"expires": POLL_SECONDS},
+            },
         },
     )
     return celery

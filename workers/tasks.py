@@ -10,6 +10,7 @@ from celery import shared_task
 
 from dialer.dialing import Dialer, place_call
 from dialer.ledger.engine import make_engine, migrate, utcnow
+from dialer.polling import poll_outcomes
 from dialer.scheduler import tick
 from dialer.settings import load_settings
 from dialer.wiring import build_dialer
@@ -44,6 +45,12 @@ def tick_task() -> int:
     dialer = process_dialer()
     report = tick(dialer.engine, dialer.settings, now=utcnow(), enqueue=_enqueue)
     return report.claimed
+
+
+@shared_task(name="dialer.poll_outcomes", ignore_result=True)
+def poll_outcomes_task() -> int:
+    """Ask providers that keep a call's status what became of placed calls; record them."""
+    return poll_outcomes(process_dialer(), utcnow())
 
 
 def _enqueue(contact_ids: list[int]) -> None:

@@ -1,0 +1,199 @@
+"""Provider-reported outcomes: finding the attempt a report is about, recording it once, and
+calling a no-answer/busy contact again while the campaign's ``max_attempts`` allows.
+
+An outcome is written once per attempt (a conditional ``UPDATE ... WHERE outcome IS NULL``), so
+a replayed webhook, or a webhook and a poll racing each other, change nothing the second time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, update
+from sqlmodel import Session, col, select
+
+from dialer.ledger import campaigns as ledger_campaigns
+from dialer.ledger.engine import rowcount
+from dialer.models import Attempt, Campaign, CampaignStatus, Contact, ContactState
+from dialer.outcomes import RECALLABLE, Outcome, recall_delay
+
+PLACED, UNKNOWN = ContactState.PLACED, ContactState.UNKNOWN
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+"""What a callback token can look like (``secrets.token_urlsafe``); anything else never matches."""
+
+_RECALL_FROM = (CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.COMPLETED)
+"""Campaign statuses in which a no-answer/busy contact goes back to ``pending``. A completed
+campaign is reopened for it (it completed because every contact had been placed); a cancelled
+one never is."""
+
+
+def campaign_for_token(session: Session, *, token: str) -> Campaign | None:
+    """The campaign whose ``callback_token`` is ``token``, or None. Looked up by the token,
+    then compared in constant time; a token not shaped like one is never looked up."""
+    if not _TOKEN.fullmatch(token):
+        return None
+    found = session.exec(select(Campaign).where(col(Campaign.callback_token) == token)).first()
+    if found is None or not hmac.compare_digest(found.callback_token.encode(), token.encode()):
+        return None
+    return found
+
+
+def find_attempt(
+    session: Session, *, campaign_id: int, attempt_key: str | None, provider_call_id: str | None
+) -> Attempt | None:
+    """The campaign's attempt named by our ``attempt_key`` (preferred) or else the provider's
+    call id; None when neither names one. Values that cannot be ids never match."""
+    query = select(Attempt).where(col(Attempt.campaign_id) == campaign_id)
+    if _usable(attempt_key, 36):
+        query = query.where(col(Attempt.key) == attempt_key)
+    elif _usable(provider_call_id, 200):
+        query = query.where(col(Attempt.provider_call_id) == provider_call_id)
+    else:
+        return None
+    return session.exec(query.order_by(col(Attempt.id).desc())).first()
+
+
+def _usable(value: str | None, limit: int) -> bool:
+    return bool(value) and len(value or "") <= limit and "\x00" not in (value or "")
+
+
+class Recorded(StrEnum):
+    """What :func:`record_outcome` did."""
+
+    RECORDED = "recorded"
+    """First report of this attempt's outcome: on the attempt, and on the contact."""
+    RECALLED = "recalled"
+    """Recorded, and the contact is ``pending`` again, to be called after the campaign's wait."""
+    DUPLICATE = "duplicate"
+    """The attempt already had an outcome: nothing changed."""
+    NOT_PLACED = "not-placed"
+    """The attempt is still being placed, or was never placed: nothing changed."""
+
+
+def record_outcome(
+    session: Session,
+    *,
+    attempt_id: int,
+    outcome: Outcome,
+    payload: Mapping[str, Any],
+    now: datetime,
+) -> Recorded:
+    """Record a provider's report about one attempt.
+
+    Accepted only for an attempt that was placed, or whose fate was ``unknown`` (a report of
+    its outcome proves it was placed: attempt and contact become ``placed``). The contact takes
+    the outcome when this is its latest attempt. A ``no-answer`` or ``busy`` contact goes back
+    to ``pending`` with ``next_attempt_at`` after the campaign's retry wait, while it has had
+    fewer placed calls than the campaign's ``max_attempts``, the campaign is running, paused or
+    completed (then reopened), and the wait ends before the campaign's end time.
+    """
+    won = session.execute(
+        update(Attempt)
+        .where(
+            col(Attempt.id) == attempt_id,
+            col(Attempt.outcome).is_(None),
+            col(Attempt.result).in_([PLACED, UNKNOWN]),
+        )
+        .values(result=PLACED, outcome=outcome, outcome_payload=dict(payload), outcome_at=now)
+        .returning(col(Attempt.contact_id), col(Attempt.campaign_id))
+    ).first()
+    if won is None:
+        known = session.execute(
+            select(col(Attempt.outcome)).where(col(Attempt.id) == attempt_id)
+        ).scalar_one_or_none()
+        return Recorded.DUPLICATE if known is not None else Recorded.NOT_PLACED
+    contact_id, campaign_id = won
+    newer = exists().where(col(Attempt.contact_id) == col(Contact.id), col(Attempt.id) > attempt_id)
+    moved = session.execute(
+        update(Contact)
+        .where(col(Contact.id) == contact_id, col(Contact.state).in_([PLACED, UNKNOWN]), ~newer)
+        .values(state=PLACED, outcome=outcome, state_changed_at=now, last_error="")
+    )
+    recalled = (
+        rowcount(moved) == 1
+        and outcome in RECALLABLE
+        and _recall(session, contact_id=contact_id, campaign_id=campaign_id, now=now)
+    )
+    return Recorded.RECALLED if recalled else Recorded.RECORDED
+
+
+def _recall(session: Session, *, contact_id: int, campaign_id: int, now: datetime) -> bool:
+    """``placed`` → ``pending`` for another call, if the campaign allows one (see above)."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or campaign.max_attempts < 2 or campaign.status not in _RECALL_FROM:
+        return False
+    due = now + recall_delay(campaign.retry_after_seconds)
+    if campaign.end_at is not None and due >= campaign.end_at:
+        return False
+    placed_calls = (
+        select(func.count())
+        .where(col(Attempt.contact_id) == contact_id, col(Attempt.result) == PLACED)
+        .scalar_subquery()
+    )
+    moved = session.execute(
+        update(Contact)
+        .where(
+            col(Contact.id) == contact_id,
+            col(Contact.state) == PLACED,
+            placed_calls < campaign.max_attempts,
+        )
+        .values(state=ContactState.PENDING, next_attempt_at=due, state_changed_at=now)
+    )
+    if rowcount(moved) != 1:
+        return False
+    ledger_campaigns.set_status(
+        session,
+        campaign_id=campaign_id,
+        expected=[CampaignStatus.COMPLETED],
+        new=CampaignStatus.RUNNING,
+        now=now,
+        reason="reopened to call no-answer/busy contacts again",
+    )
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class PollTarget:
+    """A placed call whose outcome is not known yet, and the account that placed it."""
+
+    attempt_id: int
+    account: str
+    provider_call_id: str
+
+
+def attempts_to_poll(
+    session: Session,
+    *,
+    started_after: Mapping[str, datetime],
+    after_id: int = 0,
+    limit: int,
+) -> list[PollTarget]:
+    """Up to ``limit`` placed attempts with a provider call id and no outcome yet, of the
+    accounts in ``started_after`` and started after that account's instant (the provider's
+    retention), with an id above ``after_id``; oldest first (by id)."""
+    if not started_after or limit <= 0:
+        return []
+    windows = [
+        and_(col(Attempt.account) == account, col(Attempt.started_at) >= since)
+        for account, since in started_after.items()
+    ]
+    rows = session.execute(
+        select(col(Attempt.id), col(Attempt.account), col(Attempt.provider_call_id))
+        .where(
+            col(Attempt.id) > after_id,
+            col(Attempt.result) == PLACED,
+            col(Attempt.outcome).is_(None),
+            col(Attempt.provider_call_id).is_not(None),
+            or_(*windows),
+        )
+        .order_by(col(Attempt.id))
+        .limit(limit)
+    ).all()
+    return [PollTarget(attempt_id=i, account=a, provider_call_id=c) for i, a, c in rows]

@@ -1,0 +1,232 @@
+"""Outcome polling over real HTTP against the sandbox: the adapters' status readers, then
+``poll_outcomes`` and the embedded runner writing outcomes (and re-calls) into the ledger."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy.engine import Engine
+
+from campaigns.export import export_rows
+from dialer.dialing import Dialer
+from dialer.errors import AccountBroken
+from dialer.ledger import campaigns as ledger_campaigns
+from dialer.ledger.engine import session_scope, utcnow
+from dialer.models import CampaignStatus
+from dialer.outcomes import Outcome
+from dialer.polling import poll_outcomes
+from dialer.providers import build_provider
+from dialer.providers.base import CallRequest
+from dialer.runner import EmbeddedRunner
+from dialer.wiring import build_dialer
+from tests.outcome_support import (
+    accounts,
+    attempts,
+    dial_all,
+    make_campaign,
+    outcome_settings,
+    sandbox_calls,
+)
+from tests.sandbox_fixture import SandboxControl
+
+BUSY, NO_ANSWER, FINE = "+12125550101", "+12125550102", "+12125550103"
+
+
+@pytest.fixture
+def sandbox(sandbox_url: str) -> Iterator[SandboxControl]:
+    """The sandbox with calls that end at once, two numbers that do not answer normally, and
+    no webhooks (so every outcome here comes from polling)."""
+    with SandboxControl(sandbox_url) as control:
+        control.configure(
+            call_duration_ms=0,
+            webhooks=False,
+            outcomes={BUSY: "busy", NO_ANSWER: "no-answer"},
+        )
+        yield control
+
+
+@pytest.fixture
+def dialer_for(
+    engine: Engine, database_url: str, sandbox: SandboxControl
+) -> Iterator[Callable[..., Dialer]]:
+    made: list[Dialer] = []
+
+    def make(**extra: object) -> Dialer:
+        made.append(build_dialer(outcome_settings(database_url, sandbox.url, **extra), engine))
+        return made[-1]
+
+    yield make
+    for dialer in made:
+        dialer.providers.close()
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("allomia", {BUSY: Outcome.BUSY, NO_ANSWER: Outcome.NO_ANSWER, FINE: Outcome.COMPLETED}),
+        ("polyai", {BUSY: Outcome.FAILED, NO_ANSWER: Outcome.FAILED, FINE: Outcome.COMPLETED}),
+        ("sandbox", {BUSY: Outcome.BUSY, NO_ANSWER: Outcome.NO_ANSWER, FINE: Outcome.COMPLETED}),
+    ],
+)
+def test_adapters_poll_the_sandbox_status_endpoints(
+    sandbox: SandboxControl, kind: str, expected: dict[str, Outcome]
+) -> None:
+    account = accounts(sandbox.url)[kind]
+    with httpx.Client(timeout=5) as client:
+        adapter = build_provider(account, client)
+        for phone, outcome in expected.items():
+            placed = adapter.place(CallRequest(attempt_key="k", campaign="c", phone=phone))
+            assert placed.provider_call_id is not None
+            found = adapter.poll(placed.provider_call_id)
+            assert found is not None
+            assert (found.outcome, found.provider_call_id) == (outcome, placed.provider_call_id)
+            assert found.payload["status"]
+        assert adapter.poll("no-such-call") is None
+        sandbox.configure(call_duration_ms=60_000)
+        ringing = adapter.place(CallRequest(attempt_key="k", campaign="c", phone=FINE))
+        assert ringing.provider_call_id is not None
+        assert adapter.poll(ringing.provider_call_id) is None
+    assert sum(sandbox_calls(sandbox.url, "/", method="GET").values()) == len(expected) + 2
+
+
+@pytest.mark.parametrize("kind", ["allomia", "polyai"])
+def test_a_refused_credential_on_a_status_poll_is_account_broken(
+    sandbox: SandboxControl, kind: str
+) -> None:
+    account = accounts(sandbox.url)[kind]
+    with httpx.Client(timeout=5) as client:
+        placed = build_provider(account, client).place(
+            CallRequest(attempt_key="k", campaign="c", phone=FINE)
+        )
+        secret = {"allomia": "api_key", "polyai": "token"}[kind]
+        broken = build_provider(account.model_copy(update={secret: SecretStr("bad")}), client)
+        assert placed.provider_call_id is not None
+        with pytest.raises(AccountBroken):
+            broken.poll(placed.provider_call_id)
+
+
+def test_poll_outcomes_records_every_final_outcome_once(
+    engine: Engine, dialer_for: Callable[..., Dialer], sandbox: SandboxControl, tmp_path: Path
+) -> None:
+    dialer = dialer_for()
+    phones = [BUSY, NO_ANSWER, FINE]
+    make_campaign(engine, dialer.settings, tmp_path, phones, name="poly", account="polyai")
+    make_campaign(engine, dialer.settings, tmp_path, phones, name="allo", account="allomia")
+    dial_all(dialer)
+    sandbox.clear()
+
+    assert poll_outcomes(dialer, utcnow()) == 6
+    assert sum(sandbox_calls(sandbox.url, "/", method="GET").values()) == 6
+
+    poly = {a.phone: a for a in attempts(engine, "poly")}
+    assert {p: a.outcome for p, a in poly.items()} == {
+        BUSY: "failed",
+        NO_ANSWER: "failed",
+        FINE: "completed",
+    }
+    assert poly[FINE].outcome_payload == {
+        "call_sid": poly[FINE].provider_call_id,
+        "status": "success",
+    }
+    allo = {a.phone: a for a in attempts(engine, "allo")}
+    assert {p: a.outcome for p, a in allo.items()} == {
+        BUSY: "busy",
+        NO_ANSWER: "no-answer",
+        FINE: "completed",
+    }
+    assert allo[BUSY].outcome_payload is not None
+    assert allo[BUSY].outcome_payload["outboundCallId"] == allo[BUSY].provider_call_id
+    assert all(a.outcome_at is not None for a in [*poly.values(), *allo.values()])
+
+    rows = list(export_rows(engine, "allo"))
+    header = rows[0]
+    status = {row[header.index("phone")]: row[header.index("status")] for row in rows[1:]}
+    assert status == {BUSY: "busy", NO_ANSWER: "no-answer", FINE: "completed"}
+
+    sandbox.clear()
+    assert poll_outcomes(dialer, utcnow()) == 0
+    assert sandbox_calls(sandbox.url, "/", method="GET") == {}
+
+
+def test_calls_past_the_providers_retention_are_not_polled(
+    engine: Engine, dialer_for: Callable[..., Dialer], sandbox: SandboxControl, tmp_path: Path
+) -> None:
+    dialer = dialer_for()
+    make_campaign(engine, dialer.settings, tmp_path, [FINE], name="poly", account="polyai")
+    make_campaign(engine, dialer.settings, tmp_path, [FINE], name="allo", account="allomia")
+    dial_all(dialer)
+    sandbox.clear()
+
+    # Three hours on: PolyAI (2 h) has forgotten its call; AlloMia (assumed 24 h) has not.
+    assert poll_outcomes(dialer, utcnow() + timedelta(hours=3)) == 1
+    polled = sandbox_calls(sandbox.url, "/", method="GET")
+    assert list(polled) == [f"/api/outbound/{attempts(engine, 'allo')[0].provider_call_id}"]
+    assert attempts(engine, "poly")[0].outcome is None
+
+
+def test_a_no_answer_contact_is_called_again_until_max_attempts_placed_calls(
+    engine: Engine, dialer_for: Callable[..., Dialer], sandbox: SandboxControl, tmp_path: Path
+) -> None:
+    dialer = dialer_for()
+    make_campaign(
+        engine,
+        dialer.settings,
+        tmp_path,
+        [NO_ANSWER, BUSY, FINE],
+        name="spring",
+        account="sandbox",
+        max_attempts=2,
+        retry_after="1s",
+    )
+    runner = EmbeddedRunner(dialer, threads=4, poll_seconds=0.1)
+    thread = threading.Thread(target=runner.run, kwargs={"drain": False})
+    thread.start()
+    try:
+        _wait_for(lambda: _settled(engine), timeout=30)
+        time.sleep(1.5)  # past the re-call wait: any extra call would have left by now
+    finally:
+        runner.stop()
+        thread.join(timeout=30)
+
+    assert sandbox_calls(sandbox.url, "/sandbox/call") == {NO_ANSWER: 2, BUSY: 2, FINE: 1}
+    by_phone: dict[str, list[str | None]] = {}
+    for attempt in attempts(engine, "spring"):
+        by_phone.setdefault(attempt.phone, []).append(attempt.outcome)
+    assert by_phone == {
+        NO_ANSWER: ["no-answer", "no-answer"],
+        BUSY: ["busy", "busy"],
+        FINE: ["completed"],
+    }
+    rows = list(export_rows(engine, "spring"))
+    header = rows[0]
+    final = {
+        row[header.index("phone")]: (row[header.index("status")], row[header.index("attempts")])
+        for row in rows[1:]
+    }
+    assert final == {NO_ANSWER: ("no-answer", 2), BUSY: ("busy", 2), FINE: ("completed", 1)}
+
+
+def _settled(engine: Engine) -> bool:
+    """Five calls placed, every one's outcome known, and the campaign completed."""
+    with session_scope(engine) as session:
+        campaign = ledger_campaigns.get_campaign(session, name="spring")
+    made = attempts(engine, "spring")
+    return (
+        campaign.status == CampaignStatus.COMPLETED
+        and len(made) == 5
+        and all(a.outcome is not None for a in made)
+    )
+
+
+def _wait_for(condition: Callable[[], bool], *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
