@@ -22,8 +22,7 @@ def serve(
     settings, generated = keys_for_serving(cli.settings, host=host)
     app = create_app(settings, cli.engine)
     if generated is not None:
-        err_console.print(
-            f"No api_keys configured: the API key of this run is {generated}", markup=False
-        )
+        err_console.print("No api_keys configured: this run's API key is", markup=False)
+        err_console.print(generated, markup=False, soft_wrap=True)
     err_console.print(f"Upload page: http://{host}:{port}/", markup=False)
     uvicorn.run(app, host=host, port=port, log_level="info")

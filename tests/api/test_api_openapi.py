@@ -3,17 +3,16 @@ invalid requests, multipart uploads of arbitrary bytes included) and checks that
 answers 500 and that every answer (status, content type, body, auth) is the documented one.
 
 schemathesis builds its tests at collection time, so the application and its SQLite ledger
-are made when this module is imported, in a directory removed after its tests.
+are made when this module is imported, in a directory removed when the test run ends.
 """
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import Case
@@ -27,15 +26,11 @@ _WORKDIR = Path(tempfile.mkdtemp(prefix="dialer-api-fuzz-"))
 _ENGINE = make_engine(f"sqlite:///{_WORKDIR / 'ledger.db'}")
 migrate(_ENGINE)
 _APP = create_app(api_settings(str(_ENGINE.url)), _ENGINE, _WORKDIR / "files")
+# At exit, not in a fixture: the module may be imported and none of its tests run.
+atexit.register(shutil.rmtree, _WORKDIR, ignore_errors=True)
+atexit.register(_ENGINE.dispose)
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", _APP)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _remove_workdir() -> Iterator[None]:
-    yield
-    _ENGINE.dispose()
-    shutil.rmtree(_WORKDIR, ignore_errors=True)
 
 
 @schema.parametrize()
