@@ -58,6 +58,17 @@ class MessageTemplates:
         yield from (("--rule", r) for r in self.rules)
 
 
+def parse_variables(pairs: Iterable[str]) -> dict[str, str]:
+    """``KEY=VALUE`` strings (the ``--var`` option) → a dict. TemplateError if one is not."""
+    found: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise TemplateError(f"--var {pair!r} is not KEY=VALUE")
+        found[key.strip()] = value
+    return found
+
+
 def placeholders(template: str) -> list[str]:
     """The ``{names}`` a template uses. TemplateError if it is malformed."""
     try:

@@ -17,8 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from campaigns.spec import CampaignSpec
 from dialer.api.errors import ApiError
 from dialer.api.upload import FILE_FIELD
-from dialer.errors import InputError
-from dialer.templates import MessageTemplates
+from dialer.templates import MessageTemplates, parse_variables
 from dialer.windows import DEFAULT_DAYS, DEFAULT_WINDOW
 
 _LISTS = ("question", "rule", "var")
@@ -115,20 +114,10 @@ class CampaignForm(BaseModel):
                 intro_notes=self.intro_notes,
                 questions=tuple(self.question),
                 rules=tuple(self.rule),
-                variables=_variables(self.var),
+                variables=parse_variables(self.var),
             ),
             append=self.append,
         )
-
-
-def _variables(pairs: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip().isidentifier():
-            raise InputError(f"--var {pair!r} is not KEY=VALUE")
-        found[key.strip()] = value
-    return found
 
 
 def _request_body() -> dict[str, Any]:

@@ -16,10 +16,9 @@ from campaigns.importer import ImportSummary, import_campaign
 from campaigns.spec import CampaignSpec
 from campaigns.status import CampaignReport, campaign_report
 from dialer.cli.context import console, context, err_console
-from dialer.errors import InputError
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger.engine import session_scope, utcnow
-from dialer.templates import MessageTemplates
+from dialer.templates import MessageTemplates, parse_variables
 from dialer.windows import DEFAULT_DAYS, DEFAULT_WINDOW
 
 app = typer.Typer(help="Create and control campaigns.", no_args_is_help=True)
@@ -98,7 +97,7 @@ def create(
             intro_notes=intro_notes,
             questions=tuple(question or ()),
             rules=tuple(rule or ()),
-            variables=_variables(var or []),
+            variables=parse_variables(var or []),
         ),
         append=append,
     )
@@ -122,16 +121,6 @@ def create(
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     _print_summary(summary, csv)
-
-
-def _variables(pairs: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip().isidentifier():
-            raise InputError(f"--var {pair!r} is not KEY=VALUE")
-        found[key.strip()] = value
-    return found
 
 
 def _print_summary(summary: ImportSummary, csv: Path) -> None:
