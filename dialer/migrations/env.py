@@ -1,4 +1,4 @@
-"""Alembic environment: always run online, on the connection :func:`dialer.ledger.migrate` passes."""
+"""Alembic environment: run online, on the connection :func:`dialer.ledger.engine.migrate` gives."""
 
 from alembic import context
 from sqlmodel import SQLModel
