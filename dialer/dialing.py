@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dialer.backoff import RetryPolicy, next_attempt_at
+from dialer.callbacks import callback_url
 from dialer.clients import ProviderPool
 from dialer.errors import (
     AccountBroken,
@@ -84,7 +85,8 @@ def place_call(dialer: Dialer, contact_id: int) -> str:
         with session_scope(dialer.engine) as session:
             released = ledger_dispatch.release_claim(session, contact_id=contact_id, now=now)
         return "released" if released else "lost-race"
-    request = _request(contact, campaign, attempt_key)
+    callback = callback_url(dialer.settings, account, campaign.callback_token)
+    request = replace(_request(contact, campaign, attempt_key), callback_url=callback)
     started = time.monotonic()
     result, account_broken = _send(dialer, account, request, attempts_made=contact.attempts + 1)
     latency = int((time.monotonic() - started) * 1000)

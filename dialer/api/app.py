@@ -14,7 +14,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from dialer.api import health, metrics, page, routes_accounts, routes_campaigns
+from dialer.api import health, metrics, page, routes_accounts, routes_campaigns, webhooks
 from dialer.api.auth import check_keys
 from dialer.api.context import ApiContext
 from dialer.api.errors import install_error_handlers
@@ -22,7 +22,7 @@ from dialer.api.files import FileStore
 from dialer.ledger.engine import make_engine
 from dialer.settings import Settings
 
-ROUTER_MODULES = (page, health, routes_accounts, routes_campaigns, metrics)
+ROUTER_MODULES = (page, health, routes_accounts, routes_campaigns, metrics, webhooks)
 
 
 def create_app(
