@@ -11,9 +11,9 @@ from sqlalchemy.engine import Engine
 
 from dialer.csvsafe import neutralise
 from dialer.ledger import campaigns as ledger_campaigns
-from dialer.ledger import contacts as ledger_contacts
 from dialer.ledger.engine import session_scope
-from dialer.models import Contact, ContactState
+from dialer.ledger.export import iter_export_rows
+from dialer.models import ContactState
 
 FIXED_COLUMNS = (
     "row",
@@ -34,14 +34,14 @@ FIXED_COLUMNS = (
 _SHOWN_AS_PENDING = {ContactState.QUEUED, ContactState.DIALING}
 
 
-def status_of(contact: Contact) -> str:
+def status_of(state: str, outcome: str | None) -> str:
     """The export's ``status``: pending, placed, failed, unknown or cancelled — or the
     provider-reported outcome of a placed call once one is known."""
-    if contact.state in _SHOWN_AS_PENDING:
+    if state in _SHOWN_AS_PENDING:
         return "pending"
-    if contact.state == ContactState.PLACED and contact.outcome:
-        return contact.outcome
-    return contact.state
+    if state == ContactState.PLACED and outcome:
+        return outcome
+    return state
 
 
 def export_rows(engine: Engine, name: str) -> Iterator[list[object]]:
@@ -51,11 +51,11 @@ def export_rows(engine: Engine, name: str) -> Iterator[list[object]]:
         assert campaign.id is not None
         lead_columns = [c for c in campaign.columns if c not in FIXED_COLUMNS]
         yield [*FIXED_COLUMNS, *lead_columns]
-        for contact in ledger_contacts.iter_contacts(session, campaign_id=campaign.id):
+        for contact in iter_export_rows(session, campaign_id=campaign.id):
             fixed = [
                 contact.row,
                 contact.phone,
-                status_of(contact),
+                status_of(contact.state, contact.outcome),
                 contact.attempts,
                 contact.provider_call_id or "",
                 contact.last_error,
