@@ -13,7 +13,6 @@ from rich.progress import Progress as Bar
 from rich.progress import TextColumn
 from rich.table import Column, Table
 
-from campaigns.demo import run_demo
 from dialer.cli.context import console, counts_line, err_console
 from dialer.runner import Progress
 
@@ -24,6 +23,9 @@ def demo(
     ),
 ) -> None:
     """Import the sample leads, dial them all against a local sandbox, print the results."""
+    # Imported here: the sandbox and runner cost every other command startup time.
+    from campaigns.demo import run_demo
+
     # The demo provokes a dropped connection on purpose: its warning would only be noise here.
     logging.getLogger("dialer").setLevel(logging.ERROR)
     console.print("Starting a local sandbox provider and an embedded dialer (SQLite, no Redis)")

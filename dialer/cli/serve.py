@@ -5,10 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from dialer.api.app import create_app
-from dialer.api.auth import keys_for_serving
 from dialer.cli.context import context, err_console
 
 
@@ -18,6 +15,12 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Serve the HTTP API (X-API-Key from api_keys) and the upload page at /."""
+    # Imported here: the web stack costs every other command a second of startup.
+    import uvicorn
+
+    from dialer.api.app import create_app
+    from dialer.api.auth import keys_for_serving
+
     cli = context(ctx)
     settings, generated = keys_for_serving(cli.settings, host=host)
     app = create_app(settings, cli.engine)
