@@ -71,6 +71,7 @@ def list_numbers(ctx: typer.Context) -> None:
     with session_scope(cli.engine) as session:
         rows = ledger_contacts.list_suppressions(session)
     for row in rows:
-        console.print(f"{row.phone}\t{row.source}\t{row.created_at.isoformat()}", markup=False)
+        # Plain tab-separated lines (not rich): this output is meant for scripts too.
+        typer.echo(f"{row.phone}\t{row.source}\t{row.created_at.isoformat()}")
     if not rows:
         console.print("the do-not-call list is empty")

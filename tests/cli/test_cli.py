@@ -266,3 +266,23 @@ def test_ctrl_c_stops_cleanly_with_nothing_left_in_flight(workdir: Path, sandbox
     sent = len(httpx.get(f"{sandbox_url}/_sandbox/requests").json())
     assert status["contacts"]["placed"] == sent < len(phones)
     assert status["contacts"]["pending"] == len(phones) - sent
+
+
+def test_suppress_add_list_remove(workdir: Path) -> None:
+    (workdir / "dnc.txt").write_text("(212) 555-2671\n+1 212 555 2672\n", encoding="utf-8")
+    added = dialer(workdir, "suppress", "add", "dnc.txt", "+13105551234")
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.strip() == "3 numbers added (0 were already listed)"
+    listing = dialer(workdir, "suppress", "list").stdout.splitlines()
+    assert [line.split("\t")[:2] for line in listing] == [
+        ["+12125552671", "dnc.txt, command line"],
+        ["+12125552672", "dnc.txt, command line"],
+        ["+13105551234", "dnc.txt, command line"],
+    ]
+    created = dialer(
+        workdir, "campaign", "create", "s", "--account", "sandbox", "--csv", "leads.csv"
+    )
+    assert "suppressed                      1" in created.stdout
+    removed = dialer(workdir, "suppress", "remove", "+12125552671")
+    assert removed.stdout.strip() == "1 numbers removed"
+    assert "neither a file nor a valid phone number" in one_line_error(dialer(workdir, "suppress", "add", "nope"))

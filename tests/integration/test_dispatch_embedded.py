@@ -287,3 +287,23 @@ def _wait(condition: Callable[[], bool], timeout: float = 20) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.05)
+
+
+def test_one_log_line_per_attempt_without_the_number_or_a_secret(
+    engine: Engine,
+    sandbox_url: str,
+    dialer_for: Callable[..., Dialer],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    dialer = dialer_for()
+    _campaign(engine, dialer.settings, tmp_path, NY[:2])
+    _rule(sandbox_url, NY[1], "400")
+    with caplog.at_level("INFO", logger="dialer"):
+        _drain(dialer)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("attempt ")]
+    assert len(lines) == 2
+    for line in lines:
+        assert "campaign=spring" in line and "account=sandbox" in line and "latency_ms=" in line
+        assert not any(phone[2:] in line for phone in NY)
+    assert sorted(line.split("result=")[1].split()[0] for line in lines) == ["failed", "placed"]
