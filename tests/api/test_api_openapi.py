@@ -34,7 +34,8 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", _APP)
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+# derandomize: the same examples every run, so CI never flakes on a new random draw.
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_as_documented(case: Case) -> None:
     excluded = []
     if (case.method, case.path) == ("POST", "/campaigns"):
