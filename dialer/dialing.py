@@ -5,11 +5,23 @@ The same function runs in a Celery task and in the embedded runner's thread pool
 1. Re-read the contact and its campaign. Dial only a ``queued`` contact of a ``running``
    campaign whose number is not suppressed and whose calling window is open now; otherwise
    hand the claim back (``pending``) or cancel it (campaign cancelled, number suppressed).
-2. Take a token from the account's global rate limiter.
+2. Reserve the next slot of the account's global rate limiter and wait, still ``queued``,
+   until :data:`BEGIN_LEAD` before it.
 3. Win ``queued → dialing`` and write the attempt row, and COMMIT, before the request leaves.
-   Losing that race (a redelivered task, a second worker) means someone else dials: stop.
-4. Send through the provider adapter and record what came back: placed, pending again with a
-   backoff (the provider provably placed nothing), failed, or unknown.
+   Losing that race (a redelivered task, a second worker, a pause) means no call: stop.
+4. At the slot, send through the provider adapter and record what came back: placed, pending
+   again with a backoff (the provider provably placed nothing), failed, or unknown.
+
+Why this order. The rate limit is judged where the provider sees it, by when requests
+arrive; anything between a slot and its send delays some requests more than others, and a
+late request bunches up with the next ones. Taking the slot and then committing broke the
+limit at the provider (a commit takes milliseconds, far more on a busy machine). Committing
+and then waiting for the slot kept the pace but left every waiting contact in ``dialing``:
+a worker killed then turned calls never sent into ``unknown``, and a pause landing during
+the wait did not stop them. So the commit happens just before the slot, and only the send
+follows it; a commit that ends more than :data:`SEND_JITTER` late takes a fresh slot. The
+limiter paces ``SEND_JITTER`` seconds per second slower than the account's rate, so sends up
+to that late still never put more than the rate into any one-second window.
 """
 
 from __future__ import annotations
@@ -21,6 +33,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -34,6 +47,7 @@ from dialer.errors import (
     ProviderError,
     RejectedByProvider,
     RetryableProviderError,
+    ServiceUnavailable,
 )
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import contacts as ledger_contacts
@@ -41,13 +55,28 @@ from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.dispatch import AttemptResult
 from dialer.ledger.engine import session_scope, utcnow
 from dialer.models import Campaign, CampaignStatus, Contact, ContactState
-from dialer.providers.base import CallRequest
-from dialer.ratelimit import RateLimiter
+from dialer.providers.base import CallProvider, CallRequest
+from dialer.ratelimit import RateLimiter, Reservation
 from dialer.settings import AccountConfig, Settings
 from dialer.templates import MessageTemplates, render
 from dialer.windows import CallingWindow, zones_from_key
 
 log = logging.getLogger("dialer.dialing")
+
+SEND_JITTER = 0.02
+"""How much later than its rate-limit slot a request may leave, in seconds (see above)."""
+BEGIN_LEAD = 0.1
+"""How long before its slot a call begins, in seconds: enough for the commit of step 3."""
+
+
+@runtime_checkable
+class SlotReserving(Protocol):
+    """A limiter that can reserve a slot without waiting for it (both of
+    :mod:`dialer.ratelimit` can)."""
+
+    def reserve(self, key: str, rate_per_second: float, *, max_wait: float | None) -> Reservation:
+        """See :meth:`dialer.ratelimit.LocalRateLimiter.reserve`."""
+        ...
 
 
 @dataclass
@@ -73,7 +102,18 @@ def place_call(dialer: Dialer, contact_id: int) -> str:
         if refusal is not None:
             return refusal
     account = dialer.settings.account(campaign.account)
-    dialer.limiter.acquire(account.name, account.rate_per_second)
+    pace = account.rate_per_second / (1 + SEND_JITTER)
+    # Built before the slot: the first use in a process builds the HTTP client under a lock.
+    provider = dialer.providers.provider(account)
+    try:
+        slot = _next_slot(dialer.limiter, account.name, pace)
+    except ServiceUnavailable:
+        # Nothing begun: the claim goes back now, for the next tick, not for the reaper.
+        with session_scope(dialer.engine) as session:
+            ledger_dispatch.release_claim(session, contact_id=contact_id, now=dialer.clock())
+        log.warning("rate limiter unavailable: contact %s handed back", contact_id)
+        return "limiter-unavailable"
+    _sleep_until(slot - BEGIN_LEAD)
     now = dialer.clock()
     attempt_key = str(uuid.uuid4())
     with session_scope(dialer.engine) as session:
@@ -87,10 +127,9 @@ def place_call(dialer: Dialer, contact_id: int) -> str:
         return "released" if released else "lost-race"
     callback = callback_url(dialer.settings, account, campaign.callback_token)
     request = replace(_request(contact, campaign, attempt_key), callback_url=callback)
-    started = time.monotonic()
-    result, account_broken = _send(dialer, account, request, attempts_made=contact.attempts + 1)
-    latency = int((time.monotonic() - started) * 1000)
-    result = replace(result, latency_ms=latency)
+    result, account_broken = _send(
+        dialer, account, provider, request, slot=slot, attempts_made=contact.attempts + 1
+    )
     with session_scope(dialer.engine) as session:
         ledger_dispatch.finish_attempt(
             session, attempt_id=attempt.id, contact_id=contact_id, result=result, now=dialer.clock()
@@ -103,15 +142,35 @@ def place_call(dialer: Dialer, contact_id: int) -> str:
                 "account %s refused our credentials: paused %d campaign(s)", account.name, paused
             )
     log.info(
-        "attempt campaign=%s contact=%s account=%s result=%s status=%s latency_ms=%d",
+        "attempt campaign=%s contact=%s account=%s result=%s status=%s latency_ms=%s",
         campaign.name,
         contact_id,
         account.name,
         result.state,
         result.http_status,
-        latency,
+        result.latency_ms,
     )
     return str(result.state)
+
+
+def _next_slot(limiter: RateLimiter, key: str, pace: float) -> float:
+    """Take the next rate-limit slot for ``key``; return when it comes, on ``time.monotonic``.
+
+    Raises ServiceUnavailable when the limiter cannot be reached.
+    """
+    if isinstance(limiter, SlotReserving):
+        reservation = limiter.reserve(key, pace, max_wait=None)
+        # Counted from the answer, not the question: a slot estimated late by the round trip
+        # at worst, never early.
+        return time.monotonic() + reservation.wait
+    limiter.acquire(key, pace)  # a limiter that can only wait: the slot is when it returns
+    return time.monotonic()
+
+
+def _sleep_until(moment: float) -> None:
+    delay = moment - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
 
 
 def _refusal(session: Session, contact: Contact, campaign: Campaign, now: datetime) -> str | None:
@@ -153,11 +212,40 @@ def _request(contact: Contact, campaign: Campaign, attempt_key: str) -> CallRequ
 
 
 def _send(
-    dialer: Dialer, account: AccountConfig, request: CallRequest, *, attempts_made: int
+    dialer: Dialer,
+    account: AccountConfig,
+    provider: CallProvider,
+    request: CallRequest,
+    *,
+    slot: float,
+    attempts_made: int,
 ) -> tuple[AttemptResult, bool]:
-    """One request through the adapter, its answer turned into the contact's next state, and
-    whether the account's credentials were refused."""
-    provider = dialer.providers.provider(account)
+    """``request`` through the adapter at its rate-limit ``slot``, the answer (and how long it
+    took) turned into the contact's next state, and whether the account's credentials were
+    refused."""
+    try:
+        _sleep_until(slot)
+        if time.monotonic() - slot > SEND_JITTER:
+            # The begin ended late: leaving now could crowd the next slot's request.
+            pace = account.rate_per_second / (1 + SEND_JITTER)
+            _sleep_until(_next_slot(dialer.limiter, account.name, pace))
+    except ServiceUnavailable as exc:
+        # Begun, but nothing was sent: due again at the next tick.
+        return AttemptResult(state=ContactState.PENDING, error=f"not sent: {exc}"), False
+    started = time.monotonic()
+    result, account_broken = _answer(dialer, account, provider, request, attempts_made)
+    latency = int((time.monotonic() - started) * 1000)
+    return replace(result, latency_ms=latency), account_broken
+
+
+def _answer(
+    dialer: Dialer,
+    account: AccountConfig,
+    provider: CallProvider,
+    request: CallRequest,
+    attempts_made: int,
+) -> tuple[AttemptResult, bool]:
+    """Send ``request`` now; see :func:`_send`."""
     try:
         placed = provider.place(request)
     except RetryableProviderError as exc:

@@ -20,7 +20,7 @@ from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.engine import session_scope
 from dialer.models import Campaign, CampaignStatus, ContactState
-from dialer.settings import Settings
+from dialer.settings import AccountConfig, Settings
 from dialer.windows import CallingWindow
 
 log = logging.getLogger("dialer.scheduler")
@@ -49,8 +49,11 @@ def tick(
     """Run one scheduler tick over the running campaigns (only ``names`` when given).
 
     ``capacity(account)`` caps how many contacts may be claimed for an account this tick
-    (the embedded runner passes its free thread slots); by default a tick claims about two
-    seconds of the account's rate, bounded by ``settings.claim_batch``.
+    (the embedded runner passes its free thread slots). By default a tick tops the account's
+    claimed and dialing contacts up to what its rate sends until the next tick and a second
+    after, and never past ``settings.claim_batch``. Claiming more would only lengthen the
+    queue: its tail would wait past ``queued_timeout``, be reaped and be claimed again while
+    its task still waits in the broker, and every waiting task holds a future rate-limit slot.
     """
     report = TickReport()
     with session_scope(engine) as session:
@@ -73,8 +76,11 @@ def tick(
             continue
         account = settings.account(campaign.account)
         if account.name not in budget:
-            default = max(1, min(settings.claim_batch, int(account.rate_per_second * 2) + 1))
-            budget[account.name] = default if capacity is None else capacity(account.name)
+            budget[account.name] = (
+                _room(engine, settings, account, running)
+                if capacity is None
+                else capacity(account.name)
+            )
         claimed = _claim(engine, settings, campaign, now, budget[account.name])
         budget[account.name] -= len(claimed)
         report.claimed += len(claimed)
@@ -83,6 +89,17 @@ def tick(
         elif _complete_if_done(engine, campaign, now):
             report.completed.append(campaign.name)
     return report
+
+
+def _room(
+    engine: Engine, settings: Settings, account: AccountConfig, running: Sequence[Campaign]
+) -> int:
+    """How many more contacts the account may claim this tick (see :func:`tick`)."""
+    ahead = int(account.rate_per_second * (settings.tick_seconds + 1.0)) + 1
+    ids = [c.id for c in running if c.account == account.name and c.id is not None]
+    with session_scope(engine) as session:
+        busy = ledger_dispatch.in_flight(session, campaign_ids=ids)
+    return max(0, min(settings.claim_batch, ahead) - busy)
 
 
 def _claim(

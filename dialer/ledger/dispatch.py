@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, literal, or_, select, update
+from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
 from sqlmodel import Session, col
 
 from dialer.ledger.engine import rowcount
@@ -149,7 +149,10 @@ def begin_attempt(
 
     The caller must commit before sending the request: that commit is guarantee 1.
     """
-    result = session.execute(
+    # Core statements on the session's connection: every call runs this and finish_attempt,
+    # and through the ORM's bulk-update path they took about a third more CPU.
+    connection = session.connection()
+    result = connection.execute(
         update(Contact)
         .where(
             col(Contact.id) == contact_id,
@@ -173,8 +176,11 @@ def begin_attempt(
         phone=won[1],
         started_at=now,
     )
-    session.add(attempt)
-    session.flush()
+    attempt.id = connection.execute(
+        insert(Attempt)
+        .values(attempt.model_dump(exclude={"id"}, exclude_unset=True))
+        .returning(col(Attempt.id))
+    ).scalar_one()
     return attempt
 
 
@@ -202,7 +208,8 @@ def finish_attempt(
     Also accepted from ``unknown``: a late answer that proves what happened is better than the
     reaper's guess. Returns whether the contact moved.
     """
-    session.execute(
+    connection = session.connection()  # Core, as in begin_attempt
+    connection.execute(
         update(Attempt)
         .where(col(Attempt.id) == attempt_id)
         .values(
@@ -223,7 +230,7 @@ def finish_attempt(
     }
     if result.provider_call_id is not None:
         values["provider_call_id"] = result.provider_call_id
-    moved = session.execute(
+    moved = connection.execute(
         update(Contact)
         .where(col(Contact.id) == contact_id, col(Contact.state).in_(_FINISHABLE))
         .values(**values)
@@ -289,9 +296,6 @@ def backlog(session: Session, *, campaign_ids: Sequence[int], now: datetime) -> 
     if not campaign_ids:
         return Backlog(0, 0, 0)
     in_campaigns = col(Contact.campaign_id).in_(list(campaign_ids))
-    in_flight = session.execute(
-        select(func.count()).where(in_campaigns, col(Contact.state).in_([QUEUED, DIALING]))
-    ).scalar_one()
     pending = and_(in_campaigns, col(Contact.state) == PENDING)
     due = session.execute(
         select(func.count()).where(
@@ -304,7 +308,18 @@ def backlog(session: Session, *, campaign_ids: Sequence[int], now: datetime) -> 
             pending, col(Contact.attempts) > 0, col(Contact.next_attempt_at) > now
         )
     ).scalar_one()
-    return Backlog(in_flight=in_flight, due_now=due, backing_off=backing_off)
+    busy = in_flight(session, campaign_ids=campaign_ids)
+    return Backlog(in_flight=busy, due_now=due, backing_off=backing_off)
+
+
+def in_flight(session: Session, *, campaign_ids: Collection[int]) -> int:
+    """How many contacts of ``campaign_ids`` are claimed or being dialed (queued, dialing)."""
+    if not campaign_ids:
+        return 0
+    query = select(func.count()).where(
+        col(Contact.campaign_id).in_(list(campaign_ids)), col(Contact.state).in_([QUEUED, DIALING])
+    )
+    return int(session.execute(query).scalar_one())
 
 
 def has_open_contacts(session: Session, *, campaign_id: int) -> bool:

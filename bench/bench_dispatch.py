@@ -1,0 +1,264 @@
+"""Dispatch throughput through the real stack: Celery workers (thread pool) and beat over Redis,
+a Postgres ledger, the sandbox as its own process.
+
+    python bench/bench_dispatch.py [--contacts 5000] [--latency-ms 0 200] [--workers 2]
+                                   [--concurrency 128] [--claim-batch 2000] [--tick 0.5]
+                                   [--tick-worker] [--keep DIR]
+    python bench/bench_dispatch.py --paced [--contacts 400] [--rate 20/s]
+
+Each run gets a fresh Postgres database (dropped afterwards), its own redis-server on a free
+port and a sandbox answering after ``--latency-ms``; it imports the contacts, starts the
+workers and beat, then starts the campaign and waits until every contact is final.
+
+Throughput mode (the account's rate set out of the way, 100000/s) runs once per latency and
+prints calls/s from the sandbox's first ``received_at`` to its last, the wall time from
+``start`` to the last contact final, and the CPU milliseconds each process spent per call:
+their sum bounds the throughput a machine's cores allow. ``--paced`` runs at ``--rate`` and
+prints the achieved rate as a share of the limit and the busiest one-second window the
+sandbox saw.
+
+Needs PostgreSQL (``--postgres``, an admin URL on a database that exists) and ``redis-server``
+on the PATH.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import contextlib
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import Engine
+from sqlmodel import col
+
+from campaigns import lifecycle
+from campaigns.importer import import_campaign
+from campaigns.spec import CampaignSpec
+from dialer.ledger.engine import make_engine, migrate, session_scope, utcnow
+from dialer.models import Contact, ContactState
+from dialer.settings import load_settings, parse_rate
+
+# tests/procs.py starts and stops these processes for the distributed tests too: share it.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from procs import (
+    ALL_QUEUES,
+    Processes,
+    SandboxControl,
+    cpu_seconds,
+    free_port,
+    phones,
+    wait_until,
+    wait_worker_ready,
+    write_config,
+    write_leads,
+)
+
+OPEN = (ContactState.PENDING, ContactState.QUEUED, ContactState.DIALING)
+UNLIMITED = "100000/s"
+
+
+@dataclass(frozen=True)
+class Result:
+    calls: int
+    first_to_last: float  # seconds between the sandbox's first and last received_at
+    wall: float  # seconds from campaign start to every contact final
+    busiest_second: int  # most requests in any window [t, t + 1 s)
+    cpu: dict[str, float]  # CPU seconds each process used from start to the end
+
+    def cpu_report(self) -> str:
+        """CPU milliseconds per call, by process."""
+        return ", ".join(
+            f"{name} {1000 * seconds / self.calls:.1f}" for name, seconds in self.cpu.items()
+        )
+
+    @property
+    def calls_per_second(self) -> float:
+        return (self.calls - 1) / self.first_to_last if self.first_to_last > 0 else 0.0
+
+
+def run(
+    args: argparse.Namespace, workdir: Path, *, rate: str, latency_ms: int, contacts: int
+) -> Result:
+    admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+    name = f"dialer_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    database_url = admin.url.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(database_url)
+    try:
+        migrate(engine)
+        return _run(args, workdir, engine, database_url, rate, latency_ms, contacts)
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _run(
+    args: argparse.Namespace,
+    workdir: Path,
+    engine: Engine,
+    database_url: str,
+    rate: str,
+    latency_ms: int,
+    contacts: int,
+) -> Result:
+    port = free_port()
+    env = {"DIALER_DATABASE_URL": database_url, "DIALER_BROKER_URL": f"redis://127.0.0.1:{port}/0"}
+    with Processes(workdir, env) as procs:
+        procs.redis(port)
+        _, url = procs.sandbox(latency_ms=latency_ms)
+        config = write_config(
+            workdir / "dialer.toml",
+            sandbox_url=url,
+            rate=rate,
+            concurrency=args.concurrency,
+            settings={"claim_batch": args.claim_batch, "tick_seconds": args.tick},
+        )
+        procs.env["DIALER_CONFIG"] = str(config)
+        settings = load_settings(config, env=env)
+        numbers = phones(contacts)
+        spec = CampaignSpec(
+            name="bench",
+            account="sandbox",
+            csv_path=write_leads(workdir / "leads.csv", numbers),
+            rejects_path=workdir / "rejects.csv",
+            window="00:00-24:00",
+            days="all",
+        )
+        import_campaign(engine, settings, spec, now=utcnow())
+        queues = "dialer.dial" if args.tick_worker else ALL_QUEUES
+        workers = [
+            procs.start_worker(f"w{i}", concurrency=args.concurrency, queues=queues)
+            for i in range(1, args.workers + 1)
+        ]
+        if args.tick_worker:
+            workers.append(procs.start_worker("ticker", concurrency=1, queues="dialer.schedule"))
+        for worker in workers:
+            wait_worker_ready(worker)
+        procs.beat()
+
+        cpu_before = {process.name: process.cpu_seconds() for process in procs.started}
+        backends: dict[int, float] = {}
+
+        def settled() -> bool:
+            # Postgres backends come and go with the workers' pools: what is sampled here
+            # before each one exits is a lower bound of the database's CPU.
+            for pid in _backends(engine):
+                with contextlib.suppress(OSError):
+                    backends[pid] = cpu_seconds(pid)
+            return _open(engine) == 0
+
+        started = time.monotonic()
+        lifecycle.change(engine, "bench", "start", now=utcnow())
+        wait_until(
+            settled,
+            timeout=args.timeout,
+            what=lambda: f"every contact final ({_open(engine)} still open)",
+            every=0.1,
+        )
+        wall = time.monotonic() - started
+        cpu = {name: procs_cpu - cpu_before[name] for name, procs_cpu in _cpu(procs).items()}
+        cpu["postgres (at least)"] = sum(backends.values())
+        control = SandboxControl(url)
+        try:
+            received = sorted(
+                datetime.fromisoformat(str(record["received_at"])).timestamp()
+                for record in control.requests()
+            )
+        finally:
+            control.close()
+    busiest = max(bisect.bisect_left(received, t + 1.0) - i for i, t in enumerate(received))
+    return Result(len(received), received[-1] - received[0], wall, busiest, cpu)
+
+
+def _cpu(procs: Processes) -> dict[str, float]:
+    return {process.name: process.cpu_seconds() for process in procs.started}
+
+
+def _backends(engine: Engine) -> list[int]:
+    """The Postgres server processes serving the benchmark's database, but this process."""
+    with engine.connect() as conn:
+        query = text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        return list(conn.execute(query).scalars())
+
+
+def _open(engine: Engine) -> int:
+    with session_scope(engine) as session:
+        query = select(func.count()).where(col(Contact.state).in_(OPEN))
+        return int(session.execute(query).scalar_one())
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # Unwind through the ``with`` blocks, so the workers, Redis and sandbox are stopped and
+    # the database dropped when the benchmark is killed (e.g. by ``timeout``).
+    raise SystemExit(128 + signum)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--contacts", type=int, help="default 5000, or 400 with --paced")
+    parser.add_argument("--latency-ms", type=int, nargs="+", default=[0, 200])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=128, help="threads per worker")
+    parser.add_argument("--claim-batch", type=int, default=2000)
+    parser.add_argument("--tick", type=float, default=0.5, help="tick_seconds")
+    parser.add_argument("--paced", action="store_true", help="run at --rate instead")
+    parser.add_argument(
+        "--tick-worker", action="store_true", help="run the tick on a worker of its own"
+    )
+    parser.add_argument("--rate", default="20/s")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds per run")
+    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--keep", type=Path, help="keep each process's log under this directory")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    contacts = args.contacts or (400 if args.paced else 5000)
+    print(
+        f"{contacts} contacts, {args.workers} workers x {args.concurrency} threads, "
+        f"claim_batch {args.claim_batch}, tick {args.tick} s"
+    )
+    with contextlib.ExitStack() as stack:
+        if args.keep is None:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-dispatch-"))
+        else:
+            tmp = str(args.keep)
+        if args.paced:
+            limit = parse_rate(args.rate)
+            workdir = Path(tmp) / "paced"
+            workdir.mkdir(parents=True)
+            result = run(args, workdir, rate=args.rate, latency_ms=0, contacts=contacts)
+            print(
+                f"rate {args.rate}: achieved {result.calls_per_second:.2f}/s "
+                f"= {100 * result.calls_per_second / limit:.1f}% of the limit; "
+                f"busiest 1 s window {result.busiest_second} (limit {limit:g}); "
+                f"wall {result.wall:.1f} s"
+            )
+            return
+        for latency in args.latency_ms:
+            workdir = Path(tmp) / f"latency-{latency}"
+            workdir.mkdir(parents=True)
+            result = run(args, workdir, rate=UNLIMITED, latency_ms=latency, contacts=contacts)
+            print(
+                f"latency {latency:>3} ms: {result.calls_per_second:7.1f} calls/s "
+                f"(first to last request), wall {result.wall:.2f} s "
+                f"({contacts / result.wall:.1f} contacts/s end to end)"
+            )
+            print(f"    CPU ms per call: {result.cpu_report()}")
+
+
+if __name__ == "__main__":
+    main()
