@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import settings
 import redis
 import sqlalchemy
 from sqlalchemy.engine import Engine
@@ -25,6 +26,12 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "DIALER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_SERVICES = os.environ.get("DIALER_TEST_REQUIRE_SERVICES") == "1"
+
+# In CI every property test draws the same examples each run, so a red build always means a
+# change broke something; locally they keep exploring new inputs.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def _service_missing(what: str, exc: Exception) -> None:

@@ -285,4 +285,5 @@ def test_suppress_add_list_remove(workdir: Path) -> None:
     assert "suppressed                      1" in created.stdout
     removed = dialer(workdir, "suppress", "remove", "+12125552671")
     assert removed.stdout.strip() == "1 numbers removed"
-    assert "neither a file nor a valid phone number" in one_line_error(dialer(workdir, "suppress", "add", "nope"))
+    refused = dialer(workdir, "suppress", "add", "nope")
+    assert "neither a file nor a valid phone number" in one_line_error(refused)
