@@ -13,9 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hypothesis import settings
 import redis
 import sqlalchemy
+from hypothesis import settings
 from sqlalchemy.engine import Engine
 
 from dialer.ledger.engine import make_engine, migrate
