@@ -198,8 +198,7 @@ def _provider_check(
             strict=True,
         )
         reasons = [
-            provider.check(_request(spec, json.loads(variables), phone, (first, last, email)))
-            or ""
+            provider.check(_request(spec, json.loads(variables), phone, (first, last, email))) or ""
             for phone, variables, first, last, email in rows
         ]
         return pd.Series(reasons, index=contacts.index, dtype=object)
