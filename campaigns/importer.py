@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import secrets
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 
 import httpx
@@ -22,18 +24,26 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from campaigns.leads import REJECT_COLUMNS, LeadColumns, RowCheck, split_chunk
+from campaigns.leads import (
+    REJECT_COLUMNS,
+    LeadColumns,
+    PhoneCells,
+    RowCheck,
+    phone_cells,
+    split_chunk,
+)
 from campaigns.spec import CampaignSpec, CampaignTimes, parse_times
 from campaigns.suppression import read_number_list
 from dialer import templates as message_templates
 from dialer.csvsafe import neutralise
 from dialer.errors import CampaignError, InputError
-from dialer.leadsfile import LeadsFile, iter_chunks, open_leads
+from dialer.leadsfile import Chunk, LeadsFile, iter_chunks, open_leads
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import contacts as ledger_contacts
 from dialer.models import Campaign, CampaignStatus
+from dialer.phones import PhoneColumns, normalize_columns
 from dialer.providers import build_provider
-from dialer.providers.base import CallRequest
+from dialer.providers.base import CallRequest, Messages
 from dialer.settings import AccountConfig, Settings
 
 Progress = Callable[[int, int], None]
@@ -61,7 +71,7 @@ def import_campaign(
     *,
     now: datetime,
     progress: Progress | None = None,
-    chunksize: int = 100_000,
+    chunksize: int = 50_000,
 ) -> ImportSummary:
     """Create (or with ``spec.append`` extend) a campaign from ``spec.csv_path``."""
     times = parse_times(spec, settings)
@@ -78,7 +88,11 @@ def import_campaign(
     check = _provider_check(account, spec, columns)
     rejects_tmp = spec.rejects.with_name(spec.rejects.name + ".part")
     try:
-        with Session(engine) as session, rejects_tmp.open("w", newline="", encoding="utf-8") as out:
+        with (
+            Session(engine) as session,
+            rejects_tmp.open("w", newline="", encoding="utf-8") as out,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="insert") as inserter,
+        ):
             writer = csv.writer(out)
             writer.writerow(REJECT_COLUMNS)
             campaign = _campaign_for(session, spec, times, leads, now)
@@ -94,27 +108,40 @@ def import_campaign(
             seen = ledger_contacts.campaign_phones(session, campaign_id=campaign.id)
             suppressed = ledger_contacts.suppressed_phones(session, campaign_id=campaign.id)
             connection = session.connection()
-            for chunk in iter_chunks(leads, chunksize=chunksize):
-                result = split_chunk(
-                    chunk.frame,
-                    columns=columns,
-                    region=spec.region,
-                    seen=seen,
-                    suppressed=suppressed,
-                    check=check,
-                )
-                ledger_contacts.insert_contacts(
-                    connection, campaign_id=campaign.id, frame=result.contacts
-                )
-                writer.writerows(
-                    (row, neutralise(value), reason)
-                    for row, value, reason in result.rejects.itertuples(index=False, name=None)
-                )
-                summary.rows_read += len(chunk.frame)
-                summary.accepted += len(result.contacts)
-                summary.rejected.update(Counter(result.rejects["reason"].astype(str)))
-                if progress is not None:
-                    progress(chunk.bytes_read, leads.size_bytes)
+            # A chunk's contacts are inserted on their own thread, in order, while the next
+            # chunk is split: the database (a server process, or SQLite's C code) works while
+            # Python does. One insert in flight at a time, so an error surfaces a chunk later.
+            inserting: Future[int] | None = None
+            with _normalized_chunks(leads, columns, spec.region, chunksize) as chunks:
+                for chunk, normalized in chunks:
+                    result = split_chunk(
+                        chunk.frame,
+                        columns=columns,
+                        region=spec.region,
+                        seen=seen,
+                        suppressed=suppressed,
+                        check=check,
+                        normalized=normalized,
+                    )
+                    if inserting is not None:
+                        inserting.result()
+                    inserting = inserter.submit(
+                        ledger_contacts.insert_contacts,
+                        connection,
+                        campaign_id=campaign.id,
+                        frame=result.contacts,
+                    )
+                    writer.writerows(
+                        (row, neutralise(value), reason)
+                        for row, value, reason in result.rejects.itertuples(index=False, name=None)
+                    )
+                    summary.rows_read += len(chunk.frame)
+                    summary.accepted += len(result.contacts)
+                    summary.rejected.update(result.rejects["reason"].astype(str).tolist())
+                    if progress is not None:
+                        progress(chunk.bytes_read, leads.size_bytes)
+            if inserting is not None:
+                inserting.result()
             ledger_campaigns.record_import(
                 session,
                 campaign_id=campaign.id,
@@ -127,6 +154,50 @@ def import_campaign(
     finally:
         rejects_tmp.unlink(missing_ok=True)
     return summary
+
+
+# Chunks normalized ahead of the one being split and inserted: one in the pool, one queued
+# behind it, so that the pool never waits for the reader.
+_AHEAD = 2
+
+_Pending = tuple[Chunk, PhoneCells, "Future[PhoneColumns]"]
+
+
+@contextmanager
+def _normalized_chunks(
+    leads: LeadsFile, columns: LeadColumns, region: str, chunksize: int
+) -> Iterator[Iterator[tuple[Chunk, tuple[PhoneCells, PhoneColumns]]]]:
+    """The file's chunks, each with its phones normalized (``split_chunk``'s ``normalized``).
+
+    Normalizing (in the process pool: most of an import's CPU) runs on a thread ``_AHEAD``
+    chunks ahead of the chunk handed out, so that it overlaps reading, splitting and
+    inserting instead of taking turns with them. Leaving early cancels what is queued and
+    waits for the batch in the pool.
+    """
+    source = iter_chunks(leads, chunksize=chunksize)
+    pending: deque[_Pending] = deque()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="normalize") as normalizer:
+
+        def read_ahead() -> None:
+            while len(pending) < _AHEAD:
+                chunk = next(source, None)
+                if chunk is None:
+                    return
+                cells = phone_cells(chunk.frame, columns=columns, region=region)
+                pending.append((chunk, cells, normalizer.submit(normalize_columns, cells.pairs)))
+
+        def chunks() -> Iterator[tuple[Chunk, tuple[PhoneCells, PhoneColumns]]]:
+            while pending:
+                chunk, cells, future = pending.popleft()
+                read_ahead()
+                yield chunk, (cells, future.result())
+
+        try:
+            read_ahead()
+            yield chunks()
+        finally:
+            for _, _, future in pending:
+                future.cancel()
 
 
 def _campaign_for(
@@ -178,38 +249,83 @@ def _checksum(path: Path) -> str:
 def _provider_check(
     account: AccountConfig, spec: CampaignSpec, columns: LeadColumns
 ) -> RowCheck | None:
-    """A per-row check of the provider's rules, or None when the provider has none to check."""
+    """A per-row check of the provider's rules, or None when the provider has none to check.
+
+    An adapter whose ``check`` reads nothing that differs between the contacts of a campaign
+    may say so with a class attribute ``checks_rows = False``: the probe request checked here
+    then answers for every row, and the import builds no request per row.
+    """
     # The adapter is only asked to check requests here; this client never sends anything.
     with httpx.Client() as unused:
         provider = build_provider(account, unused)
     blank = {name: "" for name in columns.variables}
-    probe = _request(spec, blank, "+10000000000", ("Probe", "Lead", ""))
+    probe = _request(
+        spec,
+        blank,
+        "+10000000000",
+        ("Probe", "Lead", ""),
+        message_templates.render(spec.templates, blank),
+    )
     campaign_level = provider.check(probe)
     if campaign_level is not None:
         raise InputError(f"account {account.name!r}: {campaign_level}")
+    if not getattr(provider, "checks_rows", True):
+        return None
+    # A row's messages depend only on its values of the columns the templates name (--var
+    # values are the same for every row): render each combination of those once per chunk.
+    names = columns.variables
+    texts = [text for _, text in spec.templates.texts()]
+    used = {name for text in texts for name in message_templates.placeholders(text)}
+    positions = [i for i, name in enumerate(names) if name in used]
+    rendering_key = itemgetter(*positions) if positions else _nothing
 
-    def check(contacts: pd.DataFrame) -> pd.Series[str]:
-        rows = zip(
-            contacts["phone"],
-            contacts["variables"],
-            contacts["first_name"],
-            contacts["last_name"],
-            contacts["email"],
-            strict=True,
-        )
-        reasons = [
-            provider.check(_request(spec, json.loads(variables), phone, (first, last, email))) or ""
-            for phone, variables, first, last, email in rows
-        ]
+    def check(contacts: pd.DataFrame, leads: pd.DataFrame) -> pd.Series[str]:
+        rendered: dict[object, Messages] = {}
+        reasons: list[str] = []
+        # A slice at a time: the cells become Python strings, several times their size.
+        for start in range(0, len(contacts), _CHECK_SLICE):
+            part = contacts.iloc[start : start + _CHECK_SLICE]
+            lead_part = leads.iloc[start : start + _CHECK_SLICE]
+            # The contact's variables, as the JSON of them would read back.
+            variables = zip(*(lead_part[name].astype(str).tolist() for name in names), strict=True)
+            rows = zip(
+                part["phone"].tolist(),
+                part["first_name"].tolist(),
+                part["last_name"].tolist(),
+                part["email"].tolist(),
+                variables,
+                strict=True,
+            )
+            for phone, first, last, email, cells in rows:
+                values = dict(zip(names, cells, strict=True))
+                key = rendering_key(cells)
+                messages = rendered.get(key)
+                if messages is None:
+                    messages = rendered[key] = message_templates.render(spec.templates, values)
+                request = _request(spec, values, phone, (first, last, email), messages)
+                reasons.append(provider.check(request) or "")
         return pd.Series(reasons, index=contacts.index, dtype=object)
 
     return check
 
 
+_CHECK_SLICE = 8_192
+
+
+def _nothing(cells: tuple[str, ...]) -> tuple[()]:
+    return ()
+
+
 def _request(
-    spec: CampaignSpec, values: dict[str, str], phone: str, names: tuple[str, str, str]
+    spec: CampaignSpec,
+    values: dict[str, str],
+    phone: str,
+    names: tuple[str, str, str],
+    messages: Messages,
 ) -> CallRequest:
-    """The request dispatch would build for this lead (as :func:`dialer.dialing` does)."""
+    """The request dispatch would build for this lead (as :func:`dialer.dialing` does);
+    ``messages`` is ``message_templates.render(spec.templates, values)``. ``values`` becomes
+    the request's when there are no ``--var`` values to merge in."""
     return CallRequest(
         attempt_key="00000000-0000-0000-0000-000000000000",
         campaign=spec.name,
@@ -217,6 +333,6 @@ def _request(
         first_name=names[0],
         last_name=names[1],
         email=names[2],
-        variables={**spec.templates.variables, **values},
-        messages=message_templates.render(spec.templates, values),
+        variables={**spec.templates.variables, **values} if spec.templates.variables else values,
+        messages=messages,
     )

@@ -1,17 +1,26 @@
 """Turning one chunk of lead rows into contacts and rejects: plain functions over DataFrames.
 
 Every row of the chunk ends in exactly one of the two frames this module returns.
+
+A chunk is tens of thousands of rows, so nothing here loops over them in Python: the phone
+column is reduced to its distinct values (``phone_cells``), which are what ``dialer.phones``
+normalizes; everything per row is numpy indexing or pyarrow compute over those results.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from dialer.phones import PhoneNumber, normalize_many, zone_key
+from dialer.phones import PhoneColumns, normalize_columns, zone_key
 
 FIRST_NAME_COLUMNS = ("first_name", "firstname", "first", "given_name", "forename")
 LAST_NAME_COLUMNS = ("last_name", "lastname", "last", "surname", "family_name")
@@ -55,8 +64,39 @@ class ChunkResult:
     rejects: pd.DataFrame
 
 
-RowCheck = Callable[[pd.DataFrame], "pd.Series[str]"]
-"""Given accepted contacts, a reason per row where a provider rule is broken, else ""."""
+@dataclass(frozen=True)
+class PhoneCells:
+    """A chunk's phone cells as ``pairs``, its distinct (value, default region) pairs in order
+    of first appearance, and ``position``: for each row, the index of its pair."""
+
+    pairs: list[tuple[str, str]]
+    position: npt.NDArray[np.intp]
+
+
+RowCheck = Callable[[pd.DataFrame, pd.DataFrame], "pd.Series[str]"]
+"""Given accepted contacts and their rows of the leads file (same index), a reason per
+contact where a provider rule is broken, else ""."""
+
+
+def phone_cells(frame: pd.DataFrame, *, columns: LeadColumns, region: str) -> PhoneCells:
+    """The chunk's distinct phone values, each with the default region its row gives it."""
+    raw = _arrow_text(frame[columns.phone])
+    if columns.country is None:
+        encoded = pc.dictionary_encode(raw)
+        pairs = [(value, region) for value in encoded.dictionary.to_pylist()]
+    else:
+        regions = _arrow_text(_regions(frame, columns.country, region))
+        # The region never holds the separator, so splitting at its last one is exact.
+        keys = pc.binary_join_element_wise(raw, regions, _text_scalar("\x1f"))
+        encoded = pc.dictionary_encode(keys)
+        pairs = [_pair(key) for key in encoded.dictionary.to_pylist()]
+    position = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
+    return PhoneCells(pairs=pairs, position=position)
+
+
+def _pair(key: str) -> tuple[str, str]:
+    value, region = key.rsplit("\x1f", 1)
+    return value, region
 
 
 def split_chunk(
@@ -67,60 +107,109 @@ def split_chunk(
     seen: set[str],
     suppressed: set[str],
     check: RowCheck | None = None,
+    normalized: tuple[PhoneCells, PhoneColumns] | None = None,
 ) -> ChunkResult:
     """Normalize a chunk's phones and split it into new contacts and rejects (row, value, reason).
 
     ``seen`` holds the phones already accepted (earlier chunks, or the campaign's existing
     contacts on ``--append``) and is updated with this chunk's. The first row with a number
     wins; later ones are rejected as ``duplicate``. Each distinct (value, region) is parsed once.
+    ``normalized`` is ``phone_cells`` of this chunk and ``normalize_columns`` of its pairs,
+    when the caller has already computed them (the importer does, overlapping chunks); by
+    default they are computed here.
     """
-    raw = frame[columns.phone].astype(str)
-    regions = _regions(frame, columns.country, region)
-    keys = raw + "\x1f" + regions
-    unique_keys = pd.unique(keys.to_numpy())
-    pairs = [tuple(k.split("\x1f", 1)) for k in unique_keys]
-    results = normalize_many([(p[0], p[1]) for p in pairs])
-    position = pd.Index(unique_keys).get_indexer(pd.Index(keys.to_numpy()))
+    if normalized is None:
+        cells = phone_cells(frame, columns=columns, region=region)
+        results = normalize_columns(cells.pairs)
+    else:
+        cells, results = normalized
+    parsed = _Parsed.of(results)
+    position = cells.position
 
-    e164 = np.array([r.e164 if isinstance(r, PhoneNumber) else "" for r in results], dtype=object)
-    reason = np.array(
-        ["" if isinstance(r, PhoneNumber) else r.reason for r in results], dtype=object
-    )
-    ext = np.array(
-        [r.extension if isinstance(r, PhoneNumber) else None for r in results], dtype=object
-    )
-    kind = np.array(
-        [r.number_type if isinstance(r, PhoneNumber) else "" for r in results], dtype=object
-    )
-    zones = np.array(
-        [zone_key(r.timezones) if isinstance(r, PhoneNumber) else "" for r in results],
-        dtype=object,
-    )
+    # Number the distinct E.164 numbers so that duplicates are found by integer work; the
+    # sets are consulted once per distinct number, not once per row.
+    codes, numbers = pd.factorize(parsed.e164)
+    row_code = codes[position]
+    row_valid = parsed.valid[position]
+    valid_rows = np.flatnonzero(row_valid)
+    _, first_rows = np.unique(row_code[valid_rows], return_index=True)
+    duplicate = row_valid.copy()
+    duplicate[valid_rows[first_rows]] = False
+    duplicate |= row_valid & _members(numbers, seen)[row_code]
+    blocked = row_valid & ~duplicate & _members(numbers, suppressed)[row_code]
 
-    row_phone = pd.Series(e164[position], index=frame.index)
-    row_reason = pd.Series(reason[position], index=frame.index)
-    valid = row_reason == ""
-    duplicate = valid & (row_phone.duplicated(keep="first") | row_phone.isin(seen))
-    row_reason = row_reason.mask(duplicate, "duplicate")
-    blocked = (row_reason == "") & row_phone.isin(suppressed)
-    row_reason = row_reason.mask(blocked, "suppressed")
+    row_reason = parsed.reason[position]
+    row_reason[duplicate] = "duplicate"
+    row_reason[blocked] = "suppressed"
+    accepted = row_valid & ~duplicate & ~blocked
 
-    accepted = row_reason == ""
-    contacts = _contacts(frame[accepted], columns, row_phone[accepted])
-    contacts["extension"] = ext[position][accepted.to_numpy()]
-    contacts["number_type"] = kind[position][accepted.to_numpy()]
-    contacts["zone_key"] = zones[position][accepted.to_numpy()]
+    rows = np.flatnonzero(accepted)
+    taken = frame.iloc[rows]
+    contacts = _contacts(taken, columns, position[rows], parsed)
     if check is not None and not contacts.empty:
-        broken = check(contacts)
-        if (broken != "").any():
-            row_reason.loc[broken[broken != ""].index] = broken[broken != ""]
-            contacts = contacts[broken == ""]
-            accepted = row_reason == ""
-    seen.update(contacts["phone"])
+        broken = check(contacts, taken).to_numpy(dtype=object)
+        rejected = broken != ""
+        if rejected.any():
+            where = rows[rejected]
+            row_reason[where] = broken[rejected]
+            accepted[where] = False
+            contacts = contacts[~rejected]
+    seen.update(contacts["phone"].tolist())
+    refused = np.flatnonzero(~accepted)
     rejects = pd.DataFrame(
-        {"row": frame["row"][~accepted], "value": raw[~accepted], "reason": row_reason[~accepted]}
+        {
+            "row": frame["row"].iloc[refused],
+            "value": frame[columns.phone].astype(str).iloc[refused],
+            "reason": pd.Series(row_reason[refused], index=frame.index[refused], dtype=object),
+        }
     )
     return ChunkResult(contacts=contacts, rejects=rejects)
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """``normalize_columns``' results as arrays, one entry per distinct value ("" when the
+    value was rejected)."""
+
+    valid: npt.NDArray[np.bool_]
+    e164: npt.NDArray[np.object_]
+    reason: npt.NDArray[np.object_]
+    extension: npt.NDArray[np.object_]
+    number_type: npt.NDArray[np.object_]
+    zone_key: npt.NDArray[np.object_]
+
+    @classmethod
+    def of(cls, results: PhoneColumns) -> _Parsed:
+        reason = _objects(results.reason)
+        # phonenumbers hands out a few hundred distinct zone tuples: join each once.
+        zone_keys = {zones: zone_key(zones) for zones in set(results.timezones)}
+        return cls(
+            valid=reason == "",
+            e164=_objects(results.e164),
+            reason=reason,
+            extension=_objects(results.extension),
+            number_type=_objects(results.number_type),
+            zone_key=_objects([zone_keys[zones] for zones in results.timezones]),
+        )
+
+
+def _objects(values: Sequence[object]) -> npt.NDArray[np.object_]:
+    """An object array of exactly these values (numpy would turn a list of str into <U)."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
+def _members(values: npt.NDArray[np.object_], among: set[str]) -> npt.NDArray[np.bool_]:
+    if not among:
+        return np.zeros(len(values), dtype=bool)
+    return np.fromiter((value in among for value in values), dtype=bool, count=len(values))
+
+
+def _arrow_text(series: pd.Series[Any]) -> pa.Array:
+    """A text column as one pyarrow array (no copy when it is already arrow-backed)."""
+    array = pa.array(series.astype(str), type=pa.large_string())
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
 def _regions(frame: pd.DataFrame, country: str | None, default: str) -> pd.Series[str]:
@@ -131,29 +220,92 @@ def _regions(frame: pd.DataFrame, country: str | None, default: str) -> pd.Serie
     return codes.where(codes.str.fullmatch(r"[A-Z]{2}"), default).astype(object)
 
 
-def _contacts(rows: pd.DataFrame, columns: LeadColumns, phones: pd.Series[str]) -> pd.DataFrame:
+def _contacts(
+    taken: pd.DataFrame, columns: LeadColumns, pairs: npt.NDArray[np.intp], parsed: _Parsed
+) -> pd.DataFrame:
+    """The contact frame (``CONTACT_IMPORT_COLUMNS``) of the lead rows ``taken``, indexed like
+    them; ``pairs`` says which of ``parsed`` is each row's phone."""
+
     def text(column: str | None) -> pd.Series[str]:
         if column is None:
-            return pd.Series("", index=rows.index, dtype=object)
-        return rows[column].astype(str).str.strip()
+            return pd.Series("", index=taken.index, dtype=object)
+        return taken[column].astype(str).str.strip()
 
     first, last = text(columns.first_name), text(columns.last_name)
     if columns.first_name is None and columns.full_name is not None:
         parts = text(columns.full_name).str.split(n=1, expand=True).reindex(columns=[0, 1])
         first, last = parts[0].fillna(""), parts[1].fillna("")
-    variables = rows.loc[:, list(columns.variables)].astype(str)
-    as_json = variables.to_json(orient="records", lines=True, force_ascii=False) or ""
-    return pd.DataFrame(
+    table = pa.table(
         {
-            "row": rows["row"].astype(int),
-            "phone": phones,
-            "raw_phone": rows[columns.phone].astype(str),
-            "first_name": first,
-            "last_name": last,
-            "email": text(columns.email),
-            # Split on "\n" only: JSON escapes it inside strings, but not U+2028 and friends,
-            # which str.splitlines would also split on.
-            "variables": as_json.removesuffix("\n").split("\n") if len(rows) else [],
-        },
-        index=rows.index,
+            "row": pa.array(taken["row"].to_numpy(dtype=np.int64)),
+            "phone": _arrow_objects(parsed.e164[pairs]),
+            "raw_phone": _arrow_text(taken[columns.phone]),
+            "first_name": _arrow_text(first),
+            "last_name": _arrow_text(last),
+            "email": _arrow_text(text(columns.email)),
+            "variables": _json_objects(
+                [(name, _arrow_text(taken[name])) for name in columns.variables], len(taken)
+            ),
+            "extension": _arrow_objects(parsed.extension[pairs]),
+            "number_type": _arrow_objects(parsed.number_type[pairs]),
+            "zone_key": _arrow_objects(parsed.zone_key[pairs]),
+        }
     )
+    contacts: pd.DataFrame = table.to_pandas()
+    contacts.index = taken.index
+    return contacts
+
+
+def _arrow_objects(values: npt.NDArray[np.object_]) -> pa.Array:
+    return pa.array(values, type=pa.large_string(), from_pandas=False)
+
+
+def _json_objects(fields: list[tuple[str, pa.Array]], count: int) -> pa.Array:
+    """Per row, the one-line JSON object of ``fields`` ((name, text column), in order).
+
+    Built by one concatenation: ``{"a":"`` value ``","b":"`` value ... ``"}``. Values holding
+    a character JSON must escape (rare in leads) are escaped by ``json.dumps`` first.
+    """
+    if not fields:
+        return pa.array(["{}"] * count, type=pa.large_string())
+    parts: list[Any] = []
+    for i, (name, values) in enumerate(fields):
+        key = json.dumps(name, ensure_ascii=False)
+        parts.append(_text_scalar(("{" if i == 0 else '",') + key + ':"'))
+        parts.append(_json_escaped(values))
+    parts.append(_text_scalar('"}'))
+    return pc.binary_join_element_wise(*parts, _text_scalar(""))
+
+
+def _json_escaped(values: pa.Array) -> pa.Array:
+    """The text of each value as it goes between the quotes of a JSON string."""
+    special = _needs_escaping(values)
+    if special is None:
+        return values
+    escaped = [
+        json.dumps(value, ensure_ascii=False)[1:-1] for value in values.filter(special).to_pylist()
+    ]
+    return pc.replace_with_mask(values, special, pa.array(escaped, type=pa.large_string()))
+
+
+def _needs_escaping(values: pa.Array) -> pa.Array | None:
+    """Which values hold a quote, a backslash or a control character (what a JSON string
+    escapes); None when none does. A scan of the UTF-8 bytes: multi-byte sequences never
+    hold bytes below 0x80."""
+    _, offsets_buffer, data_buffer = values.buffers()
+    if data_buffer is None:
+        return None
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[
+        values.offset : values.offset + len(values) + 1
+    ]
+    data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    hits = np.flatnonzero((data < 0x20) | (data == 0x22) | (data == 0x5C))
+    if not hits.size:
+        return None
+    special = np.zeros(len(values), dtype=bool)
+    special[np.searchsorted(offsets, hits + offsets[0], side="right") - 1] = True
+    return pa.array(special)
+
+
+def _text_scalar(text: str) -> pa.Scalar:
+    return pa.scalar(text, type=pa.large_string())

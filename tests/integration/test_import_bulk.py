@@ -1,0 +1,186 @@
+"""A generated 20,000-row leads file through the real import, on SQLite and Postgres.
+
+The file is the benchmark's (``bench/make_leads.py``): every phone shape real exports hold,
+garbage, and duplicates written in other shapes. What the import must produce is worked out
+here row by row with ``normalize_phone``, and compared exactly with the ledger and the rejects
+file. Chunks are small so that duplicates cross chunks and the normalizing pipeline holds
+several chunks at once; the last chunk is below the process pool's threshold.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from campaigns.importer import import_campaign
+from campaigns.spec import CampaignSpec
+from dialer.csvsafe import neutralise
+from dialer.leadsfile import column_names
+from dialer.ledger import campaigns as ledger_campaigns
+from dialer.ledger import contacts as ledger_contacts
+from dialer.ledger.engine import make_engine, session_scope, utcnow
+from dialer.phones import PhoneNumber, normalize_phone, zone_key
+from dialer.providers.base import CallRequest
+from dialer.providers.sandbox import SandboxProvider
+from dialer.settings import Settings
+
+ROWS = 20_000
+CHUNK = 6_000
+MAKE_LEADS = Path(__file__).parents[2] / "bench" / "make_leads.py"
+
+
+def _make_leads() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("make_leads", MAKE_LEADS)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class Expected:
+    contacts: dict[int, tuple[PhoneNumber, dict[str, str]]]
+    rejects: list[tuple[str, str, str]]
+    valid_phones: set[str]
+    reshaped_duplicates: int
+
+
+def _expected(path: Path) -> Expected:
+    """Each row's fate, worked out one row at a time: the first row with a number wins."""
+    with path.open(newline="", encoding="utf-8") as stream:
+        records = list(csv.reader(stream))
+    names = column_names(records[0])
+    contacts: dict[int, tuple[PhoneNumber, dict[str, str]]] = {}
+    rejects: list[tuple[str, str, str]] = []
+    first_raw: dict[str, str] = {}
+    reshaped = 0
+    for row, cells in enumerate(records[1:], start=1):
+        lead = dict(zip(names, cells, strict=True))
+        result = normalize_phone(lead["phone"], "US")
+        if not isinstance(result, PhoneNumber):
+            reason = result.reason
+        elif result.e164 in first_raw:
+            reason = "duplicate"
+            reshaped += first_raw[result.e164] != lead["phone"]
+        else:
+            first_raw[result.e164] = lead["phone"]
+            contacts[row] = (result, lead)
+            continue
+        rejects.append((str(row), str(neutralise(lead["phone"])), reason))
+    return Expected(contacts, rejects, set(first_raw), reshaped)
+
+
+def test_every_generated_row_ends_as_one_contact_or_one_reject(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    leads = tmp_path / "leads.csv"
+    _make_leads().write_leads(leads, ROWS, seed=11)
+    expected = _expected(leads)
+    # The file exercises what it is meant to.
+    reasons = Counter(reason for _, _, reason in expected.rejects)
+    assert {"duplicate", "missing", "unparseable", "invalid"} <= set(reasons)
+    assert expected.reshaped_duplicates > 100
+
+    spec = CampaignSpec(
+        name="bulk", account="sandbox", csv_path=leads, rejects_path=tmp_path / "rejects.csv"
+    )
+    summary = import_campaign(
+        engine, Settings(database_url=database_url), spec, now=utcnow(), chunksize=CHUNK
+    )
+
+    assert summary.rows_read == ROWS
+    assert summary.accepted + summary.rejected_total == ROWS
+    assert summary.accepted == len(expected.contacts)
+    assert summary.rejected == reasons
+    with (tmp_path / "rejects.csv").open(newline="", encoding="utf-8") as stream:
+        assert [tuple(line) for line in csv.reader(stream)] == [
+            ("row", "value", "reason"),
+            *expected.rejects,
+        ]
+
+    with session_scope(engine) as session:
+        campaign = ledger_campaigns.get_campaign(session, name="bulk")
+        assert campaign.id is not None
+        counters = (campaign.rows_read, campaign.rows_accepted, campaign.rows_rejected)
+        stored = [
+            _fields(contact)
+            for contact in ledger_contacts.iter_contacts(session, campaign_id=campaign.id)
+        ]
+    assert counters == (ROWS, len(expected.contacts), len(expected.rejects))
+    # In source order, and exactly the phones normalizing the file's values gives.
+    assert [fields["row"] for fields in stored] == sorted(expected.contacts)
+    assert {fields["phone"] for fields in stored} == expected.valid_phones
+    for fields in stored:
+        number, lead = expected.contacts[fields["row"]]
+        assert fields == {
+            "row": fields["row"],
+            "phone": number.e164,
+            "raw_phone": lead["phone"],
+            "extension": number.extension,
+            "number_type": number.number_type,
+            "zone_key": zone_key(number.timezones),
+            "first_name": lead["first_name"].strip(),
+            "last_name": lead["last_name"].strip(),
+            "email": lead["email"].strip(),
+            "variables": lead,
+            "state": "pending",
+            "attempts": 0,
+        }
+
+
+def _fields(contact: Any) -> dict[str, Any]:
+    names = (
+        "row",
+        "phone",
+        "raw_phone",
+        "extension",
+        "number_type",
+        "zone_key",
+        "first_name",
+        "last_name",
+        "email",
+        "variables",
+        "state",
+        "attempts",
+    )
+    return {name: getattr(contact, name) for name in names}
+
+
+def test_a_provider_without_row_rules_is_asked_once(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``checks_rows = False`` on an adapter: its rules read nothing a row changes, so the
+    campaign's probe request is the only one checked."""
+    leads = tmp_path / "leads.csv"
+    _make_leads().write_leads(leads, 500, seed=3)
+    asked: list[str] = []
+
+    def check(self: SandboxProvider, request: CallRequest) -> str | None:
+        asked.append(request.phone)
+        return None
+
+    monkeypatch.setattr(SandboxProvider, "check", check)
+    settings = Settings(database_url=sqlite_url)
+    engine = make_engine(sqlite_url)
+    spec = CampaignSpec(
+        name="bulk", account="sandbox", csv_path=leads, rejects_path=tmp_path / "rejects.csv"
+    )
+    summary = import_campaign(engine, settings, spec, now=utcnow())
+    assert len(asked) == 1 + summary.accepted
+
+    monkeypatch.setattr(SandboxProvider, "checks_rows", False, raising=False)
+    asked.clear()
+    again = import_campaign(
+        engine, settings, replace(spec, name="again", append=False), now=utcnow()
+    )
+    engine.dispose()
+    assert again.accepted == summary.accepted
+    assert asked == ["+10000000000"]
