@@ -2,8 +2,8 @@
 a Postgres ledger, the sandbox as its own process.
 
     python bench/bench_dispatch.py [--contacts 5000] [--latency-ms 0 200] [--workers 2]
-                                   [--concurrency 128] [--claim-batch 2000] [--tick 0.5]
-                                   [--tick-worker] [--keep DIR]
+                                   [--threads 4] [--concurrency 128] [--claim-batch 2000]
+                                   [--tick 0.5] [--tick-worker] [--keep DIR]
     python bench/bench_dispatch.py --paced [--contacts 400] [--rate 20/s]
 
 Each run gets a fresh Postgres database (dropped afterwards), its own redis-server on a free
@@ -139,7 +139,7 @@ def _run(
         import_campaign(engine, settings, spec, now=utcnow())
         queues = "dialer.dial" if args.tick_worker else ALL_QUEUES
         workers = [
-            procs.start_worker(f"w{i}", concurrency=args.concurrency, queues=queues)
+            procs.start_worker(f"w{i}", concurrency=args.threads, queues=queues)
             for i in range(1, args.workers + 1)
         ]
         if args.tick_worker:
@@ -213,7 +213,12 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, help="default 5000, or 400 with --paced")
     parser.add_argument("--latency-ms", type=int, nargs="+", default=[0, 200])
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--concurrency", type=int, default=128, help="threads per worker")
+    parser.add_argument(
+        "--threads", type=int, default=4, help="task threads per worker (batches at once)"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=128, help="the account's requests in flight per worker"
+    )
     parser.add_argument("--claim-batch", type=int, default=2000)
     parser.add_argument("--tick", type=float, default=0.5, help="tick_seconds")
     parser.add_argument("--paced", action="store_true", help="run at --rate instead")
@@ -228,8 +233,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     contacts = args.contacts or (400 if args.paced else 5000)
     print(
-        f"{contacts} contacts, {args.workers} workers x {args.concurrency} threads, "
-        f"claim_batch {args.claim_batch}, tick {args.tick} s"
+        f"{contacts} contacts, {args.workers} workers x {args.threads} task threads, "
+        f"concurrency {args.concurrency}, claim_batch {args.claim_batch}, tick {args.tick} s"
     )
     with contextlib.ExitStack() as stack:
         if args.keep is None:

@@ -1,16 +1,21 @@
-"""``place_call``: one queued contact, at most one HTTP request, its result in the ledger.
+"""``place_calls``: a batch of queued contacts, at most one HTTP request each, every answer
+in the ledger.
 
-The same function runs in a Celery task and in the embedded runner's thread pool. Its steps:
+The same function runs in a Celery task and in the embedded runner's threads. Its steps:
 
-1. Re-read the contact and its campaign. Dial only a ``queued`` contact of a ``running``
-   campaign whose number is not suppressed and whose calling window is open now; otherwise
-   hand the claim back (``pending``) or cancel it (campaign cancelled, number suppressed).
-2. Reserve the next slot of the account's global rate limiter and wait, still ``queued``,
-   until :data:`BEGIN_LEAD` before it.
-3. Win ``queued → dialing`` and write the attempt row, and COMMIT, before the request leaves.
-   Losing that race (a redelivered task, a second worker, a pause) means no call: stop.
-4. At the slot, send through the provider adapter and record what came back: placed, pending
-   again with a backoff (the provider provably placed nothing), failed, or unknown.
+1. Read the batch's contacts and campaigns together. Dial only ``queued`` contacts of a
+   ``running`` campaign whose number is not suppressed and whose calling window is open now;
+   hand the other claims back (``pending``) or cancel them (campaign cancelled, number
+   suppressed).
+2. Reserve one slot of the account's global rate limiter per contact, all in one step.
+3. In slot order, :data:`BEGIN_LEAD` before a slot: win ``queued → dialing`` and write the
+   attempt row of every contact whose slot comes within that lead, in one transaction, and
+   COMMIT before any of their requests leaves. A contact lost there (a redelivered task, a
+   second worker, a pause) gets no call.
+4. The account's sending threads wait for each begun contact's slot, send its request through
+   the provider adapter and hand back the answer; this thread records the answers in groups
+   as they arrive: placed, pending again with a backoff (the provider provably placed
+   nothing), failed, or unknown.
 
 Why this order. The rate limit is judged where the provider sees it, by when requests
 arrive; anything between a slot and its send delays some requests more than others, and a
@@ -19,21 +24,27 @@ limit at the provider (a commit takes milliseconds, far more on a busy machine).
 and then waiting for the slot kept the pace but left every waiting contact in ``dialing``:
 a worker killed then turned calls never sent into ``unknown``, and a pause landing during
 the wait did not stop them. So the commit happens just before the slot, and only the send
-follows it; a commit that ends more than :data:`SEND_JITTER` late takes a fresh slot. The
+follows it; a request that leaves more than :data:`SEND_JITTER` late takes a fresh slot. The
 limiter paces ``SEND_JITTER`` seconds per second slower than the account's rate, so sends up
 to that late still never put more than the rate into any one-second window.
+
+Why batches. Per contact, a Celery message, a read, a begin and a finish transaction cost
+~25 ms of CPU, capping two cores near 75 calls/s. Per batch they cost about what they cost
+per contact, so a batch of a hundred pays each once (docs/decisions.md, bench/README.md).
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from queue import Empty, SimpleQueue
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -50,13 +61,12 @@ from dialer.errors import (
     ServiceUnavailable,
 )
 from dialer.ledger import campaigns as ledger_campaigns
-from dialer.ledger import contacts as ledger_contacts
 from dialer.ledger import dispatch as ledger_dispatch
-from dialer.ledger.dispatch import AttemptResult
+from dialer.ledger.dispatch import AttemptResult, Dispatchable
 from dialer.ledger.engine import session_scope, utcnow
 from dialer.models import Campaign, CampaignStatus, Contact, ContactState
 from dialer.providers.base import CallProvider, CallRequest
-from dialer.ratelimit import RateLimiter, Reservation
+from dialer.ratelimit import RateLimiter
 from dialer.settings import AccountConfig, Settings
 from dialer.templates import MessageTemplates, render
 from dialer.windows import CallingWindow, zones_from_key
@@ -69,19 +79,12 @@ BEGIN_LEAD = 0.1
 """How long before its slot a call begins, in seconds: enough for the commit of step 3."""
 
 
-@runtime_checkable
-class SlotReserving(Protocol):
-    """A limiter that can reserve a slot without waiting for it (both of
-    :mod:`dialer.ratelimit` can)."""
-
-    def reserve(self, key: str, rate_per_second: float, *, max_wait: float | None) -> Reservation:
-        """See :meth:`dialer.ratelimit.LocalRateLimiter.reserve`."""
-        ...
-
-
 @dataclass
 class Dialer:
-    """What ``place_call`` needs from its process: ledger, settings, limiter, HTTP clients."""
+    """What ``place_calls`` needs from its process: ledger, settings, limiter, HTTP clients.
+
+    Setting ``stopping`` makes batches hand back every claim not yet begun.
+    """
 
     engine: Engine
     settings: Settings
@@ -89,68 +92,278 @@ class Dialer:
     providers: ProviderPool = field(default_factory=ProviderPool)
     clock: Callable[[], datetime] = utcnow
     rng: random.Random = field(default_factory=random.Random)
+    stopping: threading.Event = field(default_factory=threading.Event)
 
 
 def place_call(dialer: Dialer, contact_id: int) -> str:
-    """Dial one queued contact at most once. Returns what happened, as a word for logs."""
+    """:func:`place_calls` for one contact: what happened to it, as a word for logs."""
+    return place_calls(dialer, [contact_id]).get(contact_id, "not-queued")
+
+
+def place_calls(dialer: Dialer, contact_ids: Sequence[int]) -> dict[int, str]:
+    """Dial a batch of queued contacts, each at most once (see the module docstring).
+
+    Returns what happened to each contact found, as a word for logs.
+    """
+    outcomes: dict[int, str] = {}
     with session_scope(dialer.engine) as session:
-        found = ledger_dispatch.load_for_dispatch(session, contact_id=contact_id)
-        if found is None or found.contact.state != ContactState.QUEUED:
-            return "not-queued"
-        contact, campaign = found.contact, found.campaign
-        refusal = _refusal(session, contact, campaign, dialer.clock())
-        if refusal is not None:
-            return refusal
-    account = dialer.settings.account(campaign.account)
-    pace = account.rate_per_second / (1 + SEND_JITTER)
-    # Built before the slot: the first use in a process builds the HTTP client under a lock.
-    provider = dialer.providers.provider(account)
-    try:
-        slot = _next_slot(dialer.limiter, account.name, pace)
-    except ServiceUnavailable:
-        # Nothing begun: the claim goes back now, for the next tick, not for the reaper.
-        with session_scope(dialer.engine) as session:
-            ledger_dispatch.release_claim(session, contact_id=contact_id, now=dialer.clock())
-        log.warning("rate limiter unavailable: contact %s handed back", contact_id)
-        return "limiter-unavailable"
-    _sleep_until(slot - BEGIN_LEAD)
-    now = dialer.clock()
-    attempt_key = str(uuid.uuid4())
-    with session_scope(dialer.engine) as session:
-        attempt = ledger_dispatch.begin_attempt(
-            session, contact_id=contact_id, account=account.name, attempt_key=attempt_key, now=now
+        ready = _admit(session, contact_ids, dialer.clock(), outcomes)
+    by_account: dict[str, list[Dispatchable]] = {}
+    for item in ready:
+        by_account.setdefault(item.campaign.account, []).append(item)
+    for name, items in by_account.items():
+        _dial(dialer, dialer.settings.account(name), items, outcomes)
+    return outcomes
+
+
+def _admit(
+    session: Session, contact_ids: Sequence[int], now: datetime, outcomes: dict[int, str]
+) -> list[Dispatchable]:
+    """The batch's contacts that may be dialed now. Every other claim is handed back or
+    cancelled here, and ``outcomes`` says why."""
+    by_campaign: dict[int, list[Dispatchable]] = {}
+    for item in ledger_dispatch.load_for_dispatch(session, contact_ids=contact_ids):
+        assert item.contact.id is not None and item.campaign.id is not None
+        if item.contact.state != ContactState.QUEUED:
+            outcomes[item.contact.id] = "not-queued"
+        else:
+            by_campaign.setdefault(item.campaign.id, []).append(item)
+    ready: list[Dispatchable] = []
+    release: list[int] = []
+    cancel: dict[str, list[int]] = {}
+    for campaign_id, items in by_campaign.items():
+        campaign = items[0].campaign
+        ids = [item.contact.id for item in items if item.contact.id is not None]
+        if campaign.status == CampaignStatus.CANCELLED:
+            cancel.setdefault("campaign cancelled", []).extend(ids)
+            outcomes.update(dict.fromkeys(ids, "cancelled"))
+            continue
+        if campaign.status != CampaignStatus.RUNNING or (
+            campaign.end_at and now >= campaign.end_at
+        ):
+            release.extend(ids)
+            outcomes.update(dict.fromkeys(ids, "campaign-not-running"))
+            continue
+        blocked = ledger_dispatch.suppressed_among(
+            session, campaign_id=campaign_id, phones=[item.contact.phone for item in items]
         )
-    if attempt is None or attempt.id is None:
+        window = CallingWindow.parse(campaign.window, campaign.days)
+        open_now: dict[str, bool] = {}
+        for item, contact_id in zip(items, ids, strict=True):
+            key = item.contact.zone_key
+            if key not in open_now:
+                open_now[key] = window.is_open_for(zones_from_key(key, campaign.timezone), now)
+            if item.contact.phone in blocked:
+                cancel.setdefault(ledger_dispatch.SUPPRESSED_REASON, []).append(contact_id)
+                outcomes[contact_id] = "suppressed"
+            elif not open_now[key]:
+                release.append(contact_id)
+                outcomes[contact_id] = "window-closed"
+            else:
+                ready.append(item)
+    for reason, ids in cancel.items():
+        ledger_dispatch.cancel_contacts(session, contact_ids=ids, now=now, reason=reason)
+    ledger_dispatch.release_claims(session, contact_ids=release, now=now)
+    return ready
+
+
+def _dial(
+    dialer: Dialer, account: AccountConfig, items: list[Dispatchable], outcomes: dict[int, str]
+) -> None:
+    """Steps 2-4 of the module docstring for one account's contacts of the batch."""
+    pace = account.rate_per_second / (1 + SEND_JITTER)
+    sender = dialer.providers.sender(account)
+    try:
+        waits = dialer.limiter.reserve_many(account.name, pace, len(items))
+    except ServiceUnavailable:
+        # Nothing begun: the claims go back now, for the next tick, not for the reaper.
+        _hand_back(dialer, items, outcomes, "limiter-unavailable")
+        log.warning("rate limiter unavailable: %d contacts handed back", len(items))
+        return
+    # Counted from the answer, not the question: slots estimated late by the round trip at
+    # worst, never early.
+    reserved = time.monotonic()
+    slots = [reserved + wait for wait in waits]
+    recorder = _Recorder(dialer, account)
+    start = 0
+    while start < len(items):
+        recorder.record_until(slots[start] - BEGIN_LEAD)
+        if dialer.stopping.is_set():
+            _hand_back(dialer, items[start:], outcomes, "stopped")
+            break
+        horizon = time.monotonic() + BEGIN_LEAD
+        end = start + 1
+        while end < len(items) and slots[end] <= horizon:
+            end += 1
+        group = [
+            _Claim(item, slot, round(wait * 1000))
+            for item, slot, wait in zip(
+                items[start:end], slots[start:end], waits[start:end], strict=True
+            )
+        ]
+        for claim, attempt_id, request in _begin(dialer, account, group, outcomes):
+            future = sender.submit(
+                _send,
+                dialer,
+                account,
+                request,
+                slot=claim.slot,
+                attempts_made=claim.item.contact.attempts + 1,
+            )
+            recorder.expect(future, attempt_id, claim.item)
+        start = end
+    recorder.record_all()
+    outcomes.update(recorder.outcomes)
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    item: Dispatchable
+    slot: float  # on time.monotonic
+    rate_wait_ms: int
+
+
+def _begin(
+    dialer: Dialer, account: AccountConfig, group: list[_Claim], outcomes: dict[int, str]
+) -> list[tuple[_Claim, int, CallRequest]]:
+    """Step 3 for ``group``: the claims won, each with its attempt id and request, committed."""
+    begins = [
+        ledger_dispatch.Begin(_contact_id(claim.item), str(uuid.uuid4()), claim.rate_wait_ms)
+        for claim in group
+    ]
+    now = dialer.clock()
+    with session_scope(dialer.engine) as session:
+        won = ledger_dispatch.begin_attempts(session, begins=begins, account=account.name, now=now)
+    lost = [claim.item for claim in group if _contact_id(claim.item) not in won]
+    if lost:
         # Another worker won (then this is a no-op), or the campaign stopped meanwhile.
         with session_scope(dialer.engine) as session:
-            released = ledger_dispatch.release_claim(session, contact_id=contact_id, now=now)
-        return "released" if released else "lost-race"
-    callback = callback_url(dialer.settings, account, campaign.callback_token)
-    request = replace(_request(contact, campaign, attempt_key), callback_url=callback)
-    result, account_broken = _send(
-        dialer, account, provider, request, slot=slot, attempts_made=contact.attempts + 1
-    )
-    with session_scope(dialer.engine) as session:
-        ledger_dispatch.finish_attempt(
-            session, attempt_id=attempt.id, contact_id=contact_id, result=result, now=dialer.clock()
+            released = set(
+                ledger_dispatch.release_claims(
+                    session, contact_ids=[_contact_id(item) for item in lost], now=now
+                )
+            )
+        for item in lost:
+            contact_id = _contact_id(item)
+            outcomes[contact_id] = "released" if contact_id in released else "lost-race"
+    begun: list[tuple[_Claim, int, CallRequest]] = []
+    for claim, begin in zip(group, begins, strict=True):
+        attempt_id = won.get(begin.contact_id)
+        if attempt_id is None:
+            continue
+        campaign = claim.item.campaign
+        callback = callback_url(dialer.settings, account, campaign.callback_token)
+        request = replace(
+            _request(claim.item.contact, campaign, begin.attempt_key), callback_url=callback
         )
-        if account_broken:
-            paused = ledger_campaigns.pause_account(
-                session, account=account.name, reason=result.error, now=dialer.clock()
-            )
+        begun.append((claim, attempt_id, request))
+    return begun
+
+
+def _hand_back(
+    dialer: Dialer, items: Sequence[Dispatchable], outcomes: dict[int, str], why: str
+) -> None:
+    ids = [_contact_id(item) for item in items]
+    with session_scope(dialer.engine) as session:
+        ledger_dispatch.release_claims(session, contact_ids=ids, now=dialer.clock())
+    outcomes.update(dict.fromkeys(ids, why))
+
+
+def _contact_id(item: Dispatchable) -> int:
+    assert item.contact.id is not None
+    return item.contact.id
+
+
+_Answer = tuple[int, Dispatchable, "Future[tuple[AttemptResult, bool]]"]
+
+
+class _Recorder:
+    """Writes the answers to a batch's requests to the ledger as they come back, each group
+    that has arrived together in one transaction."""
+
+    def __init__(self, dialer: Dialer, account: AccountConfig) -> None:
+        self._dialer = dialer
+        self._account = account
+        self._answers: SimpleQueue[_Answer] = SimpleQueue()
+        self._pending = 0
+        self.outcomes: dict[int, str] = {}
+
+    def expect(
+        self, future: Future[tuple[AttemptResult, bool]], attempt_id: int, item: Dispatchable
+    ) -> None:
+        """Record ``future``'s answer once it comes (attempt ``attempt_id`` of ``item``)."""
+        self._pending += 1
+        future.add_done_callback(lambda done: self._answers.put((attempt_id, item, done)))
+
+    def record_until(self, deadline: float) -> None:
+        """Record answers as they arrive until ``deadline`` (``time.monotonic``)."""
+        while self._pending:
+            timeout = deadline - time.monotonic()
+            if timeout <= 0:
+                return
+            try:
+                first = self._answers.get(timeout=timeout)
+            except Empty:
+                return
+            self._record(first)
+        _sleep_until(deadline)
+
+    def record_all(self) -> None:
+        """Record every answer still to come."""
+        while self._pending:
+            self._record(self._answers.get())
+
+    def _record(self, first: _Answer) -> None:
+        answers = [first]
+        while True:
+            try:
+                answers.append(self._answers.get_nowait())
+            except Empty:
+                break
+        self._pending -= len(answers)
+        finishes: list[ledger_dispatch.Finish] = []
+        broken: AttemptResult | None = None
+        for attempt_id, item, done in answers:
+            result, account_broken = _result_of(done)
+            finishes.append(ledger_dispatch.Finish(attempt_id, _contact_id(item), result))
+            if account_broken:
+                broken = result
+        now = self._dialer.clock()
+        with session_scope(self._dialer.engine) as session:
+            ledger_dispatch.finish_attempts(session, finishes=finishes, now=now)
+            if broken is not None:
+                paused = ledger_campaigns.pause_account(
+                    session, account=self._account.name, reason=broken.error, now=now
+                )
+        if broken is not None:
             log.error(
-                "account %s refused our credentials: paused %d campaign(s)", account.name, paused
+                "account %s refused our credentials: paused %d campaign(s)",
+                self._account.name,
+                paused,
             )
-    log.info(
-        "attempt campaign=%s contact=%s account=%s result=%s status=%s latency_ms=%s",
-        campaign.name,
-        contact_id,
-        account.name,
-        result.state,
-        result.http_status,
-        result.latency_ms,
-    )
-    return str(result.state)
+        for (_, item, _), finish in zip(answers, finishes, strict=True):
+            result = finish.result
+            self.outcomes[finish.contact_id] = str(result.state)
+            log.info(
+                "attempt campaign=%s contact=%s account=%s result=%s status=%s latency_ms=%s",
+                item.campaign.name,
+                finish.contact_id,
+                self._account.name,
+                result.state,
+                result.http_status,
+                result.latency_ms,
+            )
+
+
+def _result_of(done: Future[tuple[AttemptResult, bool]]) -> tuple[AttemptResult, bool]:
+    exc = done.exception()
+    if exc is None:
+        return done.result()
+    # A bug around the send: the request may have left, so the honest state is unknown.
+    log.error("unexpected error sending a request", exc_info=exc)
+    return AttemptResult(
+        state=ContactState.UNKNOWN, error=f"internal error: {type(exc).__name__}"
+    ), False
 
 
 def _next_slot(limiter: RateLimiter, key: str, pace: float) -> float:
@@ -158,42 +371,16 @@ def _next_slot(limiter: RateLimiter, key: str, pace: float) -> float:
 
     Raises ServiceUnavailable when the limiter cannot be reached.
     """
-    if isinstance(limiter, SlotReserving):
-        reservation = limiter.reserve(key, pace, max_wait=None)
-        # Counted from the answer, not the question: a slot estimated late by the round trip
-        # at worst, never early.
-        return time.monotonic() + reservation.wait
-    limiter.acquire(key, pace)  # a limiter that can only wait: the slot is when it returns
-    return time.monotonic()
+    reservation = limiter.reserve(key, pace, max_wait=None)
+    # Counted from the answer, not the question: a slot estimated late by the round trip at
+    # worst, never early.
+    return time.monotonic() + reservation.wait
 
 
 def _sleep_until(moment: float) -> None:
     delay = moment - time.monotonic()
     if delay > 0:
         time.sleep(delay)
-
-
-def _refusal(session: Session, contact: Contact, campaign: Campaign, now: datetime) -> str | None:
-    """Why this contact must not be dialed now (its claim handed back or cancelled), or None."""
-    assert contact.id is not None and campaign.id is not None
-    if campaign.status == CampaignStatus.CANCELLED:
-        ledger_dispatch.cancel_contact(
-            session, contact_id=contact.id, now=now, reason="campaign cancelled"
-        )
-        return "cancelled"
-    if campaign.status != CampaignStatus.RUNNING or (campaign.end_at and now >= campaign.end_at):
-        ledger_dispatch.release_claim(session, contact_id=contact.id, now=now)
-        return "campaign-not-running"
-    if ledger_contacts.is_suppressed(session, phone=contact.phone, campaign_id=campaign.id):
-        ledger_dispatch.cancel_contact(
-            session, contact_id=contact.id, now=now, reason=ledger_dispatch.SUPPRESSED_REASON
-        )
-        return "suppressed"
-    window = CallingWindow.parse(campaign.window, campaign.days)
-    if not window.is_open_for(zones_from_key(contact.zone_key, campaign.timezone), now):
-        ledger_dispatch.release_claim(session, contact_id=contact.id, now=now)
-        return "window-closed"
-    return None
 
 
 def _request(contact: Contact, campaign: Campaign, attempt_key: str) -> CallRequest:
@@ -212,21 +399,17 @@ def _request(contact: Contact, campaign: Campaign, attempt_key: str) -> CallRequ
 
 
 def _send(
-    dialer: Dialer,
-    account: AccountConfig,
-    provider: CallProvider,
-    request: CallRequest,
-    *,
-    slot: float,
-    attempts_made: int,
+    dialer: Dialer, account: AccountConfig, request: CallRequest, *, slot: float, attempts_made: int
 ) -> tuple[AttemptResult, bool]:
-    """``request`` through the adapter at its rate-limit ``slot``, the answer (and how long it
-    took) turned into the contact's next state, and whether the account's credentials were
-    refused."""
+    """``request`` through this thread's adapter at its rate-limit ``slot``, the answer (and
+    how long it took) turned into the contact's next state, and whether the account's
+    credentials were refused."""
+    # Before the slot: a thread's first use builds its HTTP client.
+    provider = dialer.providers.provider(account)
     try:
         _sleep_until(slot)
         if time.monotonic() - slot > SEND_JITTER:
-            # The begin ended late: leaving now could crowd the next slot's request.
+            # Leaving this late could crowd the next slot's request: take a fresh one.
             pace = account.rate_per_second / (1 + SEND_JITTER)
             _sleep_until(_next_slot(dialer.limiter, account.name, pace))
     except ServiceUnavailable as exc:

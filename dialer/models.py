@@ -121,6 +121,9 @@ class Attempt(SQLModel, table=True):
     error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     response_body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     latency_ms: int | None = None
+    rate_wait_ms: int | None = Field(
+        default=None, description="how long the request waited for the account's rate limit"
+    )
     outcome: str | None = Field(default=None, max_length=30)
     outcome_payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     outcome_at: datetime | None = None

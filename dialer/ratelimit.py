@@ -77,6 +77,17 @@ class RateLimiter(Protocol):
         taking nothing."""
         ...
 
+    def reserve(self, key: str, rate_per_second: float, *, max_wait: float | None) -> Reservation:
+        """Take the next slot for ``key`` if it is at most ``max_wait`` seconds away (None:
+        however far); otherwise take nothing. Never sleeps."""
+        ...
+
+    def reserve_many(self, key: str, rate_per_second: float, count: int) -> list[float]:
+        """Take the next ``count`` slots for ``key`` at once, however far; return the seconds
+        from now until each, in order. The same slots as ``count`` calls of ``reserve`` made
+        at one instant, in one step. Never sleeps."""
+        ...
+
 
 def gcra_params(rate_per_second: float, burst: int = 1) -> tuple[int, int]:
     """``(interval, tolerance)`` in microseconds for ``rate_per_second`` and ``burst``.
@@ -116,6 +127,21 @@ def gcra_step(
     return GcraStep(granted=True, wait=wait, tat=due + interval)
 
 
+def gcra_steps(tat: int, now: int, *, interval: int, tolerance: int, count: int) -> GcraStep:
+    """``count`` granted :func:`gcra_step` calls at one ``now``, in closed form: the returned
+    ``wait`` is the first slot's; slot ``i`` (from 0) comes ``i * interval`` after it (never
+    before ``now``). The Lua script of :meth:`RedisRateLimiter.reserve_many` is this function.
+    """
+    due = max(tat, now)
+    return GcraStep(granted=True, wait=max(due - tolerance - now, 0), tat=due + count * interval)
+
+
+def slot_waits(now: int, step: GcraStep, *, interval: int, tolerance: int, count: int) -> list[int]:
+    """The wait until each of the ``count`` slots that ``step`` (from :func:`gcra_steps`) took."""
+    first = step.tat - count * interval - tolerance
+    return [max(first + i * interval - now, 0) for i in range(count)]
+
+
 class Reservation(NamedTuple):
     """What a limiter decided for one request."""
 
@@ -140,6 +166,10 @@ class _Pacer(ABC):
     def reserve(self, key: str, rate_per_second: float, *, max_wait: float | None) -> Reservation:
         """Take the next slot for ``key`` if it is at most ``max_wait`` seconds away
         (None: however far); otherwise take nothing. Never sleeps."""
+
+    @abstractmethod
+    def reserve_many(self, key: str, rate_per_second: float, count: int) -> list[float]:
+        """See :meth:`RateLimiter.reserve_many`."""
 
     def acquire(self, key: str, rate_per_second: float, *, timeout: float | None = None) -> float:
         """See :meth:`RateLimiter.acquire`. Sleeps without holding any lock or connection."""
@@ -180,6 +210,17 @@ class LocalRateLimiter(_Pacer):
                 self._tats[key] = step.tat
         return Reservation(step.granted, step.wait / _US, (now + step.wait) / _US)
 
+    def reserve_many(self, key: str, rate_per_second: float, count: int) -> list[float]:
+        interval, tolerance = gcra_params(rate_per_second, self._burst)
+        with self._lock:
+            now = time.monotonic_ns() // 1000
+            step = gcra_steps(
+                self._tats.get(key, 0), now, interval=interval, tolerance=tolerance, count=count
+            )
+            self._tats[key] = step.tat
+        waits = slot_waits(now, step, interval=interval, tolerance=tolerance, count=count)
+        return [wait / _US for wait in waits]
+
 
 # gcra_step on the server's clock. Numbers are Lua doubles: exact for integers below 2^53
 # (Unix microseconds are ~2^51). SET gets strings because Lua would print 1.7e+15.
@@ -203,6 +244,21 @@ return {1, wait, now}
 """
 
 
+# gcra_steps on the server's clock, as _GCRA_LUA. ARGV: interval, tolerance, count.
+# Reply: {tat, now}, microseconds, as strings (Lua would turn them into floats).
+_GCRA_MANY_LUA = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local interval = tonumber(ARGV[1])
+local count = tonumber(ARGV[3])
+local due = math.max(tonumber(redis.call('GET', KEYS[1])) or 0, now)
+local tat = due + count * interval
+local ttl = math.ceil((tat - now) / 1000)
+redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', string.format('%d', ttl))
+return {string.format('%d', tat), string.format('%d', now)}
+"""
+
+
 class RedisRateLimiter(_Pacer):
     """The distributed limiter: every process and machine sharing ``client``'s server and
     ``prefix`` shares each key's pace.
@@ -223,6 +279,7 @@ class RedisRateLimiter(_Pacer):
         super().__init__(burst=burst)
         self._prefix = prefix
         self._script = client.register_script(_GCRA_LUA)
+        self._many = client.register_script(_GCRA_MANY_LUA)
 
     def reserve(self, key: str, rate_per_second: float, *, max_wait: float | None) -> Reservation:
         interval, tolerance = gcra_params(rate_per_second, self._burst)
@@ -233,8 +290,23 @@ class RedisRateLimiter(_Pacer):
                 args=[interval, tolerance, -1 if limit is None else limit],
             )
         except redis.RedisError as exc:
-            # redis-py messages name host and port, never the password; keep the first line.
-            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise ServiceUnavailable(f"rate limiter: Redis failed: {detail}") from exc
+            raise ServiceUnavailable(_redis_failure(exc)) from exc
         granted, wait, now = cast(list[int], reply)
         return Reservation(bool(granted), wait / _US, (now + wait) / _US)
+
+    def reserve_many(self, key: str, rate_per_second: float, count: int) -> list[float]:
+        interval, tolerance = gcra_params(rate_per_second, self._burst)
+        try:
+            reply = self._many(keys=[self._prefix + key], args=[interval, tolerance, count])
+        except redis.RedisError as exc:
+            raise ServiceUnavailable(_redis_failure(exc)) from exc
+        tat, now = (int(value) for value in cast(list[bytes], reply))
+        step = GcraStep(granted=True, wait=0, tat=tat)
+        waits = slot_waits(now, step, interval=interval, tolerance=tolerance, count=count)
+        return [wait / _US for wait in waits]
+
+
+def _redis_failure(exc: redis.RedisError) -> str:
+    # redis-py messages name host and port, never the password; keep the first line.
+    detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"rate limiter: Redis failed: {detail}"

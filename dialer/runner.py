@@ -1,10 +1,11 @@
 """The embedded runner: scheduler tick and dispatcher in one process, no broker needed.
 
-``dialer run`` uses it. Ticks claim at most as many contacts as there are free slots in the
-thread pool, so nothing waits long in ``queued``; each claimed contact goes to
-:func:`dialer.dialing.place_call` on a worker thread. Stopping (Ctrl-C, or ``drain`` finding
-nothing left to do) stops claiming, lets requests already on the wire finish, and hands every
-claim that never began back to ``pending`` — nothing is left in ``queued`` or ``dialing``.
+``dialer run`` uses it. Ticks claim at most twice ``threads`` contacts beyond those already
+claimed, so nothing waits long in ``queued``; each dispatch batch goes to
+:func:`dialer.dialing.place_calls` on one of ``threads`` threads. Stopping (Ctrl-C, or
+``drain`` finding nothing left to do) stops claiming, lets requests already on the wire
+finish, and hands every claim that never began back to ``pending`` — nothing is left in
+``queued`` or ``dialing``.
 Every ``poll_seconds`` (and at the first tick) it also polls placed calls for their outcome.
 """
 
@@ -19,7 +20,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from dialer.dialing import Dialer, place_call
+from dialer.dialing import Dialer, place_calls
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.engine import session_scope
@@ -53,10 +54,11 @@ class EmbeddedRunner:
         self.names = tuple(names)
         self.threads = threads
         self.poll_seconds = poll_seconds
-        self.stop_event = threading.Event()
+        self.stop_event = dialer.stopping
         self._lock = threading.Lock()
         self._waiting: set[int] = set()
-        self._futures: set[Future[str]] = set()
+        self._futures: set[Future[dict[int, str]]] = set()
+        self._claimed = 0  # contacts in batches submitted and not yet done
 
     def stop(self) -> None:
         """Ask the loop to finish (thread-safe; what a signal handler calls)."""
@@ -97,28 +99,29 @@ class EmbeddedRunner:
     def _submit(self, pool: ThreadPoolExecutor, ids: list[int]) -> None:
         with self._lock:
             self._waiting.update(ids)
-        for contact_id in ids:
-            future = pool.submit(self._dial, contact_id)
-            with self._lock:
-                self._futures.add(future)
-            future.add_done_callback(self._done)
+            self._claimed += len(ids)
+        future = pool.submit(self._dial, ids)
+        with self._lock:
+            self._futures.add(future)
+        future.add_done_callback(lambda done: self._done(done, len(ids)))
 
-    def _dial(self, contact_id: int) -> str:
+    def _dial(self, ids: list[int]) -> dict[int, str]:
         with self._lock:
             if self.stop_event.is_set():
-                return "stopped"
-            self._waiting.discard(contact_id)
-        return place_call(self.dialer, contact_id)
+                return {}
+            self._waiting.difference_update(ids)
+        return place_calls(self.dialer, ids)
 
-    def _done(self, future: Future[str]) -> None:
+    def _done(self, future: Future[dict[int, str]], size: int) -> None:
         with self._lock:
             self._futures.discard(future)
+            self._claimed -= size
         if not future.cancelled() and future.exception() is not None:
-            log.error("place_call failed", exc_info=future.exception())
+            log.error("place_calls failed", exc_info=future.exception())
 
     def _free_slots(self) -> int:
         with self._lock:
-            return max(0, self.threads * 2 - len(self._futures))
+            return max(0, self.threads * 2 - self._claimed)
 
     def _idle(self) -> bool:
         with self._lock:
@@ -163,7 +166,9 @@ class EmbeddedRunner:
             self._waiting.clear()
         if never_began:
             with session_scope(self.dialer.engine) as session:
-                now = self.dialer.clock()
-                for contact_id in never_began:
-                    ledger_dispatch.release_claim(session, contact_id=contact_id, now=now)
+                ledger_dispatch.release_claims(
+                    session, contact_ids=never_began, now=self.dialer.clock()
+                )
         self.dialer.providers.close()
+        # Every batch has ended: the dialer may run again (a test, a later ``run``).
+        self.stop_event.clear()

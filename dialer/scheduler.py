@@ -3,8 +3,9 @@
 One tick, for every running campaign: start it only once its start time has come; end it at
 its end time (what remains is cancelled as not reached); compute once which of the campaign's
 distinct time-zone keys are inside the calling window now; claim a batch of due contacts in
-those zones with one conditional UPDATE; commit; only then enqueue them. A campaign with no
-open contact left completes. Safe to run from several processes at once: claims are disjoint.
+those zones with one conditional UPDATE; commit; only then enqueue them, in dispatch batches
+(:func:`dispatch_batches`). A campaign with no open contact left completes. Safe to run from
+several processes at once: claims are disjoint.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from dialer.windows import CallingWindow
 log = logging.getLogger("dialer.scheduler")
 
 Enqueue = Callable[[list[int]], None]
+"""Hands one dispatch batch (contact ids) to :func:`dialer.dialing.place_calls`."""
+
+BATCH_SECONDS = 1.0
+"""A dispatch batch holds at most what the account's rate sends in this many seconds."""
 
 
 @dataclass
@@ -85,10 +90,22 @@ def tick(
         budget[account.name] -= len(claimed)
         report.claimed += len(claimed)
         if claimed:
-            enqueue(claimed)
+            for batch in dispatch_batches(claimed, settings, account):
+                enqueue(batch)
         elif _complete_if_done(engine, campaign, now):
             report.completed.append(campaign.name)
     return report
+
+
+def dispatch_batches(
+    contact_ids: list[int], settings: Settings, account: AccountConfig
+) -> list[list[int]]:
+    """``contact_ids`` cut into dispatch batches: ``settings.dispatch_batch`` at most, and no
+    more than the account's rate sends in :data:`BATCH_SECONDS`, so that a slow account's
+    batch does not hold its last contacts (still ``queued``) for long, and several workers
+    share the account's work."""
+    size = max(1, min(settings.dispatch_batch, int(account.rate_per_second * BATCH_SECONDS)))
+    return [contact_ids[start : start + size] for start in range(0, len(contact_ids), size)]
 
 
 def _room(

@@ -107,6 +107,9 @@ class Settings(BaseModel):
     # Dispatch
     claim_batch: int = Field(default=500, ge=1, description="max contacts claimed per tick")
     tick_seconds: float = Field(default=1.0, gt=0)
+    dispatch_batch: int = Field(
+        default=100, ge=1, description="max contacts per dispatch task (one Celery message)"
+    )
     queued_timeout: float = Field(default=300.0, gt=0, description="queued but never begun")
     dialing_timeout: float = Field(default=900.0, gt=0, description="dialing with no answer")
     # Compliance

@@ -1,13 +1,15 @@
 """The Celery application, configured for this job.
 
-- Early ack, with the ledger as the guard: a redelivered ``place_call`` finds its contact no
+- Early ack, with the ledger as the guard: a redelivered ``place_calls`` finds its contacts no
   longer ``queued`` and does nothing, so at-most-once never depends on the broker.
 - Prefetch 1 and no result backend: tasks return nothing anyone reads.
 - No ETA/countdown: future attempts are ledger rows with ``next_attempt_at``, picked up by
   the tick. Redis redelivers a task held past ``visibility_timeout``; we set it to an hour and
   never hold one anywhere near that.
-- A thread pool by default: ``place_call`` waits on the network, so one worker process runs
-  many of them; run more worker processes (or machines) for more.
+- A thread pool by default, of a few threads: each runs one ``place_calls`` batch, whose
+  requests go out on the account's own sending threads (``concurrency`` per account and
+  process). More task threads would only let one worker take batches that another, idle
+  one could run; run more worker processes (or machines) for more.
 """
 
 from __future__ import annotations
@@ -41,14 +43,14 @@ def create_app() -> Celery:
         task_queues=[KombuQueue(q.value, Exchange(q.value), routing_key=q.value) for q in Queue],
         task_default_queue=Queue.DIAL.value,
         task_routes={
-            "dialer.place_call": {"queue": Queue.DIAL.value},
+            "dialer.place_calls": {"queue": Queue.DIAL.value},
             "dialer.tick": {"queue": Queue.SCHEDULE.value},
             "dialer.poll_outcomes": {"queue": Queue.SCHEDULE.value},
         },
         broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
         broker_connection_retry_on_startup=True,
         worker_pool="threads",
-        worker_concurrency=64,
+        worker_concurrency=4,
         worker_hijack_root_logger=False,
         beat_schedule={
             "tick": {

@@ -5,6 +5,6 @@ from enum import StrEnum
 
 class Queue(StrEnum):
     DIAL = "dialer.dial"
-    """place_call tasks: one per claimed contact."""
+    """place_calls tasks: one per dispatch batch of claimed contacts."""
     SCHEDULE = "dialer.schedule"
     """the beat-driven tick (claim + reap) and outcome polling."""

@@ -8,8 +8,9 @@ import threading
 
 from celery import shared_task
 
-from dialer.dialing import Dialer, place_call
+from dialer.dialing import Dialer, place_calls
 from dialer.ledger.engine import make_engine, migrate, utcnow
+from dialer.models import ContactState
 from dialer.polling import poll_outcomes
 from dialer.scheduler import tick
 from dialer.settings import load_settings
@@ -33,10 +34,24 @@ def process_dialer() -> Dialer:
         return found
 
 
-@shared_task(name="dialer.place_call", ignore_result=True)
-def place_call_task(contact_id: int) -> str:
-    """Dial one claimed contact, at most once (see :func:`dialer.dialing.place_call`)."""
-    return place_call(process_dialer(), contact_id)
+@shared_task(name="dialer.place_calls", ignore_result=True)
+def place_calls_task(contact_ids: list[int]) -> int:
+    """Dial a batch of claimed contacts, each at most once (see
+    :func:`dialer.dialing.place_calls`); returns how many got a request."""
+    outcomes = place_calls(process_dialer(), contact_ids)
+    return sum(1 for word in outcomes.values() if word in _SENT)
+
+
+# The words place_calls uses for a contact whose request was sent (its next state).
+_SENT = frozenset(
+    state.value
+    for state in (
+        ContactState.PLACED,
+        ContactState.PENDING,
+        ContactState.FAILED,
+        ContactState.UNKNOWN,
+    )
+)
 
 
 @shared_task(name="dialer.tick", ignore_result=True)
@@ -54,8 +69,4 @@ def poll_outcomes_task() -> int:
 
 
 def _enqueue(contact_ids: list[int]) -> None:
-    # One producer for the whole batch, not one taken from the pool per task: a tick enqueues
-    # up to ``claim_batch`` tasks, and the pool round trip was ~15% of each publish.
-    with place_call_task.app.producer_or_acquire() as producer:
-        for contact_id in contact_ids:
-            place_call_task.apply_async((contact_id,), producer=producer)
+    place_calls_task.apply_async((contact_ids,))

@@ -7,6 +7,8 @@ workers placed the calls:
   led to (``placed``, ``failed``, ``unknown``, ``pending`` = retried later, ``in_flight``).
 - ``dialer_contacts{account,state}``: contacts by state.
 - ``dialer_queue_lag_seconds``: how long the oldest ``queued`` contact has waited for a worker.
+- ``dialer_rate_limit_waits_total{account}`` and ``dialer_rate_limit_wait_seconds_total{account}``:
+  requests that waited for their account's rate limit (1 ms or more), and the time they waited.
 """
 
 from __future__ import annotations
@@ -51,13 +53,26 @@ def _families(snapshot: LedgerMetrics, now: datetime) -> list[Metric]:
     lag = GaugeMetricFamily(
         "dialer_queue_lag_seconds", "Age of the oldest queued contact; 0 when none is queued."
     )
+    waits = CounterMetricFamily(
+        "dialer_rate_limit_waits",
+        "Provider requests that waited for their account's rate limit (1 ms or more).",
+        labels=["account"],
+    )
+    waited = CounterMetricFamily(
+        "dialer_rate_limit_wait_seconds",
+        "Time provider requests waited for their account's rate limit.",
+        labels=["account"],
+    )
+    for account, (count, seconds) in sorted(snapshot.rate_limit_waits.items()):
+        waits.add_metric([account], count)
+        waited.add_metric([account], seconds)
     for (account, result), count in sorted(snapshot.attempts.items()):
         attempts.add_metric([account, result], count)
     for (account, state), count in sorted(snapshot.contacts.items()):
         contacts.add_metric([account, state], count)
     oldest = snapshot.oldest_queued_at
     lag.add_metric([], 0.0 if oldest is None else max((now - oldest).total_seconds(), 0.0))
-    return [attempts, contacts, lag]
+    return [attempts, contacts, lag, waits, waited]
 
 
 @router.get(

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 
-from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, literal, or_, select, update
 from sqlmodel import Session, col
 
 from dialer.ledger.engine import rowcount
@@ -99,63 +100,95 @@ class Dispatchable:
     campaign: Campaign
 
 
-def load_for_dispatch(session: Session, *, contact_id: int) -> Dispatchable | None:
-    row = session.execute(
+def load_for_dispatch(session: Session, *, contact_ids: Collection[int]) -> list[Dispatchable]:
+    """The contacts of ``contact_ids`` that exist, each with its campaign, in id order."""
+    if not contact_ids:
+        return []
+    rows = session.execute(
         select(Contact, Campaign)
         .join(Campaign, col(Campaign.id) == col(Contact.campaign_id))
-        .where(col(Contact.id) == contact_id)
-    ).first()
-    return None if row is None else Dispatchable(contact=row[0], campaign=row[1])
+        .where(col(Contact.id).in_(sorted(contact_ids)))
+        .order_by(col(Contact.id))
+    ).all()
+    return [Dispatchable(contact=contact, campaign=campaign) for contact, campaign in rows]
 
 
-def release_claim(
-    session: Session, *, contact_id: int, now: datetime, next_attempt_at: datetime | None = None
-) -> bool:
-    """``queued`` → ``pending``: the task will not dial now (paused, window closed...)."""
-    values: dict[str, object] = {"state": PENDING, "state_changed_at": now}
-    if next_attempt_at is not None:
-        values["next_attempt_at"] = next_attempt_at
+def release_claims(session: Session, *, contact_ids: Collection[int], now: datetime) -> list[int]:
+    """``queued`` → ``pending`` for each of ``contact_ids`` still queued: their task will not
+    dial them now (paused, window closed, stopping...). Returns the ids released."""
+    if not contact_ids:
+        return []
     result = session.execute(
         update(Contact)
-        .where(col(Contact.id) == contact_id, col(Contact.state) == QUEUED)
-        .values(**values)
+        .where(col(Contact.id).in_(sorted(contact_ids)), col(Contact.state) == QUEUED)
+        .values(state=PENDING, state_changed_at=now)
+        .returning(col(Contact.id))
     )
-    return rowcount(result) == 1
+    return sorted(result.scalars())
 
 
-def cancel_contact(
+def cancel_contacts(
     session: Session,
     *,
-    contact_id: int,
+    contact_ids: Collection[int],
     now: datetime,
     reason: str,
     expected: Collection[str] = (QUEUED,),
-) -> bool:
-    """Move one contact to ``cancelled`` (e.g. suppressed after import) with the reason."""
+) -> int:
+    """Move contacts to ``cancelled`` (e.g. suppressed after import) with the reason; returns
+    how many were in an ``expected`` state and moved."""
+    if not contact_ids:
+        return 0
     result = session.execute(
         update(Contact)
-        .where(col(Contact.id) == contact_id, col(Contact.state).in_(list(expected)))
+        .where(col(Contact.id).in_(sorted(contact_ids)), col(Contact.state).in_(list(expected)))
         .values(state=ContactState.CANCELLED, state_changed_at=now, last_error=reason)
     )
-    return rowcount(result) == 1
+    return rowcount(result)
 
 
-def begin_attempt(
-    session: Session, *, contact_id: int, account: str, attempt_key: str, now: datetime
-) -> Attempt | None:
-    """``queued`` → ``dialing`` and the attempt row, or None when another worker won or the
-    campaign is no longer running (re-read here, in the same statement, so a pause that lands
-    while the caller waited for a rate-limit token still holds).
+def suppressed_among(session: Session, *, campaign_id: int, phones: Collection[str]) -> set[str]:
+    """Which of ``phones`` are on the global or the campaign's do-not-call list now."""
+    if not phones:
+        return set()
+    query = select(col(Suppression.phone)).where(
+        col(Suppression.phone).in_(sorted(set(phones))),
+        col(Suppression.campaign_id).in_([GLOBAL_SCOPE, campaign_id]),
+    )
+    return set(session.execute(query).scalars())
 
-    The caller must commit before sending the request: that commit is guarantee 1.
+
+@dataclass(frozen=True, slots=True)
+class Begin:
+    """One contact about to be dialed: the attempt key sent to the provider, and how long its
+    request waited for the account's rate limit."""
+
+    contact_id: int
+    attempt_key: str
+    rate_wait_ms: int | None = None
+
+
+def begin_attempts(
+    session: Session, *, begins: Sequence[Begin], account: str, now: datetime
+) -> dict[int, int]:
+    """``queued`` → ``dialing`` and an attempt row for each contact that is still queued in a
+    running campaign (re-read here, in the same statement, so a pause that lands while the
+    caller waited for a rate-limit slot still holds). Returns {contact id: attempt id} of the
+    contacts won; the others were taken by another worker or their campaign stopped.
+
+    Two statements whatever the number of contacts. The caller must commit before sending
+    any request: that commit is guarantee 1.
     """
-    # Core statements on the session's connection: every call runs this and finish_attempt,
-    # and through the ORM's bulk-update path they took about a third more CPU.
+    if not begins:
+        return {}
+    # Core statements on the session's connection: the ORM's bulk paths cost about a third
+    # more CPU, and every call runs these.
     connection = session.connection()
-    result = connection.execute(
+    by_contact = {begin.contact_id: begin for begin in begins}
+    won = connection.execute(
         update(Contact)
         .where(
-            col(Contact.id) == contact_id,
+            col(Contact.id).in_(sorted(by_contact)),
             col(Contact.state) == QUEUED,
             exists().where(
                 col(Campaign.id) == col(Contact.campaign_id),
@@ -163,25 +196,36 @@ def begin_attempt(
             ),
         )
         .values(state=DIALING, state_changed_at=now, attempts=col(Contact.attempts) + 1)
-        .returning(col(Contact.campaign_id), col(Contact.phone))
+        .returning(col(Contact.id), col(Contact.campaign_id), col(Contact.phone))
+    ).all()
+    if not won:
+        return {}
+    rows = [
+        {
+            "key": by_contact[contact_id].attempt_key,
+            "contact_id": contact_id,
+            "campaign_id": campaign_id,
+            "account": account,
+            "phone": phone,
+            "started_at": now,
+            "rate_wait_ms": by_contact[contact_id].rate_wait_ms,
+            "error": "",
+            "response_body": "",
+        }
+        for contact_id, campaign_id, phone in sorted(won, key=itemgetter(0))
+        if contact_id is not None
+    ]
+    inserted = connection.execute(
+        insert(Attempt).returning(
+            col(Attempt.contact_id), col(Attempt.id), sort_by_parameter_order=True
+        ),
+        rows,
     )
-    won = result.first()
-    if won is None:
-        return None
-    attempt = Attempt(
-        key=attempt_key,
-        contact_id=contact_id,
-        campaign_id=won[0],
-        account=account,
-        phone=won[1],
-        started_at=now,
-    )
-    attempt.id = connection.execute(
-        insert(Attempt)
-        .values(attempt.model_dump(exclude={"id"}, exclude_unset=True))
-        .returning(col(Attempt.id))
-    ).scalar_one()
-    return attempt
+    return {
+        contact_id: attempt_id
+        for contact_id, attempt_id in inserted
+        if attempt_id is not None  # always: the id is the primary key
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,45 +241,78 @@ class AttemptResult:
     next_attempt_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """One attempt's answer, to record: see :func:`finish_attempts`."""
+
+    attempt_id: int
+    contact_id: int
+    result: AttemptResult
+
+
 _FINISHABLE = (DIALING, ContactState.UNKNOWN)
 
 
-def finish_attempt(
-    session: Session, *, attempt_id: int, contact_id: int, result: AttemptResult, now: datetime
-) -> bool:
-    """Record the provider's answer on the attempt and move the contact out of ``dialing``.
+def finish_attempts(session: Session, *, finishes: Sequence[Finish], now: datetime) -> None:
+    """Record each provider answer on its attempt and move its contact out of ``dialing``.
 
     Also accepted from ``unknown``: a late answer that proves what happened is better than the
-    reaper's guess. Returns whether the contact moved.
+    reaper's guess; from any other state (cancelled, say) the contact keeps it. Two
+    statements, each run for every row at once.
     """
-    connection = session.connection()  # Core, as in begin_attempt
+    if not finishes:
+        return
+    connection = session.connection()  # Core, as in begin_attempts
     connection.execute(
         update(Attempt)
-        .where(col(Attempt.id) == attempt_id)
+        .where(col(Attempt.id) == bindparam("b_attempt"))
         .values(
             finished_at=now,
-            result=result.state,
-            http_status=result.http_status,
-            provider_call_id=result.provider_call_id,
-            error=result.error,
-            response_body=result.body[:2000],
-            latency_ms=result.latency_ms,
-        )
+            result=bindparam("b_state"),
+            http_status=bindparam("b_status"),
+            provider_call_id=bindparam("b_call_id"),
+            error=bindparam("b_error"),
+            response_body=bindparam("b_body"),
+            latency_ms=bindparam("b_latency"),
+        ),
+        [
+            {
+                "b_attempt": finish.attempt_id,
+                "b_state": finish.result.state.value,
+                "b_status": finish.result.http_status,
+                "b_call_id": finish.result.provider_call_id,
+                "b_error": finish.result.error,
+                "b_body": finish.result.body[:2000],
+                "b_latency": finish.result.latency_ms,
+            }
+            for finish in finishes
+        ],
     )
-    values: dict[str, object] = {
-        "state": result.state,
-        "state_changed_at": now,
-        "last_error": result.error,
-        "next_attempt_at": result.next_attempt_at,
-    }
-    if result.provider_call_id is not None:
-        values["provider_call_id"] = result.provider_call_id
-    moved = connection.execute(
+    connection.execute(
         update(Contact)
-        .where(col(Contact.id) == contact_id, col(Contact.state).in_(_FINISHABLE))
-        .values(**values)
+        .where(
+            col(Contact.id) == bindparam("b_contact"),
+            or_(*(col(Contact.state) == state for state in _FINISHABLE)),
+        )
+        .values(
+            state=bindparam("b_state"),
+            state_changed_at=now,
+            last_error=bindparam("b_error"),
+            next_attempt_at=bindparam("b_next"),
+            # Keep the call id a contact already has when this answer carries none.
+            provider_call_id=func.coalesce(bindparam("b_call_id"), col(Contact.provider_call_id)),
+        ),
+        [
+            {
+                "b_contact": finish.contact_id,
+                "b_state": finish.result.state.value,
+                "b_error": finish.result.error,
+                "b_next": finish.result.next_attempt_at,
+                "b_call_id": finish.result.provider_call_id,
+            }
+            for finish in finishes
+        ],
     )
-    return rowcount(moved) == 1
 
 
 def reap(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from dialer.models import Attempt, Campaign, Contact, ContactState
@@ -19,15 +19,19 @@ class LedgerMetrics:
     to (``placed``, ``failed``, ``unknown``, ``pending`` for a retry), ``in_flight`` while it
     has none. ``contacts``: contacts by (account, state). ``oldest_queued_at``: when the
     longest-waiting ``queued`` contact was claimed (aware UTC), None when nothing is queued.
+    ``rate_limit_waits``: per account, how many requests waited for its rate limit (1 ms or
+    more) and how many seconds they waited in all.
     """
 
     attempts: dict[tuple[str, str], int]
     contacts: dict[tuple[str, str], int]
     oldest_queued_at: datetime | None
+    rate_limit_waits: dict[str, tuple[int, float]]
 
 
 def ledger_metrics(session: Session) -> LedgerMetrics:
-    """Three grouped scans (attempts, contacts, the oldest queued contact); no per-row work."""
+    """Four grouped scans (attempts twice, contacts, the oldest queued contact); no per-row
+    work."""
     attempts = session.execute(
         select(Attempt.account, Attempt.result, func.count()).group_by(
             col(Attempt.account), col(Attempt.result)
@@ -41,10 +45,19 @@ def ledger_metrics(session: Session) -> LedgerMetrics:
     oldest = session.execute(
         select(func.min(Contact.state_changed_at)).where(col(Contact.state) == ContactState.QUEUED)
     ).scalar_one()
+    waited = col(Attempt.rate_wait_ms) > 0
+    waits = session.execute(
+        select(
+            Attempt.account,
+            func.count(case((waited, 1))),
+            func.coalesce(func.sum(case((waited, Attempt.rate_wait_ms))), 0),
+        ).group_by(col(Attempt.account))
+    ).all()
     return LedgerMetrics(
         attempts={(account, result or "in_flight"): n for account, result, n in attempts},
         contacts={(account, state): n for account, state, n in contacts},
         oldest_queued_at=_aware(oldest),
+        rate_limit_waits={account: (n, int(ms) / 1000) for account, n, ms in waits},
     )
 
 

@@ -58,6 +58,9 @@ def test_calls_by_account_and_result_and_contacts_by_state(
         assert samples[key] == 1.0, result
         assert samples[("dialer_contacts", (account, ("state", result)))] == 1.0
     assert samples[("dialer_queue_lag_seconds", ())] == 0.0
+    # One batch of three at 200/s: the first slot is free, the next two wait ~5 and ~10 ms.
+    assert samples[("dialer_rate_limit_waits_total", (account,))] == 2.0
+    assert 0.008 <= samples[("dialer_rate_limit_wait_seconds_total", (account,))] < 0.05
 
 
 def test_queue_lag_is_the_age_of_the_oldest_queued_contact(client: TestClient) -> None:

@@ -196,7 +196,7 @@ def test_a_task_delivered_twice_places_one_call(cluster: ClusterFactory) -> None
         # twice, the copies side by side in the queue so that both workers take one each.
         for contact_id in claimed:
             for _ in range(2):
-                sender.send_task("dialer.place_call", args=[contact_id], queue="dialer.dial")
+                sender.send_task("dialer.place_calls", args=[[contact_id]], queue="dialer.dial")
     finally:
         sender.close()
 

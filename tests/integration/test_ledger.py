@@ -15,7 +15,7 @@ from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import contacts as ledger_contacts
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.engine import session_scope
-from dialer.models import Campaign, CampaignStatus, ContactState
+from dialer.models import Attempt, Campaign, CampaignStatus, ContactState
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -58,8 +58,7 @@ def test_bulk_insert_keeps_text_and_json(engine: Engine) -> None:
     cid = _campaign(engine)
     _contacts(engine, cid, _phones(3), zone="America/New_York")
     with session_scope(engine) as session:
-        loaded = ledger_dispatch.load_for_dispatch(session, contact_id=1)
-        assert loaded is not None
+        [loaded] = ledger_dispatch.load_for_dispatch(session, contact_ids=[1])
         assert loaded.contact.first_name == ""
         assert loaded.contact.extension is None
         assert loaded.contact.variables == {"city": 'Zoë\'s "town", NY'}
@@ -130,10 +129,10 @@ def test_begin_is_won_once(engine: Engine) -> None:
     def race(i: int) -> None:
         barrier.wait()
         with session_scope(engine) as session:
-            attempt = ledger_dispatch.begin_attempt(
-                session, contact_id=1, account="sandbox", attempt_key=f"k{i}", now=NOW
+            won = ledger_dispatch.begin_attempts(
+                session, begins=[ledger_dispatch.Begin(1, f"k{i}")], account="sandbox", now=NOW
             )
-            winners.append(attempt is not None)
+            winners.append(won != {})
 
     threads = [threading.Thread(target=race, args=(i,)) for i in range(4)]
     for t in threads:
@@ -148,19 +147,18 @@ def test_finish_and_reaper(engine: Engine) -> None:
     _contacts(engine, cid, _phones(3))
     with session_scope(engine) as session:
         ledger_dispatch.claim_due(session, campaign_id=cid, zone_keys=[""], now=NOW, limit=3)
-        a1 = ledger_dispatch.begin_attempt(
-            session, contact_id=1, account="s", attempt_key="a1", now=NOW
-        )
-        a2 = ledger_dispatch.begin_attempt(
-            session, contact_id=2, account="s", attempt_key="a2", now=NOW
-        )
-        assert a1 is not None and a2 is not None and a1.id is not None
+        begins = [ledger_dispatch.Begin(1, "a1", 250), ledger_dispatch.Begin(2, "a2")]
+        won = ledger_dispatch.begin_attempts(session, begins=begins, account="s", now=NOW)
+        assert sorted(won) == [1, 2]
         done = ledger_dispatch.AttemptResult(
             state=ContactState.PLACED, http_status=200, provider_call_id="X1"
         )
-        assert ledger_dispatch.finish_attempt(
-            session, attempt_id=a1.id, contact_id=1, result=done, now=NOW
+        ledger_dispatch.finish_attempts(
+            session, finishes=[ledger_dispatch.Finish(won[1], 1, done)], now=NOW
         )
+        first = session.get(Attempt, won[1])
+        assert first is not None and first.rate_wait_ms == 250 and first.result == "placed"
+        assert first.provider_call_id == "X1" and first.http_status == 200
     later = NOW + timedelta(hours=1)
     with session_scope(engine) as session:
         returned, unknown = ledger_dispatch.reap(

@@ -112,19 +112,14 @@ def test_pause_stops_claims_and_a_finished_campaign_completes_by_itself(
     tick(engine, settings, now=utcnow(), enqueue=claimed.extend)
     assert claimed == [1, 2, 3]
     with session_scope(engine) as session:
-        for contact_id in claimed:
-            attempt = ledger_dispatch.begin_attempt(
-                session,
-                contact_id=contact_id,
-                account="sandbox",
-                attempt_key=f"k{contact_id}",
-                now=utcnow(),
-            )
-            assert attempt is not None and attempt.id is not None
-            result = ledger_dispatch.AttemptResult(state=ContactState.FAILED, error="400 no")
-            ledger_dispatch.finish_attempt(
-                session, attempt_id=attempt.id, contact_id=contact_id, result=result, now=utcnow()
-            )
+        begins = [ledger_dispatch.Begin(contact_id, f"k{contact_id}") for contact_id in claimed]
+        won = ledger_dispatch.begin_attempts(
+            session, begins=begins, account="sandbox", now=utcnow()
+        )
+        assert sorted(won) == claimed
+        result = ledger_dispatch.AttemptResult(state=ContactState.FAILED, error="400 no")
+        finishes = [ledger_dispatch.Finish(won[i], i, result) for i in claimed]
+        ledger_dispatch.finish_attempts(session, finishes=finishes, now=utcnow())
     report = tick(engine, settings, now=utcnow(), enqueue=claimed.extend)
     assert report.completed == ["spring"] and _campaign(engine).status == "completed"
     assert lifecycle.retry(engine, "spring", ["failed"], now=utcnow()) == 3

@@ -1,0 +1,26 @@
+"""attempt.rate_wait_ms: how long each request waited for its account's rate limit
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-23 08:40:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("attempt") as batch:
+        batch.add_column(sa.Column("rate_wait_ms", sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("attempt") as batch:
+        batch.drop_column("rate_wait_ms")
