@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import sqlite3
 from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from sqlalchemy import Index
 from sqlalchemy.engine import Engine
 
 from campaigns.importer import import_campaign
@@ -185,3 +188,58 @@ def test_a_provider_without_row_rules_is_asked_once(
     engine.dispose()
     assert again.accepted == summary.accepted
     assert asked == ["+10000000000"]
+
+
+def _index_names(sqlite_url: str) -> set[str]:
+    """The contact table's indexes as a connection of its own sees them."""
+    path = sqlite_url.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(path)) as other:
+        query = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'contact'"
+        return {name for (name,) in other.execute(query)}
+
+
+def test_a_large_sqlite_import_builds_the_indexes_after_loading(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The non-unique indexes are dropped for the load and built again before the commit;
+    other connections see them all along, and a failed import leaves them in place."""
+    monkeypatch.setattr(ledger_contacts, "BULK_LOAD_MIN_ROWS", 0)
+    dropped: list[str] = []
+    drop = Index.drop
+
+    def spy(self: Index, bind: Any, checkfirst: bool = False) -> None:
+        dropped.append(self.name or "")
+        drop(self, bind, checkfirst)
+
+    monkeypatch.setattr(Index, "drop", spy)
+    leads = tmp_path / "leads.csv"
+    _make_leads().write_leads(leads, 3_000, seed=5)
+    engine = make_engine(sqlite_url)
+    settings = Settings(database_url=sqlite_url)
+    spec = CampaignSpec(
+        name="bulk", account="sandbox", csv_path=leads, rejects_path=tmp_path / "rejects.csv"
+    )
+    indexes = _index_names(sqlite_url)
+    assert {"ix_contact_due", "ix_contact_phone"} <= indexes
+    seen: list[set[str]] = []
+    import_campaign(
+        engine,
+        settings,
+        spec,
+        now=utcnow(),
+        chunksize=1_000,
+        progress=lambda _read, _size: seen.append(_index_names(sqlite_url)),
+    )
+    assert sorted(dropped) == ["ix_contact_due", "ix_contact_phone"]
+    assert seen == [indexes] * 3
+    assert _index_names(sqlite_url) == indexes
+
+    def broken(*_: Any, **__: Any) -> int:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ledger_contacts, "insert_contacts", broken)
+    with pytest.raises(RuntimeError):
+        import_campaign(engine, settings, replace(spec, name="broken"), now=utcnow())
+    engine.dispose()
+    assert len(dropped) == 4  # dropped again, and restored by the rollback
+    assert _index_names(sqlite_url) == indexes
