@@ -287,3 +287,16 @@ def test_suppress_add_list_remove(workdir: Path) -> None:
     assert removed.stdout.strip() == "1 numbers removed"
     refused = dialer(workdir, "suppress", "add", "nope")
     assert "neither a file nor a valid phone number" in one_line_error(refused)
+
+
+def test_the_installed_scripts_module_imports_nothing_heavy() -> None:
+    """The phone pool's workers re-run the ``dialer`` script's module before they start: it
+    must not bring in the CLI app and its dependencies."""
+    check = (
+        "import sys, dialer.cli.entry; "
+        "print(sorted({'pandas', 'sqlmodel', 'typer', 'dialer.cli.app'} & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]"
