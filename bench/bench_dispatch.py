@@ -2,7 +2,7 @@
 a Postgres ledger, the sandbox as its own process.
 
     python bench/bench_dispatch.py [--contacts 5000] [--latency-ms 0 200] [--workers 2]
-                                   [--threads 4] [--concurrency 128] [--claim-batch 2000]
+                                   [--threads 8] [--concurrency 128] [--claim-batch 2000]
                                    [--tick 0.5] [--tick-worker] [--keep DIR]
     python bench/bench_dispatch.py --paced [--contacts 400] [--rate 20/s]
 
@@ -214,7 +214,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, nargs="+", default=[0, 200])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
-        "--threads", type=int, default=4, help="task threads per worker (batches at once)"
+        "--threads", type=int, default=8, help="task threads per worker (batches at once)"
     )
     parser.add_argument(
         "--concurrency", type=int, default=128, help="the account's requests in flight per worker"

@@ -50,7 +50,7 @@ def create_app() -> Celery:
         broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
         broker_connection_retry_on_startup=True,
         worker_pool="threads",
-        worker_concurrency=4,
+        worker_concurrency=8,
         worker_hijack_root_logger=False,
         beat_schedule={
             "tick": {

@@ -291,6 +291,6 @@ def test_two_workers_share_one_rate_limit(cluster: ClusterFactory) -> None:
     # woken late on a loaded 2-core machine (measured p99 of 30-80 ms from slot to arrival),
     # so the arrival check allows that one and no burst beyond it.
     busiest = max(bisect.bisect_left(received, t + 1.0) - i for i, t in enumerate(received))
-    assert busiest <= 21
+    assert busiest <= 20
     # Paced, not merely capped: 200 requests at 20/s cannot arrive in much under 10 s.
     assert received[-1] - received[0] >= (len(received) - 21) / 20
