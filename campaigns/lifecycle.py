@@ -1,7 +1,7 @@
 """Campaign lifecycle: start, pause, resume, cancel, retry. Each is one ledger transition.
 
 Pause and cancel are ledger state, not messages to workers: every claim and every
-``place_call`` re-reads the campaign, so a task already in a queue cannot escape them.
+``place_calls`` re-reads the campaign, so a task already in a queue cannot escape them.
 """
 
 from __future__ import annotations

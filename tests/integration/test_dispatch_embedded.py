@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from campaigns import lifecycle
 from campaigns.importer import import_campaign
 from campaigns.spec import CampaignSpec
-from dialer.dialing import Dialer, place_call
+from dialer.dialing import Dialer, place_call, place_calls
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import contacts as ledger_contacts
 from dialer.ledger import dispatch as ledger_dispatch
@@ -201,6 +201,62 @@ def test_same_contact_dialed_from_many_threads_sends_one_request(
         thread.join()
     assert results.count("placed") == 1
     assert _requests(sandbox_url) == {NY[0]: 1}
+
+
+def _claim_all(engine: Engine, count: int) -> list[int]:
+    with session_scope(engine) as session:
+        claimed = ledger_dispatch.claim_due(
+            session, campaign_id=1, zone_keys=["America/New_York"], now=utcnow(), limit=count
+        )
+    assert len(claimed) == count
+    return claimed
+
+
+def test_one_batch_sorts_out_every_contact_on_its_own(
+    engine: Engine, sandbox_url: str, dialer_for: Callable[..., Dialer], tmp_path: Path
+) -> None:
+    dialer = dialer_for()
+    _campaign(engine, dialer.settings, tmp_path, NY)
+    claimed = _claim_all(engine, len(NY))
+    with session_scope(engine) as session:
+        ledger_contacts.add_suppressions(session, phones=[NY[1]], source="test", now=utcnow())
+        ledger_dispatch.release_claims(session, contact_ids=[claimed[2]], now=utcnow())
+    _rule(sandbox_url, NY[4], "503")
+
+    outcomes = place_calls(dialer, claimed)
+
+    assert outcomes == dict(
+        zip(claimed, ["placed", "suppressed", "not-queued", "placed", "pending"], strict=True)
+    )
+    assert _requests(sandbox_url) == {NY[0]: 1, NY[3]: 1, NY[4]: 1}
+    states = {phone: c.state for phone, c in _contacts(engine).items()}
+    assert states == dict(
+        zip(NY, ["placed", "cancelled", "pending", "placed", "pending"], strict=True)
+    )
+    # A redelivered batch finds nothing queued: no request.
+    assert set(place_calls(dialer, claimed).values()) == {"not-queued"}
+    assert sum(_requests(sandbox_url).values()) == 3
+
+
+def test_a_pause_stops_the_rest_of_a_paced_batch(
+    engine: Engine, sandbox_url: str, dialer_for: Callable[..., Dialer], tmp_path: Path
+) -> None:
+    dialer = dialer_for(rate="4/s")  # slots ~255 ms apart
+    _campaign(engine, dialer.settings, tmp_path, NY)
+    claimed = _claim_all(engine, len(NY))
+    outcomes: dict[int, str] = {}
+    batch = threading.Thread(target=lambda: outcomes.update(place_calls(dialer, claimed)))
+    batch.start()
+    _wait(lambda: sum(_requests(sandbox_url).values()) >= 1, timeout=10)
+    lifecycle.change(engine, "spring", "pause", now=utcnow())
+    batch.join(timeout=10)
+    sent = _requests(sandbox_url)
+    # The second contact may have begun just before the pause landed; no later one did.
+    assert sum(sent.values()) in (1, 2) and set(sent.values()) == {1}
+    assert [outcomes[i] for i in claimed[2:]] == ["released"] * 3
+    states = [c.state for c in _contacts(engine).values()]
+    assert states.count("placed") == sum(sent.values())
+    assert states.count("pending") == len(NY) - sum(sent.values())
 
 
 def test_pause_holds_retries_waiting_for_backoff_until_resume(

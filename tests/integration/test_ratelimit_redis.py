@@ -137,6 +137,17 @@ def test_burst_tolerance_runs_in_the_script(client: redis.Redis[bytes]) -> None:
     client.close()
 
 
+def test_reserve_many_takes_consecutive_slots_in_one_step(client: redis.Redis[bytes]) -> None:
+    limiter = RedisRateLimiter(client)
+    waits = limiter.reserve_many("acme", 10, 5)
+    assert waits[0] == 0.0
+    assert [round(b - a, 3) for a, b in itertools.pairwise(waits)] == [0.1] * 4
+    # The next caller, on any process, queues behind all five.
+    assert 0.49 < limiter.reserve("acme", 10, max_wait=None).wait <= 0.5
+    assert 400 < client.pttl("dialer:rate:acme") <= 600
+    client.close()
+
+
 def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -149,9 +160,10 @@ def test_redis_down_is_service_unavailable() -> None:
         f"redis://:hunter2@127.0.0.1:{_closed_port()}/0", socket_connect_timeout=1
     )
     limiter = RedisRateLimiter(client)
-    attempts: list[Callable[[], float]] = [
+    attempts: list[Callable[[], object]] = [
         lambda: limiter.acquire("acme", 10),
         lambda: limiter.try_acquire("acme", 10),
+        lambda: limiter.reserve_many("acme", 10, 3),
     ]
     for attempt in attempts:
         with pytest.raises(ServiceUnavailable) as raised:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -15,6 +16,8 @@ from dialer.ratelimit import (
     Reservation,
     gcra_params,
     gcra_step,
+    gcra_steps,
+    slot_waits,
 )
 
 SECOND = 1_000_000  # µs
@@ -207,3 +210,34 @@ def test_a_sleeping_waiter_holds_no_lock() -> None:
 def test_burst_must_be_positive() -> None:
     with pytest.raises(ValueError):
         LocalRateLimiter(burst=0)
+
+
+@given(
+    tat=st.integers(min_value=0, max_value=200 * SECOND),
+    rate=st.sampled_from([0.5, 3, 20, 1000, 100_000]),
+    burst=st.integers(min_value=1, max_value=3),
+    count=st.integers(min_value=1, max_value=50),
+)
+def test_many_steps_at_once_are_that_many_single_steps(
+    tat: int, rate: float, burst: int, count: int
+) -> None:
+    if rate <= burst - 1:
+        return
+    interval, tolerance = gcra_params(rate, burst)
+    one_by_one: list[int] = []
+    stored = tat
+    for _ in range(count):
+        step = gcra_step(stored, T0, interval=interval, tolerance=tolerance, max_wait=None)
+        one_by_one.append(step.wait)
+        stored = step.tat
+    many = gcra_steps(tat, T0, interval=interval, tolerance=tolerance, count=count)
+    assert many.tat == stored
+    assert slot_waits(T0, many, interval=interval, tolerance=tolerance, count=count) == one_by_one
+
+
+def test_reserve_many_continues_the_pace() -> None:
+    limiter = LocalRateLimiter()
+    waits = limiter.reserve_many("acme", 20, 4)
+    assert waits[0] == 0.0
+    assert [round(b - a, 3) for a, b in pairwise(waits)] == [0.05] * 3
+    assert 0.19 < limiter.reserve("acme", 20, max_wait=None).wait <= 0.2
