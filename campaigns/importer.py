@@ -29,6 +29,7 @@ from campaigns.leads import (
     LeadColumns,
     PhoneCells,
     RowCheck,
+    normalize_new,
     phone_cells,
     split_chunk,
 )
@@ -41,7 +42,7 @@ from dialer.leadsfile import Chunk, LeadsFile, iter_chunks, open_leads
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import contacts as ledger_contacts
 from dialer.models import Campaign, CampaignStatus
-from dialer.phones import PhoneColumns, normalize_columns
+from dialer.phones import PhoneColumns
 from dialer.providers import build_provider
 from dialer.providers.base import CallRequest, Messages
 from dialer.settings import AccountConfig, Settings
@@ -113,7 +114,7 @@ def import_campaign(
             # Python does. One insert in flight at a time, so an error surfaces a chunk later.
             inserting: Future[int] | None = None
             with ExitStack() as loading:
-                with _normalized_chunks(leads, columns, spec.region, chunksize) as chunks:
+                with _normalized_chunks(leads, columns, spec.region, chunksize, seen) as chunks:
                     for chunk, normalized in chunks:
                         if summary.rows_read == 0:
                             loading.enter_context(
@@ -180,9 +181,10 @@ _Pending = tuple[Chunk, PhoneCells, "Future[PhoneColumns]"]
 
 @contextmanager
 def _normalized_chunks(
-    leads: LeadsFile, columns: LeadColumns, region: str, chunksize: int
+    leads: LeadsFile, columns: LeadColumns, region: str, chunksize: int, seen: set[str]
 ) -> Iterator[Iterator[tuple[Chunk, tuple[PhoneCells, PhoneColumns]]]]:
-    """The file's chunks, each with its phones normalized (``split_chunk``'s ``normalized``).
+    """The file's chunks, each with its phones normalized (``split_chunk``'s ``normalized``),
+    values that plainly repeat a number in ``seen`` marked as duplicates (``normalize_new``).
 
     Normalizing (in the process pool: most of an import's CPU) runs on a thread ``_AHEAD``
     chunks ahead of the chunk handed out, so that it overlaps reading, splitting and
@@ -199,7 +201,9 @@ def _normalized_chunks(
                 if chunk is None:
                     return
                 cells = phone_cells(chunk.frame, columns=columns, region=region)
-                pending.append((chunk, cells, normalizer.submit(normalize_columns, cells.pairs)))
+                pending.append(
+                    (chunk, cells, normalizer.submit(normalize_new, cells.pairs, seen=seen))
+                )
 
         def chunks() -> Iterator[tuple[Chunk, tuple[PhoneCells, PhoneColumns]]]:
             while pending:

@@ -16,6 +16,7 @@ from phonenumbers.timezone import time_zones_for_number
 from dialer.phones import (
     PhoneNumber,
     PhoneRejected,
+    known_e164,
     normalize_many,
     normalize_phone,
     shutdown_pool,
@@ -386,6 +387,45 @@ def test_north_american_short_cut_agrees_with_parse(text: str, region: str) -> N
         assert isinstance(result, PhoneRejected)
     else:
         assert result == expected
+
+
+_NANPA_LIKE = st.text(st.sampled_from([*"0123456789+()-. x\u00a0", *fullwidth("2")]), max_size=18)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    raw=st.one_of(nanpa_texts(), _NANPA_LIKE),
+    region=st.sampled_from([*_NANPA_REGIONS, "us", "GB", "DE", "MX", ""]),
+)
+def test_a_known_e164_is_what_normalizing_reads(raw: str, region: str) -> None:
+    """What the importer relies on to skip parsing a repeat of an accepted number: the
+    number ``known_e164`` reads is the one normalizing reads, when that is valid."""
+    known = known_e164(raw, region)
+    result = normalize_phone(raw, region)
+    if known is None:
+        return
+    if isinstance(result, PhoneNumber):
+        assert (result.e164, result.extension) == (known, None)
+    else:
+        assert result.reason == "invalid"
+        assert isinstance(normalize_phone(known, "US"), PhoneRejected)
+
+
+def test_known_e164_only_for_shapes_read_as_they_are() -> None:
+    assert known_e164("(212) 555-2674", "US") == "+12125552674"
+    assert known_e164("1-212-555-2674", "CA") == "+12125552674"
+    assert known_e164("+1 212 555 2674", "GB") == "+12125552674"
+    for raw, region in [
+        ("2125552674", "GB"),  # not North American there
+        ("2125552674.0", "US"),  # a spreadsheet float: cleaned first
+        ("212.0000000", "US"),
+        ("\uff12\uff11\uff12-555-2674", "US"),  # full-width digits
+        ("212-555-2674 x12", "US"),
+        (" 212-555-2674", "US"),
+        ("p:+12125552674", "US"),
+        ("212-555-CALL", "US"),
+    ]:
+        assert known_e164(raw, region) is None, raw
 
 
 @settings(max_examples=200, deadline=None)
