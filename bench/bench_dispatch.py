@@ -10,7 +10,7 @@ Each run gets a fresh Postgres database (dropped afterwards), its own redis-serv
 port and a sandbox answering after ``--latency-ms``; it imports the contacts, starts the
 workers and beat, then starts the campaign and waits until every contact is final.
 
-Throughput mode (the account's rate set out of the way, 100000/s) runs once per latency and
+Throughput mode (no rate limit: the account's ``rate = "unlimited"``) runs once per latency and
 prints calls/s from the sandbox's first ``received_at`` to its last, the wall time from
 ``start`` to the last contact final, and the CPU milliseconds each process spent per call:
 their sum bounds the throughput a machine's cores allow. ``--paced`` runs at ``--rate`` and
@@ -45,7 +45,7 @@ from campaigns.importer import import_campaign
 from campaigns.spec import CampaignSpec
 from dialer.ledger.engine import make_engine, migrate, session_scope, utcnow
 from dialer.models import Contact, ContactState
-from dialer.settings import load_settings, parse_rate
+from dialer.settings import UNLIMITED, load_settings, parse_rate
 
 # tests/procs.py starts and stops these processes for the distributed tests too: share it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -63,7 +63,6 @@ from procs import (
 )
 
 OPEN = (ContactState.PENDING, ContactState.QUEUED, ContactState.DIALING)
-UNLIMITED = "100000/s"
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ per contact, so a batch of a hundred pays each once (docs/decisions.md, bench/RE
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 import time
@@ -171,10 +172,14 @@ def _dial(
     dialer: Dialer, account: AccountConfig, items: list[Dispatchable], outcomes: dict[int, str]
 ) -> None:
     """Steps 2-4 of the module docstring for one account's contacts of the batch."""
-    pace = account.rate_per_second / (1 + SEND_JITTER)
     sender = dialer.providers.sender(account)
+    pace = _pace(account)
     try:
-        waits = dialer.limiter.reserve_many(account.name, pace, len(items))
+        waits = (
+            [0.0] * len(items)
+            if pace is None
+            else dialer.limiter.reserve_many(account.name, pace, len(items))
+        )
     except ServiceUnavailable:
         # Nothing begun: the claims go back now, for the next tick, not for the reaper.
         _hand_back(dialer, items, outcomes, "limiter-unavailable")
@@ -366,6 +371,14 @@ def _result_of(done: Future[tuple[AttemptResult, bool]]) -> tuple[AttemptResult,
     ), False
 
 
+def _pace(account: AccountConfig) -> float | None:
+    """The rate the limiter paces ``account`` at (see the module docstring); None when the
+    account has no rate limit (``rate = "unlimited"``) and the limiter is not asked."""
+    if math.isinf(account.rate_per_second):
+        return None
+    return account.rate_per_second / (1 + SEND_JITTER)
+
+
 def _next_slot(limiter: RateLimiter, key: str, pace: float) -> float:
     """Take the next rate-limit slot for ``key``; return when it comes, on ``time.monotonic``.
 
@@ -408,9 +421,9 @@ def _send(
     provider = dialer.providers.provider(account)
     try:
         _sleep_until(slot)
-        if time.monotonic() - slot > SEND_JITTER:
+        pace = _pace(account)
+        if pace is not None and time.monotonic() - slot > SEND_JITTER:
             # Leaving this late could crowd the next slot's request: take a fresh one.
-            pace = account.rate_per_second / (1 + SEND_JITTER)
             _sleep_until(_next_slot(dialer.limiter, account.name, pace))
     except ServiceUnavailable as exc:
         # Begun, but nothing was sent: due again at the next tick.

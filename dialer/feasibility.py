@@ -9,6 +9,7 @@ so the estimate is a lower bound on the time needed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -83,7 +84,7 @@ def estimate_finish(
     fits = finish_at is not None and (end is None or finish_at <= end)
 
     parts = [
-        f"at {_rate_text(rate_per_second)} inside {window.describe()},"
+        f"{_rate_text(rate_per_second)} inside {window.describe()},"
         f" {contacts:,} contacts need {_span(hours * 3600)} of dialing"
     ]
     if never:
@@ -162,9 +163,11 @@ def _simulate(
 
 
 def _rate_text(rate_per_second: float) -> str:
+    if math.isinf(rate_per_second):
+        return "with no rate limit"
     if rate_per_second >= 1:
-        return f"{rate_per_second:g}/s"
-    return f"{rate_per_second * 60:g}/m"
+        return f"at {rate_per_second:g}/s"
+    return f"at {rate_per_second * 60:g}/m"
 
 
 def _span(seconds: float) -> str:

@@ -11,6 +11,7 @@ several processes at once: claims are disjoint.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -104,7 +105,9 @@ def dispatch_batches(
     more than the account's rate sends in :data:`BATCH_SECONDS`, so that a slow account's
     batch does not hold its last contacts (still ``queued``) for long, and several workers
     share the account's work."""
-    size = max(1, min(settings.dispatch_batch, int(account.rate_per_second * BATCH_SECONDS)))
+    size = settings.dispatch_batch
+    if math.isfinite(account.rate_per_second):
+        size = max(1, min(size, int(account.rate_per_second * BATCH_SECONDS)))
     return [contact_ids[start : start + size] for start in range(0, len(contact_ids), size)]
 
 
@@ -112,11 +115,14 @@ def _room(
     engine: Engine, settings: Settings, account: AccountConfig, running: Sequence[Campaign]
 ) -> int:
     """How many more contacts the account may claim this tick (see :func:`tick`)."""
-    ahead = int(account.rate_per_second * (settings.tick_seconds + 1.0)) + 1
+    rate = account.rate_per_second
+    ahead = settings.claim_batch
+    if math.isfinite(rate):
+        ahead = min(ahead, int(rate * (settings.tick_seconds + 1.0)) + 1)
     ids = [c.id for c in running if c.account == account.name and c.id is not None]
     with session_scope(engine) as session:
         busy = ledger_dispatch.in_flight(session, campaign_ids=ids)
-    return max(0, min(settings.claim_batch, ahead) - busy)
+    return max(0, ahead - busy)
 
 
 def _claim(

@@ -9,6 +9,7 @@ API's keys. Tests build :class:`Settings` directly.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -40,11 +41,18 @@ _UNIT_SECONDS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60
 _UNIT_SECONDS |= {"h": 3600, "hour": 3600}
 
 
+UNLIMITED = "unlimited"
+"""The ``rate`` of an account with no rate limit: as fast as ``concurrency`` allows."""
+
+
 def parse_rate(text: str) -> float:
-    """``"10/s"`` or ``"600/m"`` → calls per second. Raises ConfigError on anything else."""
+    """``"10/s"`` or ``"600/m"`` → calls per second; ``"unlimited"`` → ``math.inf``. Raises
+    ConfigError on anything else."""
+    if text.strip().lower() == UNLIMITED:
+        return math.inf
     match = _RATE.match(text)
     if not match or float(match.group(1)) <= 0:
-        raise ConfigError(f"rate {text!r} is not of the form '10/s' or '600/m'")
+        raise ConfigError(f"rate {text!r} is not of the form '10/s', '600/m' or 'unlimited'")
     return float(match.group(1)) / _UNIT_SECONDS[match.group(2)]
 
 

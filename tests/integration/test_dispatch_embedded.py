@@ -6,6 +6,7 @@ Each test counts the requests the sandbox actually received per number: that cou
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections import Counter
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+import redis
 from sqlalchemy.engine import Engine
 
 from campaigns import lifecycle
@@ -27,6 +29,7 @@ from dialer.ledger import contacts as ledger_contacts
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.engine import session_scope, utcnow
 from dialer.models import Contact
+from dialer.ratelimit import RedisRateLimiter
 from dialer.runner import EmbeddedRunner
 from dialer.settings import AccountConfig, Settings
 from dialer.wiring import build_dialer
@@ -236,6 +239,40 @@ def test_one_batch_sorts_out_every_contact_on_its_own(
     # A redelivered batch finds nothing queued: no request.
     assert set(place_calls(dialer, claimed).values()) == {"not-queued"}
     assert sum(_requests(sandbox_url).values()) == 3
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize(("rate", "placed"), [("unlimited", True), ("200/s", False)])
+def test_an_unlimited_account_never_asks_the_limiter(
+    engine: Engine,
+    database_url: str,
+    sandbox_url: str,
+    tmp_path: Path,
+    rate: str,
+    placed: bool,
+) -> None:
+    # A limiter whose Redis is down: asking it at all hands the batch back undialed.
+    unreachable = redis.Redis(port=_closed_port(), socket_connect_timeout=1)
+    settings = _settings(database_url, sandbox_url, rate=rate)
+    dialer = Dialer(engine=engine, settings=settings, limiter=RedisRateLimiter(unreachable))
+    try:
+        _campaign(engine, settings, tmp_path, NY[:3])
+        outcomes = place_calls(dialer, _claim_all(engine, 3))
+    finally:
+        dialer.providers.close()
+    if placed:
+        assert set(outcomes.values()) == {"placed"}
+        assert _requests(sandbox_url) == dict.fromkeys(NY[:3], 1)
+    else:
+        assert set(outcomes.values()) == {"limiter-unavailable"}
+        assert _requests(sandbox_url) == {}
+        assert {c.state for c in _contacts(engine).values()} == {"pending"}
 
 
 def test_a_pause_stops_the_rest_of_a_paced_batch(

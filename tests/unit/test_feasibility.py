@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -201,3 +202,11 @@ def test_estimates_are_consistent(
     assert result.fits_before_end == (
         result.finish_at is not None and (end is None or result.finish_at <= end)
     )
+
+
+def test_an_unlimited_account_is_done_when_the_window_opens() -> None:
+    result = estimate({NY: 180_000}, rate=math.inf)
+    # 07:00 in New York: nothing is dialed before 09:00, then everything at once.
+    assert result.finish_at == datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+    assert result.open_hours_needed == 0 and result.fits_before_end
+    assert result.message.startswith("with no rate limit inside 09:00-20:00 mon-sat, 180,000")
