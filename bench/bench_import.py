@@ -1,7 +1,7 @@
 """Time a leads import through the real code path, into SQLite or Postgres.
 
     python bench/bench_import.py [--rows 1000000] [--db sqlite|postgres] [--csv FILE]
-                                 [--chunksize N] [--seed 7]
+                                 [--chunksize N] [--seed 7] [--cli]
                                  [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 Without ``--csv`` the leads file is written by ``make_leads.py`` (not timed) and kept under
@@ -21,6 +21,9 @@ Prints rows/s and peak memory three ways:
   workers included), sampled from /proc every 20 ms. This is the figure to hold against a
   memory budget.
 
+With ``--cli`` the import is ``dialer campaign create`` run as a user runs it (the installed
+script, in a process of its own), and the figures are that process tree's.
+
 and CPU seconds of the importing process and of its children (the pool's workers): on a
 machine shared with other work, wall time swings with the load; CPU time much less.
 """
@@ -29,7 +32,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -170,6 +176,27 @@ def run(csv_path: Path, url: str, chunksize: int | None) -> tuple[ImportSummary,
     return summary, seconds, cpu
 
 
+def run_cli(csv_path: Path, url: str) -> tuple[str, float]:
+    """``dialer campaign create`` of ``csv_path`` into ``url``: its output and wall seconds."""
+    with tempfile.TemporaryDirectory(prefix="dialer-bench-") as folder:
+        command = [
+            str(Path(sys.executable).with_name("dialer")),
+            "campaign",
+            "create",
+            "bench",
+            "--account",
+            "sandbox",
+            "--csv",
+            str(csv_path),
+        ]
+        environment = {**os.environ, "DIALER_DATABASE_URL": url}
+        started = time.perf_counter()
+        done = subprocess.run(
+            command, cwd=folder, env=environment, capture_output=True, text=True, check=True
+        )
+        return done.stdout, time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Time a leads import (see the module docstring).")
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -177,6 +204,7 @@ def main() -> None:
     parser.add_argument("--csv", type=Path, help="leads file to import instead of a generated one")
     parser.add_argument("--chunksize", type=int, help="rows per chunk (default: the importer's)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--cli", action="store_true", help="import with `dialer campaign create`")
     parser.add_argument(
         "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test"
     )
@@ -192,6 +220,17 @@ def main() -> None:
             part.replace(csv_path)
 
     load = os.getloadavg()[0]
+    if args.cli:
+        with database(args.db, args.postgres_url) as url, ProcessTree() as tree:
+            output, seconds = run_cli(csv_path, url)
+        print(output, end="")
+        print(f"database:  {args.db}, `dialer campaign create`, load average {load:.1f} before")
+        read = re.search(r"rows read\s+([\d,]+)", output)
+        rows = int(read.group(1).replace(",", "")) if read else args.rows
+        print(f"time:      {seconds:.2f} s, {rows / seconds:,.0f} rows/s")
+        print(f"CPU:       the command and its children {tree.children_cpu:.1f} s")
+        print(f"peak RSS:  tree {tree.peak_rss / _MIB:,.0f} MiB")
+        return
     with database(args.db, args.postgres_url) as url, ProcessTree() as tree:
         summary, seconds, cpu = run(csv_path, url, args.chunksize)
     self_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
