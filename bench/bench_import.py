@@ -22,7 +22,7 @@ Prints rows/s and peak memory three ways:
   memory budget.
 
 With ``--cli`` the import is ``dialer campaign create`` run as a user runs it (the installed
-script, in a process of its own), and the figures are that process tree's.
+script, in a process of its own), and the figures are that process's tree (this one left out).
 
 and CPU seconds of the importing process and of its children (the pool's workers): on a
 machine shared with other work, wall time swings with the load; CPU time much less.
@@ -64,8 +64,9 @@ class ProcessTree:
     """Samples this process and its descendants from /proc in a background thread: the peak
     of their summed RSS, and the CPU time each descendant had used when last seen."""
 
-    def __init__(self, interval: float = 0.02) -> None:
+    def __init__(self, interval: float = 0.02, root: int | None = None) -> None:
         self.peak_rss = 0
+        self._root = os.getpid() if root is None else root
         self._cpu: dict[int, float] = {}
         self._interval = interval
         self._stop = threading.Event()
@@ -75,6 +76,11 @@ class ProcessTree:
     def children_cpu(self) -> float:
         """CPU seconds of every descendant seen, pool workers included."""
         return sum(cpu for pid, cpu in self._cpu.items() if pid != os.getpid())
+
+    @property
+    def cpu(self) -> float:
+        """CPU seconds of every process seen, the root included."""
+        return sum(self._cpu.values())
 
     def __enter__(self) -> ProcessTree:
         self._thread.start()
@@ -87,7 +93,7 @@ class ProcessTree:
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             total = 0
-            for pid, rss, cpu in _tree(os.getpid()):
+            for pid, rss, cpu in _tree(self._root):
                 total += rss
                 self._cpu[pid] = cpu
             self.peak_rss = max(self.peak_rss, total)
@@ -176,8 +182,9 @@ def run(csv_path: Path, url: str, chunksize: int | None) -> tuple[ImportSummary,
     return summary, seconds, cpu
 
 
-def run_cli(csv_path: Path, url: str) -> tuple[str, float]:
-    """``dialer campaign create`` of ``csv_path`` into ``url``: its output and wall seconds."""
+def run_cli(csv_path: Path, url: str) -> tuple[str, float, ProcessTree]:
+    """``dialer campaign create`` of ``csv_path`` into ``url``: its output, wall seconds, and
+    its process tree as sampled (this process left out)."""
     with tempfile.TemporaryDirectory(prefix="dialer-bench-") as folder:
         command = [
             str(Path(sys.executable).with_name("dialer")),
@@ -191,10 +198,17 @@ def run_cli(csv_path: Path, url: str) -> tuple[str, float]:
         ]
         environment = {**os.environ, "DIALER_DATABASE_URL": url}
         started = time.perf_counter()
-        done = subprocess.run(
-            command, cwd=folder, env=environment, capture_output=True, text=True, check=True
-        )
-        return done.stdout, time.perf_counter() - started
+        with (
+            subprocess.Popen(
+                command, cwd=folder, env=environment, stdout=subprocess.PIPE, text=True
+            ) as process,
+            ProcessTree(root=process.pid) as tree,
+        ):
+            output, _ = process.communicate()
+        seconds = time.perf_counter() - started
+        if process.returncode != 0:
+            raise SystemExit(f"dialer campaign create failed ({process.returncode}):\n{output}")
+        return output, seconds, tree
 
 
 def main() -> None:
@@ -221,14 +235,14 @@ def main() -> None:
 
     load = os.getloadavg()[0]
     if args.cli:
-        with database(args.db, args.postgres_url) as url, ProcessTree() as tree:
-            output, seconds = run_cli(csv_path, url)
+        with database(args.db, args.postgres_url) as url:
+            output, seconds, tree = run_cli(csv_path, url)
         print(output, end="")
         print(f"database:  {args.db}, `dialer campaign create`, load average {load:.1f} before")
         read = re.search(r"rows read\s+([\d,]+)", output)
         rows = int(read.group(1).replace(",", "")) if read else args.rows
         print(f"time:      {seconds:.2f} s, {rows / seconds:,.0f} rows/s")
-        print(f"CPU:       the command and its children {tree.children_cpu:.1f} s")
+        print(f"CPU:       the command and its children {tree.cpu:.1f} s")
         print(f"peak RSS:  tree {tree.peak_rss / _MIB:,.0f} MiB")
         return
     with database(args.db, args.postgres_url) as url, ProcessTree() as tree:
