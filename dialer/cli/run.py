@@ -23,7 +23,14 @@ def run(
     drain: Annotated[
         bool, typer.Option("--drain", help="Exit once nothing is in flight or due now.")
     ] = False,
-    threads: Annotated[int, typer.Option(help="Requests in flight at once.", min=1)] = 32,
+    threads: Annotated[
+        int,
+        typer.Option(
+            help="Dispatch threads; up to twice as many contacts are claimed at once "
+            "(each account sends at most its `concurrency` requests at once).",
+            min=1,
+        ),
+    ] = 32,
 ) -> None:
     """Run the scheduler and the dialer in this process until Ctrl-C (or --drain)."""
     cli = context(ctx)
