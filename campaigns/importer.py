@@ -72,9 +72,14 @@ def import_campaign(
     *,
     now: datetime,
     progress: Progress | None = None,
-    chunksize: int = 50_000,
+    chunksize: int = 25_000,
 ) -> ImportSummary:
-    """Create (or with ``spec.append`` extend) a campaign from ``spec.csv_path``."""
+    """Create (or with ``spec.append`` extend) a campaign from ``spec.csv_path``.
+
+    ``chunksize`` rows are read, normalized and inserted at a time; about four chunks are in
+    flight at once (see ``_normalized_chunks``). 25,000 imports a million rows as fast as
+    50,000 or 100,000, with ~50 MiB (~170 MiB) less at peak.
+    """
     times = parse_times(spec, settings)
     account = settings.account(spec.account)
     leads = open_leads(
