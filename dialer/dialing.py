@@ -74,7 +74,7 @@ from dialer.windows import CallingWindow, zones_from_key
 
 log = logging.getLogger("dialer.dialing")
 
-SEND_JITTER = 0.02
+SEND_JITTER = 0.025
 """How much later than its rate-limit slot a request may leave, in seconds (see above)."""
 BEGIN_LEAD = 0.1
 """How long before its slot a call begins, in seconds: enough for the commit of step 3."""
