@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from sqlalchemy import Connection, func, insert, literal, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlmodel import Session, col
 
 from dialer.ledger.engine import rowcount
@@ -201,14 +201,6 @@ def suppressed_phones(session: Session | Connection, *, campaign_id: int | None)
     scopes = [GLOBAL_SCOPE] if campaign_id is None else [GLOBAL_SCOPE, campaign_id]
     query = select(col(Suppression.phone)).where(col(Suppression.campaign_id).in_(scopes))
     return set(session.execute(query).scalars())
-
-
-def is_suppressed(session: Session, *, phone: str, campaign_id: int) -> bool:
-    query = select(literal(1)).where(
-        col(Suppression.phone) == phone,
-        col(Suppression.campaign_id).in_([GLOBAL_SCOPE, campaign_id]),
-    )
-    return session.execute(query).first() is not None
 
 
 def add_suppressions(
