@@ -3,7 +3,6 @@ outcome tests (webhooks, polling, re-calls)."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,8 @@ from dialer.dialing import Dialer
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger.engine import session_scope, utcnow
 from dialer.models import Attempt, Campaign
-from dialer.runner import EmbeddedRunner
 from dialer.settings import AccountConfig, Settings
+from tests.draining import drain
 
 NOWHERE = "http://127.0.0.1:9"
 """A public_url nothing listens on (the discard port): webhooks sent there go nowhere."""
@@ -86,13 +85,7 @@ def make_campaign(
 
 def dial_all(dialer: Dialer, timeout: float = 30) -> None:
     """Run the embedded runner with ``--drain`` (polling only at its first tick)."""
-    runner = EmbeddedRunner(dialer, threads=4, poll_seconds=3600)
-    timer = threading.Timer(timeout, runner.stop)
-    timer.start()
-    try:
-        runner.run(drain=True)
-    finally:
-        timer.cancel()
+    drain(dialer, timeout=timeout, poll_seconds=3600)
 
 
 def attempts(engine: Engine, campaign: str) -> list[Attempt]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,9 +13,9 @@ from sqlalchemy.engine import Engine
 from dialer.api.app import create_app
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.engine import session_scope, utcnow
-from dialer.runner import EmbeddedRunner
 from dialer.wiring import build_dialer
 from tests.api.conftest import API_KEY, api_settings, upload
+from tests.draining import drain
 
 LEADS = "Phone\n+12125552671\n+12125552672\n+12125552673\n"
 
@@ -42,15 +41,7 @@ def test_calls_by_account_and_result_and_contacts_by_state(
     with TestClient(app, headers={"X-API-Key": API_KEY}) as client:
         assert upload(client, content=LEADS)[0] == 201
         client.post("/campaigns/spring/start")
-        dialer = build_dialer(settings, engine)
-        runner = EmbeddedRunner(dialer, threads=4)
-        timer = threading.Timer(30, runner.stop)
-        timer.start()
-        try:
-            runner.run(drain=True)
-        finally:
-            timer.cancel()
-            dialer.providers.close()
+        drain(build_dialer(settings, engine))
         samples = _samples(client)
     account = ("account", "sandbox")
     for result in ("placed", "failed", "unknown"):

@@ -7,7 +7,6 @@ Skipped when chromium is not installed, unless DIALER_TEST_REQUIRE_SERVICES=1 (C
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,10 +21,10 @@ from selenium.webdriver.support.wait import WebDriverWait
 from sqlalchemy.engine import Engine
 
 from dialer.api.app import create_app
-from dialer.runner import EmbeddedRunner
 from dialer.wiring import build_dialer
 from tests.api.conftest import API_KEY, ServedApp, api_settings
 from tests.conftest import REQUIRE_SERVICES
+from tests.draining import drain
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -105,15 +104,7 @@ def test_upload_start_and_watch_a_campaign_complete(
         _wait_for_text(browser, "status", "running")
         assert _text(browser, "done") == "0 of 2 contacts done"
 
-        dialer = build_dialer(settings, sqlite_engine)
-        runner = EmbeddedRunner(dialer, threads=4)
-        timer = threading.Timer(30, runner.stop)
-        timer.start()
-        try:
-            runner.run(drain=True)
-        finally:
-            timer.cancel()
-            dialer.providers.close()
+        drain(build_dialer(settings, sqlite_engine))
 
         _wait_for_text(browser, "status", "completed")
         assert _text(browser, "done") == "2 of 2 contacts done"

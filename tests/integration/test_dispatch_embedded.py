@@ -33,6 +33,7 @@ from dialer.ratelimit import RedisRateLimiter
 from dialer.runner import EmbeddedRunner
 from dialer.settings import AccountConfig, Settings
 from dialer.wiring import build_dialer
+from tests.draining import drain
 
 NY = ["+12125552671", "+12125552672", "+12125552673", "+12125552674", "+12125552675"]
 MORE = ["+12125552676", "+12125552677"]
@@ -99,14 +100,8 @@ def _contacts(engine: Engine, name: str = "spring") -> dict[str, Contact]:
         return {c.phone: c for c in ledger_contacts.iter_contacts(session, campaign_id=campaign.id)}
 
 
-def _drain(dialer: Dialer, timeout: float = 30) -> None:
-    runner = EmbeddedRunner(dialer, threads=8)
-    timer = threading.Timer(timeout, runner.stop)
-    timer.start()
-    try:
-        runner.run(drain=True)
-    finally:
-        timer.cancel()
+def _drain(dialer: Dialer) -> None:
+    drain(dialer, threads=8)
 
 
 @pytest.fixture
