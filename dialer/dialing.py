@@ -134,7 +134,7 @@ def _admit(
     cancel: dict[str, list[int]] = {}
     for campaign_id, items in by_campaign.items():
         campaign = items[0].campaign
-        ids = [item.contact.id for item in items if item.contact.id is not None]
+        ids = [_contact_id(item) for item in items]
         if campaign.status == CampaignStatus.CANCELLED:
             cancel.setdefault("campaign cancelled", []).extend(ids)
             outcomes.update(dict.fromkeys(ids, "cancelled"))
@@ -239,18 +239,11 @@ def _begin(
     now = dialer.clock()
     with session_scope(dialer.engine) as session:
         won = ledger_dispatch.begin_attempts(session, begins=begins, account=account.name, now=now)
-    lost = [claim.item for claim in group if _contact_id(claim.item) not in won]
-    if lost:
-        # Another worker won (then this is a no-op), or the campaign stopped meanwhile.
-        with session_scope(dialer.engine) as session:
-            released = set(
-                ledger_dispatch.release_claims(
-                    session, contact_ids=[_contact_id(item) for item in lost], now=now
-                )
-            )
-        for item in lost:
-            contact_id = _contact_id(item)
-            outcomes[contact_id] = "released" if contact_id in released else "lost-race"
+        lost = [begin.contact_id for begin in begins if begin.contact_id not in won]
+        # Another worker won (then releasing is a no-op), or the campaign stopped meanwhile.
+        released = set(ledger_dispatch.release_claims(session, contact_ids=lost, now=now))
+    for contact_id in lost:
+        outcomes[contact_id] = "released" if contact_id in released else "lost-race"
     begun: list[tuple[_Claim, int, CallRequest]] = []
     for claim, begin in zip(group, begins, strict=True):
         attempt_id = won.get(begin.contact_id)
