@@ -236,6 +236,36 @@ def test_one_batch_sorts_out_every_contact_on_its_own(
     assert sum(_requests(sandbox_url).values()) == 3
 
 
+def test_dispatch_checks_the_window_again_whatever_the_claim_let_through(
+    engine: Engine, sandbox_url: str, dialer_for: Callable[..., Dialer], tmp_path: Path
+) -> None:
+    dialer = dialer_for()
+    new_york, los_angeles = NY[0], "+13105551234"
+    # Open in New York now, closed three hours west.
+    opens = utcnow().astimezone(ZoneInfo("America/New_York")) - timedelta(minutes=5)
+    window = f"{opens:%H:%M}-{(opens + timedelta(hours=1)):%H:%M}"
+    _campaign(engine, dialer.settings, tmp_path, [new_york, los_angeles], window=window)
+    with session_scope(engine) as session:
+        # As a claim made just before the window closed there would.
+        claimed = ledger_dispatch.claim_due(
+            session,
+            campaign_id=1,
+            zone_keys=["America/New_York", "America/Los_Angeles"],
+            now=utcnow(),
+            limit=2,
+        )
+    assert len(claimed) == 2
+
+    outcomes = place_calls(dialer, claimed)
+
+    assert sorted(outcomes.values()) == ["placed", "window-closed"]
+    assert _requests(sandbox_url) == {new_york: 1}
+    assert {p: c.state for p, c in _contacts(engine).items()} == {
+        new_york: "placed",
+        los_angeles: "pending",
+    }
+
+
 def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
