@@ -76,6 +76,10 @@ class EmbeddedRunner:
                 if polled_at is None or (now - polled_at).total_seconds() >= self.poll_seconds:
                     poll_outcomes(self.dialer, now)
                     polled_at = now
+                # Idle before the tick: every answer was recorded before it looked, so a
+                # campaign with nothing left open was completed by it. Idle only after it, an
+                # answer recorded meanwhile would leave a finished campaign "running".
+                idle = self._idle()
                 report = tick(
                     self.dialer.engine,
                     settings,
@@ -87,7 +91,7 @@ class EmbeddedRunner:
                 ticks += 1
                 if on_progress is not None:
                     on_progress(Progress(counts=self._counts(), ticks=ticks))
-                if drain and report.claimed == 0 and self._idle() and self._nothing_left(now):
+                if drain and report.claimed == 0 and idle and self._nothing_left(now):
                     break
                 # Tick again soon while work flows; rest a full tick when idle.
                 self.stop_event.wait(0.05 if report.claimed else settings.tick_seconds)

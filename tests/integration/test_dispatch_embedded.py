@@ -160,6 +160,8 @@ def test_every_answer_class_ends_in_the_right_state_with_exact_request_counts(
     assert contacts[flaky].attempts == 3
     with session_scope(engine) as session:
         assert ledger_dispatch.backlog(session, campaign_ids=[1], now=utcnow()).in_flight == 0
+        # --drain ends only after a tick that found everything final: that tick completed it.
+        assert ledger_campaigns.get_campaign(session, name="spring").status == "completed"
 
 
 def test_retry_after_is_honoured(
