@@ -74,9 +74,10 @@ class Campaign(SQLModel, table=True):
 
 class Contact(SQLModel, table=True):
     __table_args__ = (
-        UniqueConstraint("campaign_id", "phone", name="uq_contact_campaign_phone"),
+        # An index, not a table constraint: SQLite cannot drop a constraint's index, and a
+        # large import drops this one and builds it again (dialer.ledger.contacts.bulk_load).
+        Index("uq_contact_campaign_phone", "campaign_id", "phone", unique=True),
         Index("ix_contact_due", "campaign_id", "state", "next_attempt_at"),
-        Index("ix_contact_phone", "phone"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Index
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from campaigns.importer import import_campaign
 from campaigns.spec import CampaignSpec
@@ -201,8 +202,8 @@ def _index_names(sqlite_url: str) -> set[str]:
 def test_a_large_sqlite_import_builds_the_indexes_after_loading(
     sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The non-unique indexes are dropped for the load and built again before the commit;
-    other connections see them all along, and a failed import leaves them in place."""
+    """The unique (campaign, phone) index is dropped for the load and built again before the
+    commit; other connections see it all along, and a failed import leaves it in place."""
     monkeypatch.setattr(ledger_contacts, "BULK_LOAD_MIN_ROWS", 0)
     dropped: list[str] = []
     drop = Index.drop
@@ -220,7 +221,7 @@ def test_a_large_sqlite_import_builds_the_indexes_after_loading(
         name="bulk", account="sandbox", csv_path=leads, rejects_path=tmp_path / "rejects.csv"
     )
     indexes = _index_names(sqlite_url)
-    assert {"ix_contact_due", "ix_contact_phone"} <= indexes
+    assert {"ix_contact_due", "uq_contact_campaign_phone"} <= indexes
     seen: list[set[str]] = []
     import_campaign(
         engine,
@@ -230,7 +231,7 @@ def test_a_large_sqlite_import_builds_the_indexes_after_loading(
         chunksize=1_000,
         progress=lambda _read, _size: seen.append(_index_names(sqlite_url)),
     )
-    assert sorted(dropped) == ["ix_contact_due", "ix_contact_phone"]
+    assert dropped == ["uq_contact_campaign_phone"]
     assert seen == [indexes] * 3
     assert _index_names(sqlite_url) == indexes
 
@@ -241,5 +242,35 @@ def test_a_large_sqlite_import_builds_the_indexes_after_loading(
     with pytest.raises(RuntimeError):
         import_campaign(engine, settings, replace(spec, name="broken"), now=utcnow())
     engine.dispose()
-    assert len(dropped) == 4  # dropped again, and restored by the rollback
+    assert len(dropped) == 2  # dropped again, and restored by the rollback
     assert _index_names(sqlite_url) == indexes
+
+
+def test_a_duplicate_that_reaches_a_large_sqlite_load_fails_the_whole_import(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the unique index dropped for the load, its rebuild is the duplicate check: a
+    number inserted twice (here by a broken insert) fails the import, and nothing lands."""
+    monkeypatch.setattr(ledger_contacts, "BULK_LOAD_MIN_ROWS", 0)
+    insert = ledger_contacts.insert_contacts
+
+    def twice(connection: Any, *, campaign_id: int, frame: Any) -> int:
+        insert(connection, campaign_id=campaign_id, frame=frame)
+        return insert(connection, campaign_id=campaign_id, frame=frame.iloc[:1])
+
+    monkeypatch.setattr(ledger_contacts, "insert_contacts", twice)
+    leads = tmp_path / "leads.csv"
+    _make_leads().write_leads(leads, 3_000, seed=5)
+    engine = make_engine(sqlite_url)
+    spec = CampaignSpec(
+        name="twice", account="sandbox", csv_path=leads, rejects_path=tmp_path / "rejects.csv"
+    )
+    with pytest.raises(IntegrityError):
+        import_campaign(engine, Settings(database_url=sqlite_url), spec, now=utcnow())
+    engine.dispose()
+    path = sqlite_url.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(path)) as other:
+        assert other.execute("SELECT count(*) FROM contact").fetchone() == (0,)
+        assert other.execute("SELECT count(*) FROM campaign").fetchone() == (0,)
+    assert "uq_contact_campaign_phone" in _index_names(sqlite_url)
+    assert not (tmp_path / "rejects.csv").exists()
