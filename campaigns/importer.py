@@ -27,6 +27,7 @@ from sqlmodel import Session
 from campaigns.leads import (
     REJECT_COLUMNS,
     LeadColumns,
+    Normalized,
     PhoneCells,
     RowCheck,
     normalize_new,
@@ -42,7 +43,6 @@ from dialer.leadsfile import Chunk, LeadsFile, iter_chunks, open_leads
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import contacts as ledger_contacts
 from dialer.models import Campaign, CampaignStatus
-from dialer.phones import PhoneColumns
 from dialer.providers import build_provider
 from dialer.providers.base import CallRequest, Messages
 from dialer.settings import AccountConfig, Settings
@@ -181,13 +181,13 @@ def _expected_rows(leads: LeadsFile, first: Chunk) -> int:
 # behind it, so that the pool never waits for the reader.
 _AHEAD = 2
 
-_Pending = tuple[Chunk, PhoneCells, "Future[PhoneColumns]"]
+_Pending = tuple[Chunk, PhoneCells, "Future[Normalized]"]
 
 
 @contextmanager
 def _normalized_chunks(
     leads: LeadsFile, columns: LeadColumns, region: str, chunksize: int, seen: set[str]
-) -> Iterator[Iterator[tuple[Chunk, tuple[PhoneCells, PhoneColumns]]]]:
+) -> Iterator[Iterator[tuple[Chunk, tuple[PhoneCells, Normalized]]]]:
     """The file's chunks, each with its phones normalized (``split_chunk``'s ``normalized``),
     values that plainly repeat a number in ``seen`` marked as duplicates (``normalize_new``).
 
@@ -206,11 +206,9 @@ def _normalized_chunks(
                 if chunk is None:
                     return
                 cells = phone_cells(chunk.frame, columns=columns, region=region)
-                pending.append(
-                    (chunk, cells, normalizer.submit(normalize_new, cells.pairs, seen=seen))
-                )
+                pending.append((chunk, cells, normalizer.submit(normalize_new, cells, seen=seen)))
 
-        def chunks() -> Iterator[tuple[Chunk, tuple[PhoneCells, PhoneColumns]]]:
+        def chunks() -> Iterator[tuple[Chunk, tuple[PhoneCells, Normalized]]]:
             while pending:
                 chunk, cells, future = pending.popleft()
                 read_ahead()

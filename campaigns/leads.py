@@ -20,7 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dialer.phones import PhoneColumns, known_e164, normalize_columns, zone_key
+from dialer.known_numbers import known_e164s
+from dialer.phones import PhoneColumns, normalize_columns, zone_key
 
 FIRST_NAME_COLUMNS = ("first_name", "firstname", "first", "given_name", "forename")
 LAST_NAME_COLUMNS = ("last_name", "lastname", "last", "surname", "family_name")
@@ -67,10 +68,14 @@ class ChunkResult:
 @dataclass(frozen=True)
 class PhoneCells:
     """A chunk's phone cells as ``pairs``, its distinct (value, default region) pairs in order
-    of first appearance, and ``position``: for each row, the index of its pair."""
+    of first appearance, and ``position``: for each row, the index of its pair. ``values``
+    and ``regions`` are the pairs' two halves as arrow arrays (``regions`` one string when
+    every row has the same)."""
 
     pairs: list[tuple[str, str]]
     position: npt.NDArray[np.intp]
+    values: pa.Array
+    regions: pa.Array | str
 
 
 RowCheck = Callable[[pd.DataFrame, pd.DataFrame], "pd.Series[str]"]
@@ -83,52 +88,60 @@ def phone_cells(frame: pd.DataFrame, *, columns: LeadColumns, region: str) -> Ph
     raw = _arrow_text(frame[columns.phone])
     if columns.country is None:
         encoded = pc.dictionary_encode(raw)
-        pairs = [(value, region) for value in encoded.dictionary.to_pylist()]
-    else:
-        regions = _arrow_text(_regions(frame, columns.country, region))
-        # The region never holds the separator, so splitting at its last one is exact.
-        keys = pc.binary_join_element_wise(raw, regions, _text_scalar("\x1f"))
-        encoded = pc.dictionary_encode(keys)
-        pairs = [_pair(key) for key in encoded.dictionary.to_pylist()]
+        values = encoded.dictionary
+        pairs = [(value, region) for value in values.to_pylist()]
+        position = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
+        return PhoneCells(pairs=pairs, position=position, values=values, regions=region)
+    regions = _arrow_text(_regions(frame, columns.country, region))
+    # The region never holds the separator, so splitting at its last one is exact.
+    keys = pc.binary_join_element_wise(raw, regions, _text_scalar("\x1f"))
+    encoded = pc.dictionary_encode(keys)
+    pairs = [_pair(key) for key in encoded.dictionary.to_pylist()]
     position = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
-    return PhoneCells(pairs=pairs, position=position)
+    # The dictionary is in order of first appearance: its entries' first rows, ascending.
+    _, first = np.unique(position, return_index=True)
+    return PhoneCells(
+        pairs=pairs,
+        position=position,
+        values=raw.take(pa.array(first)),
+        regions=regions.take(pa.array(first)),
+    )
 
 
-def normalize_new(pairs: Sequence[tuple[str, str]], *, seen: Set[str]) -> PhoneColumns:
-    """``normalize_columns(pairs)``, except for values that plainly repeat an accepted number.
+@dataclass(frozen=True)
+class Normalized:
+    """A chunk's pairs normalized: ``columns`` holds ``normalize_columns`` of the pairs at
+    ``parsed`` (all of them when None); every other pair plainly repeats an accepted number."""
 
-    A value ``known_e164`` reads as a number in ``seen`` (numbers already accepted: valid
+    parsed: npt.NDArray[np.intp] | None
+    columns: PhoneColumns
+
+
+def normalize_new(cells: PhoneCells, *, seen: Set[str]) -> Normalized:
+    """``normalize_columns(cells.pairs)``, except for values that plainly repeat an accepted
+    number.
+
+    A value ``known_e164s`` reads as a number in ``seen`` (numbers already accepted: valid
     ones) is not parsed: it would read as that valid number, which ``split_chunk`` rejects
-    as a duplicate, so its entry is rejected with reason "duplicate" outright. In a merged
-    list that is about one value in eight, each a parse saved.
+    as a duplicate. In a merged list that is about one value in eight, each a parse saved.
 
     ``seen`` may grow on another thread meanwhile (membership tests see a number or not;
     either answer is right).
     """
-    known = np.fromiter(
-        (known_e164(raw, region) in seen for raw, region in pairs) if seen else (),
+    if not seen:
+        return Normalized(parsed=None, columns=normalize_columns(cells.pairs))
+    known = known_e164s(cells.values, cells.regions)
+    candidates = np.flatnonzero(known.is_valid().to_numpy(zero_copy_only=False))
+    repeats = np.fromiter(
+        (number in seen for number in known.drop_null().to_pylist()),
         dtype=bool,
-        count=len(pairs) if seen else 0,
+        count=len(candidates),
     )
-    if not known.any():
-        return normalize_columns(pairs)
-    keep = np.flatnonzero(~known)
-    parsed = normalize_columns([pairs[i] for i in keep.tolist()])
-    repeat: dict[str, object] = {
-        "e164": "",
-        "extension": None,
-        "number_type": "",
-        "timezones": (),
-        "region": None,
-        "reason": "duplicate",
-        "detail": "repeats an accepted number",
-    }
-    merged = {}
-    for name, value in repeat.items():
-        column = _objects([value] * len(pairs))
-        column[keep] = _objects(getattr(parsed, name))
-        merged[name] = column.tolist()
-    return PhoneColumns(**merged)
+    if not repeats.any():
+        return Normalized(parsed=None, columns=normalize_columns(cells.pairs))
+    parsed = np.setdiff1d(np.arange(len(cells.pairs)), candidates[repeats])
+    pairs = cells.pairs
+    return Normalized(parsed=parsed, columns=normalize_columns([pairs[i] for i in parsed.tolist()]))
 
 
 def _pair(key: str) -> tuple[str, str]:
@@ -144,23 +157,23 @@ def split_chunk(
     seen: set[str],
     suppressed: set[str],
     check: RowCheck | None = None,
-    normalized: tuple[PhoneCells, PhoneColumns] | None = None,
+    normalized: tuple[PhoneCells, Normalized] | None = None,
 ) -> ChunkResult:
     """Normalize a chunk's phones and split it into new contacts and rejects (row, value, reason).
 
     ``seen`` holds the phones already accepted (earlier chunks, or the campaign's existing
     contacts on ``--append``) and is updated with this chunk's. The first row with a number
     wins; later ones are rejected as ``duplicate``. Each distinct (value, region) is parsed once.
-    ``normalized`` is ``phone_cells`` of this chunk and ``normalize_columns`` of its pairs,
-    when the caller has already computed them (the importer does, overlapping chunks); by
-    default they are computed here.
+    ``normalized`` is ``phone_cells`` of this chunk and ``normalize_new`` of those, when the
+    caller has already computed them (the importer does, overlapping chunks); by default
+    the cells are computed and all normalized here.
     """
     if normalized is None:
         cells = phone_cells(frame, columns=columns, region=region)
-        results = normalize_columns(cells.pairs)
+        results = Normalized(parsed=None, columns=normalize_columns(cells.pairs))
     else:
         cells, results = normalized
-    parsed = _Parsed.of(results)
+    parsed = _Parsed.of(results, len(cells.pairs))
     position = cells.position
 
     # Number the distinct E.164 numbers so that duplicates are found by integer work; the
@@ -205,8 +218,8 @@ def split_chunk(
 
 @dataclass(frozen=True)
 class _Parsed:
-    """``normalize_columns``' results as arrays, one entry per distinct value ("" when the
-    value was rejected)."""
+    """``normalize_new``'s results as arrays, one entry per distinct value ("" when the value
+    was rejected, reason "duplicate" when it plainly repeats an accepted number)."""
 
     valid: npt.NDArray[np.bool_]
     e164: npt.NDArray[np.object_]
@@ -216,18 +229,35 @@ class _Parsed:
     zone_key: npt.NDArray[np.object_]
 
     @classmethod
-    def of(cls, results: PhoneColumns) -> _Parsed:
-        reason = _objects(results.reason)
+    def of(cls, normalized: Normalized, count: int) -> _Parsed:
+        results = normalized.columns
         # phonenumbers hands out a few hundred distinct zone tuples: join each once.
         zone_keys = {zones: zone_key(zones) for zones in set(results.timezones)}
-        return cls(
-            valid=reason == "",
-            e164=_objects(results.e164),
-            reason=reason,
-            extension=_objects(results.extension),
-            number_type=_objects(results.number_type),
-            zone_key=_objects([zone_keys[zones] for zones in results.timezones]),
-        )
+        fields: dict[str, Sequence[object]] = {
+            "e164": results.e164,
+            "reason": results.reason,
+            "extension": results.extension,
+            "number_type": results.number_type,
+            "zone_key": [zone_keys[zones] for zones in results.timezones],
+        }
+        if normalized.parsed is None:
+            arrays = {name: _objects(values) for name, values in fields.items()}
+        else:
+            arrays = {}
+            for name, values in fields.items():
+                arrays[name] = np.full(count, _REPEAT[name], dtype=object)
+                arrays[name][normalized.parsed] = _objects(values)
+        return cls(valid=arrays["reason"] == "", **arrays)
+
+
+# A value that plainly repeats an accepted number (see normalize_new), as _Parsed holds it.
+_REPEAT: dict[str, object] = {
+    "e164": "",
+    "reason": "duplicate",
+    "extension": None,
+    "number_type": "",
+    "zone_key": "",
+}
 
 
 def _objects(values: Sequence[object]) -> npt.NDArray[np.object_]:

@@ -57,10 +57,11 @@ from phonenumbers.timezone import (
 )
 
 __all__ = [
+    "NANPA",
+    "NANPA_REGIONS",
     "PhoneColumns",
     "PhoneNumber",
     "PhoneRejected",
-    "known_e164",
     "normalize_columns",
     "normalize_many",
     "normalize_phone",
@@ -118,8 +119,10 @@ _EXTENSION = re.compile(
 # libphonenumber's own definition of a vanity number: three digits first, then letters.
 _VANITY = re.compile(r"\+?(?:[\s().\-/]*\d){3}[\dA-Za-z\s().\-/]*")
 _DIGIT = re.compile(r"\d")
-_NANPA = re.compile(r"(?:\+?1[ .\-]?)?(?:\(([2-9]\d\d)\)|([2-9]\d\d))[ .\-]?(\d{3})[ .\-]?(\d{4})")
-_NANPA_REGIONS = frozenset(COUNTRY_CODE_TO_REGION_CODE[1])
+# The North American shapes ``_parse`` reads without phonenumbers (its docstring says which).
+NANPA = re.compile(r"(?:\+?1[ .\-]?)?(?:\(([2-9]\d\d)\)|([2-9]\d\d))[ .\-]?(\d{3})[ .\-]?(\d{4})")
+# The regions that share calling code 1, each of which reads a bare ten-digit number as +1.
+NANPA_REGIONS = frozenset(COUNTRY_CODE_TO_REGION_CODE[1])
 
 _TYPE_NAMES: dict[int, str] = {
     value: PhoneNumberType.to_string(value).lower() for value in PhoneNumberType.values()
@@ -235,33 +238,12 @@ def _parse(text: str, region: str) -> phonenumbers.PhoneNumber:
     that directly skips most of the cost of a parse. The unit tests check the short cut
     against phonenumbers.parse. Raises NumberParseException like parse.
     """
-    nanpa = _NANPA.fullmatch(text)
-    if nanpa is not None and (region in _NANPA_REGIONS or text.startswith("+")):
+    nanpa = NANPA.fullmatch(text)
+    if nanpa is not None and (region in NANPA_REGIONS or text.startswith("+")):
         in_parens, area, exchange, line = nanpa.groups()
         national = int((in_parens or area) + exchange + line)
         return phonenumbers.PhoneNumber(country_code=1, national_number=national)
     return phonenumbers.parse(text, region)
-
-
-def known_e164(raw: str, default_region: str) -> str | None:
-    """The E.164 number ``normalize_phone(raw, default_region)`` reads, when that is plain
-    from the text alone: a North American shape ``_parse`` short-cuts, which ``_clean``
-    leaves as it is (ASCII, no spreadsheet float). Else None.
-
-    The number may still be invalid; but when it is the E.164 of a valid number, so is
-    ``normalize_phone``'s result, with no extension: validity and every other field depend
-    on the number alone. The importer uses this to tell, without parsing, that a value
-    repeats a number it already accepted. A fraction of a parse's cost.
-    """
-    if not raw.isascii() or _FLOAT_ZERO.fullmatch(raw) is not None:
-        return None
-    nanpa = _NANPA.fullmatch(raw)
-    if nanpa is None:
-        return None
-    if not raw.startswith("+") and default_region.upper() not in _NANPA_REGIONS:
-        return None
-    in_parens, area, exchange, line = nanpa.groups()
-    return f"+1{in_parens or area}{exchange}{line}"
 
 
 @dataclass(frozen=True, slots=True)

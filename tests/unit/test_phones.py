@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import multiprocessing
+import re
 import threading
 from collections.abc import Iterator
 
 import phonenumbers
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 from phonenumbers.timezone import time_zones_for_number
 
+from dialer.known_numbers import NANPA_RE2, known_e164s
 from dialer.phones import (
+    NANPA,
     PhoneNumber,
     PhoneRejected,
-    known_e164,
     normalize_many,
     normalize_phone,
     shutdown_pool,
@@ -399,7 +402,7 @@ _NANPA_LIKE = st.text(st.sampled_from([*"0123456789+()-. x\u00a0", *fullwidth("2
 )
 def test_a_known_e164_is_what_normalizing_reads(raw: str, region: str) -> None:
     """What the importer relies on to skip parsing a repeat of an accepted number: the
-    number ``known_e164`` reads is the one normalizing reads, when that is valid."""
+    number ``known_e164s`` reads is the one normalizing reads, when that is valid."""
     known = known_e164(raw, region)
     result = normalize_phone(raw, region)
     if known is None:
@@ -409,6 +412,21 @@ def test_a_known_e164_is_what_normalizing_reads(raw: str, region: str) -> None:
     else:
         assert result.reason == "invalid"
         assert isinstance(normalize_phone(known, "US"), PhoneRejected)
+
+
+def known_e164(raw: str, region: str) -> str | None:
+    """``known_e164s`` of one value, with its region given both ways (which must agree)."""
+    values = pa.array([raw], type=pa.large_string())
+    one = known_e164s(values, region).to_pylist()
+    each = known_e164s(values, pa.array([region], type=pa.large_string())).to_pylist()
+    assert one == each
+    return one[0]
+
+
+def test_the_vectorized_pattern_is_the_parsers() -> None:
+    """known_numbers.NANPA_RE2 is phones.NANPA with named groups, anchored."""
+    unnamed = re.sub(r"\?P<[a-d]>", "", NANPA_RE2)
+    assert unnamed == "^" + NANPA.pattern + "$"
 
 
 def test_known_e164_only_for_shapes_read_as_they_are() -> None:
