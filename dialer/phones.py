@@ -50,11 +50,8 @@ from phonenumbers import (
 )
 from phonenumbers.phonemetadata import PhoneNumberDesc
 from phonenumbers.phonenumberutil import is_number_type_geographical, national_significant_number
-from phonenumbers.timezone import (
-    UNKNOWN_TIMEZONE,
-    time_zones_for_geographical_number,
-    time_zones_for_number,
-)
+from phonenumbers.timezone import UNKNOWN_TIMEZONE, time_zones_for_number
+from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
 __all__ = [
     "NANPA",
@@ -359,6 +356,17 @@ def normalize_phone(raw: str | None, default_region: str = "US") -> PhoneNumber 
     Valid means phonenumbers' is_valid_number; the other fields are its number_type,
     region_code_for_number and time_zones_for_number.
     """
+    result = _normalize(raw, default_region)
+    if isinstance(result, PhoneRejected):
+        return result
+    return PhoneNumber(*result)
+
+
+_Valid = tuple[str, str | None, str, tuple[str, ...], str | None]
+"""A ``PhoneNumber``'s fields in order: the batch paths build no object per number."""
+
+
+def _normalize(raw: str | None, default_region: str) -> _Valid | PhoneRejected:
     if raw is None:
         return _MISSING
     region = default_region.upper()
@@ -378,17 +386,29 @@ def normalize_phone(raw: str | None, default_region: str = "US") -> PhoneNumber 
         why = _IMPOSSIBLE.get(phonenumbers.is_possible_number_with_reason(number), "no such number")
         return _rejected("invalid", f"{why} for +{country_code}")
 
+    e164 = f"+{country_code}{nsn}"
     if is_number_type_geographical(kind, country_code):
-        zones = _zones(time_zones_for_geographical_number(number))
+        zones = _geographic_zones(e164)
     else:
         zones = _country_zones(number, country_code)
-    return PhoneNumber(
-        e164=f"+{country_code}{nsn}",
-        extension=extension if extension is not None else number.extension,
-        number_type=_TYPE_NAMES[kind],
-        timezones=zones,
-        region=None if region_code == REGION_CODE_FOR_NON_GEO_ENTITY else region_code,
+    return (
+        e164,
+        extension if extension is not None else number.extension,
+        _TYPE_NAMES[kind],
+        zones,
+        None if region_code == REGION_CODE_FOR_NON_GEO_ENTITY else region_code,
     )
+
+
+def _geographic_zones(e164: str) -> tuple[str, ...]:
+    """``_zones(time_zones_for_geographical_number(number))`` from the number's E.164 form,
+    which that function would format again: the same longest-prefix lookup in the same
+    table. The unit tests hold it to time_zones_for_number."""
+    for length in range(TIMEZONE_LONGEST_PREFIX, 0, -1):
+        zones = TIMEZONE_DATA.get(e164[1 : 1 + length])
+        if zones is not None:
+            return _zones(zones)
+    return ()
 
 
 # Below this many values a batch is normalized in the calling process: a pool round trip
@@ -505,19 +525,17 @@ def shutdown_pool() -> None:
 # Results cross the process boundary as plain tuples: unpickling a tuple and building the
 # dataclass here costs under half of unpickling the frozen dataclass itself, and this
 # side is the one that runs alone.
-_Wire = tuple[str, str | None, str, tuple[str, ...], str | None] | tuple[str, str]
+_Wire = _Valid | tuple[str, str]
 
 
 def _normalize_chunk(pairs: Sequence[tuple[str, str]]) -> list[_Wire]:
     results: list[_Wire] = []
     for raw, region in pairs:
-        result = normalize_phone(raw, region)
-        if isinstance(result, PhoneNumber):
-            results.append(
-                (result.e164, result.extension, result.number_type, result.timezones, result.region)
-            )
-        else:
+        result = _normalize(raw, region)
+        if isinstance(result, PhoneRejected):
             results.append((result.reason, result.detail))
+        else:
+            results.append(result)
     return results
 
 
@@ -530,13 +548,14 @@ def _from_wire(item: _Wire) -> PhoneNumber | PhoneRejected:
 def _normalize_columns(pairs: Sequence[tuple[str, str]]) -> PhoneColumns:
     columns = PhoneColumns([], [], [], [], [], [], [])
     for raw, region in pairs:
-        result = normalize_phone(raw, region)
-        if isinstance(result, PhoneNumber):
-            columns.e164.append(result.e164)
-            columns.extension.append(result.extension)
-            columns.number_type.append(result.number_type)
-            columns.timezones.append(result.timezones)
-            columns.region.append(result.region)
+        result = _normalize(raw, region)
+        if not isinstance(result, PhoneRejected):
+            e164, extension, number_type, timezones, region_code = result
+            columns.e164.append(e164)
+            columns.extension.append(extension)
+            columns.number_type.append(number_type)
+            columns.timezones.append(timezones)
+            columns.region.append(region_code)
             columns.reason.append("")
             columns.detail.append("")
         else:
