@@ -260,7 +260,7 @@ class _Plan:
 
     leading_digits: re.Pattern[str] | None
     general: _Desc | None
-    special: tuple[tuple[int, _Desc | None], ...]
+    special: _Special | None
     fixed_line: _Desc | None
     mobile: _Desc | None
     same_mobile_and_fixed_line: bool
@@ -269,9 +269,10 @@ class _Plan:
         """phonenumbers' _number_type_helper, without its per-call pattern lookups."""
         if self.general is None or not self.general.matches(nsn):
             return PhoneNumberType.UNKNOWN
-        for kind, desc in self.special:
-            if desc is not None and desc.matches(nsn):
-                return kind
+        if self.special is not None:
+            found = self.special.pattern.fullmatch(nsn)
+            if found is not None:
+                return self.special.kinds[found.lastindex or 0]
         if self.fixed_line is not None and self.fixed_line.matches(nsn):
             if self.same_mobile_and_fixed_line or (
                 self.mobile is not None and self.mobile.matches(nsn)
@@ -285,6 +286,31 @@ class _Plan:
         ):
             return PhoneNumberType.MOBILE
         return PhoneNumberType.UNKNOWN
+
+
+@dataclass(frozen=True, slots=True)
+class _Special:
+    """A plan's special types (premium rate, toll free, ...) as one pattern: one alternative
+    per type, in phonenumbers' order of checking, each its own group (``kinds`` maps the
+    group's number to the type) holding the type's lengths as a lookahead. The first
+    alternative that matches is the first type whose check passes, as one by one."""
+
+    pattern: re.Pattern[str]
+    kinds: dict[int, int]
+
+    @classmethod
+    def of(cls, descs: Sequence[tuple[int, _Desc | None]]) -> _Special | None:
+        present = [(kind, desc) for kind, desc in descs if desc is not None]
+        if not present:
+            return None
+        alternatives = []
+        for i, (_, desc) in enumerate(present):
+            lengths = "|".join(f".{{{n}}}" for n in sorted(desc.lengths))
+            ahead = rf"(?=(?:{lengths})\Z)" if lengths else ""
+            alternatives.append(f"(?P<t{i}>{ahead}(?:{desc.pattern.pattern}))")
+        pattern = re.compile("|".join(alternatives))
+        kinds = {pattern.groupindex[f"t{i}"]: kind for i, (kind, _) in enumerate(present)}
+        return cls(pattern, kinds)
 
 
 def _desc(desc: PhoneNumberDesc | None) -> _Desc | None:
@@ -312,7 +338,7 @@ def _plan(country_code: int, region: str) -> _Plan | None:
     return _Plan(
         leading_digits=re.compile(leading) if leading is not None else None,
         general=_desc(metadata.general_desc),
-        special=tuple((kind, _desc(desc)) for kind, desc in special),
+        special=_Special.of([(kind, _desc(desc)) for kind, desc in special]),
         fixed_line=_desc(metadata.fixed_line),
         mobile=_desc(metadata.mobile),
         same_mobile_and_fixed_line=metadata.same_mobile_and_fixed_line_pattern,
