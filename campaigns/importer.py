@@ -136,13 +136,14 @@ def import_campaign(
                             check=check,
                             normalized=normalized,
                         )
+                        # Prepared here, while the database loads the chunk before.
+                        prepared = ledger_contacts.prepare_contacts(
+                            connection.dialect.name, campaign_id=campaign.id, frame=result.contacts
+                        )
                         if inserting is not None:
                             inserting.result()
                         inserting = inserter.submit(
-                            ledger_contacts.insert_contacts,
-                            connection,
-                            campaign_id=campaign.id,
-                            frame=result.contacts,
+                            ledger_contacts.insert_prepared, connection, prepared
                         )
                         writer.writerows(
                             (row, neutralise(value), reason)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
 from typing import Any, TypeVar
@@ -41,22 +42,58 @@ def insert_contacts(connection: Connection, *, campaign_id: int, frame: pd.DataF
 
     ``frame`` has exactly :data:`CONTACT_IMPORT_COLUMNS`; its phones must be new to the campaign
     (the importer de-duplicates). Runs inside the caller's transaction. Postgres gets ``COPY``,
-    SQLite multi-row ``INSERT`` statements: no ORM object per row.
+    SQLite multi-row ``INSERT`` statements: no ORM object per row. The same as
+    :func:`insert_prepared` of :func:`prepare_contacts`.
     """
-    if frame.empty:
-        return 0
+    prepared = prepare_contacts(connection.dialect.name, campaign_id=campaign_id, frame=frame)
+    return insert_prepared(connection, prepared)
+
+
+@dataclass(frozen=True)
+class PreparedContacts:
+    """A chunk of new contacts as the database's bulk path takes them: for Postgres the
+    ``COPY`` data, for SQLite the columns. Building it needs no connection, so an importer
+    can prepare one chunk while the database loads the one before."""
+
+    rows: int
+    columns: tuple[str, ...]
+    constants: dict[str, Any]
+    table: pa.Table | None
+    copy_data: pa.Buffer | None
+
+
+def prepare_contacts(dialect: str, *, campaign_id: int, frame: pd.DataFrame) -> PreparedContacts:
+    """``frame`` (as :func:`insert_contacts` takes it) made ready for ``dialect``'s bulk path."""
     # Every new contact starts the same way: these columns are constants, not data.
-    fixed = {
+    constants = {
         "campaign_id": campaign_id,
         "state": ContactState.PENDING.value,
         "attempts": 0,
         "last_error": "",
     }
-    if connection.dialect.name == "postgresql":
-        _copy_postgres(connection, fixed, frame)
+    table = pa.Table.from_pandas(frame.loc[:, list(CONTACT_IMPORT_COLUMNS)], preserve_index=False)
+    if dialect != "postgresql":
+        return PreparedContacts(len(frame), CONTACT_IMPORT_COLUMNS, constants, table, None)
+    for name, value in constants.items():
+        table = table.append_column(name, pa.repeat(value, len(frame)))
+    # pyarrow writes the CSV in C++: null as an empty field (NULL to COPY), "" as "".
+    buffer = pa.BufferOutputStream()
+    pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    columns = tuple(table.column_names)
+    return PreparedContacts(len(frame), columns, constants, None, buffer.getvalue())
+
+
+def insert_prepared(connection: Connection, prepared: PreparedContacts) -> int:
+    """Insert :func:`prepare_contacts`' chunk as ``pending`` contacts (see
+    :func:`insert_contacts`). Returns how many."""
+    if prepared.rows == 0:
+        return 0
+    if prepared.copy_data is not None:
+        _copy_postgres(connection, prepared.columns, prepared.copy_data)
     else:
-        _insert_sqlite(connection, fixed, frame)
-    return len(frame)
+        assert prepared.table is not None
+        _insert_sqlite(connection, prepared.constants, prepared.table)
+    return prepared.rows
 
 
 # Below this many new contacts a load keeps the indexes as they are (see bulk_load).
@@ -109,7 +146,7 @@ _SQLITE_IMPORT_CACHE_KIB = 32 * 1024
 _SQLITE_ROWS = 1024
 
 
-def _insert_sqlite(connection: Connection, fixed: dict[str, Any], frame: pd.DataFrame) -> None:
+def _insert_sqlite(connection: Connection, fixed: dict[str, Any], table: pa.Table) -> None:
     if _cache_kib(connection) < _SQLITE_IMPORT_CACHE_KIB:
         connection.exec_driver_sql(f"PRAGMA cache_size = -{_SQLITE_IMPORT_CACHE_KIB}")
     quoted = ", ".join(f'"{name}"' for name in (*fixed, *CONTACT_IMPORT_COLUMNS))
@@ -127,7 +164,6 @@ def _insert_sqlite(connection: Connection, fixed: dict[str, Any], frame: pd.Data
     assert isinstance(driver, sqlite3.Connection)
     limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(CONTACT_IMPORT_COLUMNS)
     size = 1 << (min(limit, _SQLITE_ROWS).bit_length() - 1)
-    table = pa.Table.from_pandas(frame.loc[:, list(CONTACT_IMPORT_COLUMNS)], preserve_index=False)
     # The driver's own cursor: SQLAlchemy would put the whole statement in any error message.
     cursor = driver.cursor()
     try:
@@ -159,21 +195,15 @@ def _sqlite_literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _copy_postgres(connection: Connection, fixed: dict[str, Any], frame: pd.DataFrame) -> None:
-    table = pa.Table.from_pandas(frame.loc[:, list(CONTACT_IMPORT_COLUMNS)], preserve_index=False)
-    for name, value in fixed.items():
-        table = table.append_column(name, pa.repeat(value, len(frame)))
-    # pyarrow writes the CSV in C++: null as an empty field (NULL to COPY), "" as "".
-    buffer = pa.BufferOutputStream()
-    pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
-    quoted = ", ".join(f'"{name}"' for name in table.column_names)
+def _copy_postgres(connection: Connection, columns: tuple[str, ...], data: pa.Buffer) -> None:
+    quoted = ", ".join(f'"{name}"' for name in columns)
     # Unquoted empty CSV fields are NULL to COPY; the text columns are NOT NULL and "" is data.
     not_null = ", ".join(f'"{name}"' for name in _TEXT_COLUMNS)
     sql = f"COPY contact ({quoted}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({not_null}))"
     raw = connection.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cursor, cursor.copy(sql) as copy:
-        copy.write(memoryview(buffer.getvalue()))
+        copy.write(memoryview(data))
 
 
 def iter_contacts(session: Session, *, campaign_id: int, batch: int = 5000) -> Iterator[Contact]:

@@ -238,7 +238,7 @@ def test_a_large_sqlite_import_builds_the_indexes_after_loading(
     def broken(*_: Any, **__: Any) -> int:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(ledger_contacts, "insert_contacts", broken)
+    monkeypatch.setattr(ledger_contacts, "insert_prepared", broken)
     with pytest.raises(RuntimeError):
         import_campaign(engine, settings, replace(spec, name="broken"), now=utcnow())
     engine.dispose()
@@ -252,13 +252,14 @@ def test_a_duplicate_that_reaches_a_large_sqlite_load_fails_the_whole_import(
     """With the unique index dropped for the load, its rebuild is the duplicate check: a
     number inserted twice (here by a broken insert) fails the import, and nothing lands."""
     monkeypatch.setattr(ledger_contacts, "BULK_LOAD_MIN_ROWS", 0)
-    insert = ledger_contacts.insert_contacts
+    insert = ledger_contacts.insert_prepared
 
-    def twice(connection: Any, *, campaign_id: int, frame: Any) -> int:
-        insert(connection, campaign_id=campaign_id, frame=frame)
-        return insert(connection, campaign_id=campaign_id, frame=frame.iloc[:1])
+    def twice(connection: Any, prepared: ledger_contacts.PreparedContacts) -> int:
+        insert(connection, prepared)
+        assert prepared.table is not None
+        return insert(connection, replace(prepared, rows=1, table=prepared.table.slice(0, 1)))
 
-    monkeypatch.setattr(ledger_contacts, "insert_contacts", twice)
+    monkeypatch.setattr(ledger_contacts, "insert_prepared", twice)
     leads = tmp_path / "leads.csv"
     _make_leads().write_leads(leads, 3_000, seed=5)
     engine = make_engine(sqlite_url)
