@@ -140,8 +140,8 @@ def normalize_new(cells: PhoneCells, *, seen: Set[str]) -> Normalized:
     if not repeats.any():
         return Normalized(parsed=None, columns=normalize_columns(cells.pairs))
     parsed = np.setdiff1d(np.arange(len(cells.pairs)), candidates[repeats])
-    pairs = cells.pairs
-    return Normalized(parsed=parsed, columns=normalize_columns([pairs[i] for i in parsed.tolist()]))
+    pairs = [cells.pairs[i] for i in parsed.tolist()]
+    return Normalized(parsed=parsed, columns=normalize_columns(pairs))
 
 
 def _pair(key: str) -> tuple[str, str]:

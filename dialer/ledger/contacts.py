@@ -51,36 +51,26 @@ def insert_contacts(connection: Connection, *, campaign_id: int, frame: pd.DataF
 
 @dataclass(frozen=True)
 class PreparedContacts:
-    """A chunk of new contacts as the database's bulk path takes them: for Postgres the
-    ``COPY`` data, for SQLite the columns. Building it needs no connection, so an importer
-    can prepare one chunk while the database loads the one before."""
+    """A chunk of new contacts as the database's bulk path takes them: ``data`` is the
+    ``COPY`` data for Postgres, the columns for SQLite. Building it needs no connection, so
+    an importer can prepare one chunk while the database loads the one before."""
 
+    campaign_id: int
     rows: int
-    columns: tuple[str, ...]
-    constants: dict[str, Any]
-    table: pa.Table | None
-    copy_data: pa.Buffer | None
+    data: pa.Table | pa.Buffer
 
 
 def prepare_contacts(dialect: str, *, campaign_id: int, frame: pd.DataFrame) -> PreparedContacts:
     """``frame`` (as :func:`insert_contacts` takes it) made ready for ``dialect``'s bulk path."""
-    # Every new contact starts the same way: these columns are constants, not data.
-    constants = {
-        "campaign_id": campaign_id,
-        "state": ContactState.PENDING.value,
-        "attempts": 0,
-        "last_error": "",
-    }
     table = pa.Table.from_pandas(frame.loc[:, list(CONTACT_IMPORT_COLUMNS)], preserve_index=False)
     if dialect != "postgresql":
-        return PreparedContacts(len(frame), CONTACT_IMPORT_COLUMNS, constants, table, None)
-    for name, value in constants.items():
+        return PreparedContacts(campaign_id, len(frame), table)
+    for name, value in _constants(campaign_id).items():
         table = table.append_column(name, pa.repeat(value, len(frame)))
     # pyarrow writes the CSV in C++: null as an empty field (NULL to COPY), "" as "".
     buffer = pa.BufferOutputStream()
     pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
-    columns = tuple(table.column_names)
-    return PreparedContacts(len(frame), columns, constants, None, buffer.getvalue())
+    return PreparedContacts(campaign_id, len(frame), buffer.getvalue())
 
 
 def insert_prepared(connection: Connection, prepared: PreparedContacts) -> int:
@@ -88,12 +78,22 @@ def insert_prepared(connection: Connection, prepared: PreparedContacts) -> int:
     :func:`insert_contacts`). Returns how many."""
     if prepared.rows == 0:
         return 0
-    if prepared.copy_data is not None:
-        _copy_postgres(connection, prepared.columns, prepared.copy_data)
+    constants = _constants(prepared.campaign_id)
+    if isinstance(prepared.data, pa.Table):
+        _insert_sqlite(connection, constants, prepared.data)
     else:
-        assert prepared.table is not None
-        _insert_sqlite(connection, prepared.constants, prepared.table)
+        _copy_postgres(connection, (*CONTACT_IMPORT_COLUMNS, *constants), prepared.data)
     return prepared.rows
+
+
+def _constants(campaign_id: int) -> dict[str, Any]:
+    # Every new contact starts the same way: these columns are constants, not data.
+    return {
+        "campaign_id": campaign_id,
+        "state": ContactState.PENDING.value,
+        "attempts": 0,
+        "last_error": "",
+    }
 
 
 # Below this many new contacts a load keeps the indexes as they are (see bulk_load).
@@ -146,13 +146,13 @@ _SQLITE_IMPORT_CACHE_KIB = 32 * 1024
 _SQLITE_ROWS = 1024
 
 
-def _insert_sqlite(connection: Connection, fixed: dict[str, Any], table: pa.Table) -> None:
+def _insert_sqlite(connection: Connection, constants: dict[str, Any], table: pa.Table) -> None:
     if _cache_kib(connection) < _SQLITE_IMPORT_CACHE_KIB:
         connection.exec_driver_sql(f"PRAGMA cache_size = -{_SQLITE_IMPORT_CACHE_KIB}")
-    quoted = ", ".join(f'"{name}"' for name in (*fixed, *CONTACT_IMPORT_COLUMNS))
+    quoted = ", ".join(f'"{name}"' for name in (*constants, *CONTACT_IMPORT_COLUMNS))
     # The constants go in as literals: binding is paid per value and per row.
-    constants = ", ".join(_sqlite_literal(value) for value in fixed.values())
-    one_row = f"({constants}, {', '.join('?' for _ in CONTACT_IMPORT_COLUMNS)})"
+    literals = ", ".join(_sqlite_literal(value) for value in constants.values())
+    one_row = f"({literals}, {', '.join('?' for _ in CONTACT_IMPORT_COLUMNS)})"
     # Many rows per statement. The sqlite3 driver lets other threads run while a statement
     # steps and then waits for the GIL again: with a row per statement, and the importer's
     # normalizing thread busy, those waits made inserting several times slower than the

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from sqlalchemy import Index
 from sqlalchemy.engine import Engine
@@ -256,8 +257,8 @@ def test_a_duplicate_that_reaches_a_large_sqlite_load_fails_the_whole_import(
 
     def twice(connection: Any, prepared: ledger_contacts.PreparedContacts) -> int:
         insert(connection, prepared)
-        assert prepared.table is not None
-        return insert(connection, replace(prepared, rows=1, table=prepared.table.slice(0, 1)))
+        assert isinstance(prepared.data, pa.Table)
+        return insert(connection, replace(prepared, rows=1, data=prepared.data.slice(0, 1)))
 
     monkeypatch.setattr(ledger_contacts, "insert_prepared", twice)
     leads = tmp_path / "leads.csv"
