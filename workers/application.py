@@ -18,6 +18,7 @@ from celery import Celery
 from kombu.entity import Exchange
 from kombu.entity import Queue as KombuQueue
 
+from dialer import logredaction
 from dialer.errors import ConfigError
 from dialer.polling import POLL_SECONDS
 from dialer.settings import load_settings
@@ -28,6 +29,7 @@ VISIBILITY_TIMEOUT = 3600
 
 def create_app() -> Celery:
     settings = load_settings()
+    logredaction.install(settings)
     if settings.broker_url is None:
         raise ConfigError(
             "celery needs a broker: set broker_url in dialer.toml or DIALER_BROKER_URL"

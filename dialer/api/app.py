@@ -14,6 +14,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from dialer import logredaction
 from dialer.api import health, metrics, page, routes_accounts, routes_campaigns, webhooks
 from dialer.api.auth import check_keys
 from dialer.api.context import ApiContext
@@ -36,6 +37,7 @@ def create_app(
     (default: a private temporary directory, removed when the application shuts down).
     """
     check_keys(settings.api_keys)
+    logredaction.install(settings)
     files = FileStore(files_dir) if files_dir is not None else FileStore.temporary()
 
     @asynccontextmanager

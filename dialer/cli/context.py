@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.engine import Engine
 
+from dialer import logredaction
 from dialer.ledger.engine import make_engine, migrate
 from dialer.settings import Settings, load_settings
 
@@ -27,6 +28,7 @@ class CliContext:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self.config)
+            logredaction.install(self._settings)
         return self._settings
 
     @property
@@ -45,6 +47,7 @@ def context(ctx: typer.Context) -> CliContext:
 
 
 def configure_logging(verbose: bool) -> None:
+    logredaction.install()
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from dialer.errors import CampaignError, UnknownCampaign
 from dialer.ledger.engine import rowcount
 from dialer.models import Campaign, CampaignStatus, Contact, ContactState
+from dialer.redaction import ERROR_LIMIT, redact
 
 
 def create_campaign(session: Session, *, campaign: Campaign) -> Campaign:
@@ -126,6 +127,6 @@ def pause_account(session: Session, *, account: str, reason: str, now: datetime)
     result = session.execute(
         update(Campaign)
         .where(col(Campaign.account) == account, col(Campaign.status) == CampaignStatus.RUNNING)
-        .values(status=CampaignStatus.PAUSED, status_reason=reason)
+        .values(status=CampaignStatus.PAUSED, status_reason=redact(reason, limit=ERROR_LIMIT))
     )
     return rowcount(result)

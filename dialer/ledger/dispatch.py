@@ -25,6 +25,7 @@ from dialer.models import (
     ContactState,
     Suppression,
 )
+from dialer.redaction import ERROR_LIMIT, redact
 
 PENDING, QUEUED, DIALING = ContactState.PENDING, ContactState.QUEUED, ContactState.DIALING
 
@@ -286,8 +287,8 @@ def finish_attempts(session: Session, *, finishes: Sequence[Finish], now: dateti
                 "b_state": finish.result.state.value,
                 "b_status": finish.result.http_status,
                 "b_call_id": finish.result.provider_call_id,
-                "b_error": finish.result.error,
-                "b_body": finish.result.body[:2000],
+                "b_error": redact(finish.result.error, limit=ERROR_LIMIT),
+                "b_body": redact(finish.result.body, limit=2000),
                 "b_latency": finish.result.latency_ms,
             }
             for finish in finishes
@@ -311,7 +312,7 @@ def finish_attempts(session: Session, *, finishes: Sequence[Finish], now: dateti
             {
                 "b_contact": finish.contact_id,
                 "b_state": finish.result.state.value,
-                "b_error": finish.result.error,
+                "b_error": redact(finish.result.error, limit=ERROR_LIMIT),
                 "b_next": finish.result.next_attempt_at,
                 "b_call_id": finish.result.provider_call_id,
             }
