@@ -2,6 +2,10 @@
 
 Templates are validated once, when the campaign is created, against the columns the leads
 file actually has: a misspelt placeholder is an error then, not a silent blank at dial time.
+A placeholder is a plain ``{column}``; ``{{`` and ``}}`` are literal braces. Everything else
+``str.format`` knows — a format spec (``{name:>20000000}`` renders 20 MB), a conversion
+(``{name!r}``), an attribute or index walk (``{name.__class__}``, ``{name[0]}``) — is refused
+at create time, so :func:`render` only ever substitutes strings.
 """
 
 from __future__ import annotations
@@ -70,11 +74,24 @@ def parse_variables(pairs: Iterable[str]) -> dict[str, str]:
 
 
 def placeholders(template: str) -> list[str]:
-    """The ``{names}`` a template uses. TemplateError if it is malformed."""
+    """The ``{names}`` a template uses. TemplateError, naming the placeholder, if it is
+    malformed or more than a plain ``{column}`` (see the module docstring)."""
     try:
-        return [name for _, name, _, _ in _FORMATTER.parse(template) if name is not None]
+        parsed = list(_FORMATTER.parse(template))
     except ValueError as exc:
-        raise TemplateError(f"template {template!r} is malformed: {exc}") from None
+        raise TemplateError(f"template {template[:60]!r} is malformed: {exc}") from None
+    names = []
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if spec or conversion or not name.isidentifier():
+            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            raise TemplateError(
+                f"placeholder {{{shown[:60]}}} is not allowed: use a plain {{column}} "
+                "(no format spec, conversion, attribute or index)"
+            )
+        names.append(name)
+    return names
 
 
 def validate(templates: MessageTemplates, columns: Iterable[str]) -> None:
@@ -92,9 +109,11 @@ def validate(templates: MessageTemplates, columns: Iterable[str]) -> None:
         )
     known = set(columns) | set(templates.variables)
     for option, template in templates.texts():
-        for name in placeholders(template):
-            if not name.isidentifier():
-                raise TemplateError(f"{option}: placeholder {{{name}}} is not a column name")
+        try:
+            used = placeholders(template)
+        except TemplateError as exc:
+            raise TemplateError(f"{option}: {exc}") from None
+        for name in used:
             if name not in known:
                 available = ", ".join(sorted(known)) or "none"
                 raise TemplateError(

@@ -13,6 +13,7 @@ import httpx
 
 from dialer.providers.base import ATTEMPT_FIELD, CAMPAIGN_FIELD, CallRequest, PlaceResult
 from dialer.providers.http import HttpProvider, required
+from dialer.providers.limits import too_long
 from dialer.settings import AccountConfig
 
 
@@ -31,6 +32,9 @@ class LibbyProvider(HttpProvider):
     def check(self, request: CallRequest) -> str | None:
         """Intro and voicemail as a pair, or instructions alone: one of the two is required."""
         messages = request.messages
+        oversized = too_long(self.kind, messages)
+        if oversized:
+            return oversized
         unsupported = messages.unsupported(("intro", "voicemail", "instructions"), self.kind)
         if unsupported:
             return unsupported

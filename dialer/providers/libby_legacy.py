@@ -28,6 +28,7 @@ from dialer.errors import (
 )
 from dialer.providers.base import CallRequest, PlaceResult
 from dialer.providers.http import HttpProvider, classify, endpoint, required, send
+from dialer.providers.limits import too_long
 from dialer.settings import AccountConfig
 
 TOKEN_MARGIN = 60.0
@@ -170,6 +171,9 @@ class LibbyLegacyProvider(HttpProvider):
         """No instructions; intro and voicemail as a pair, intro notes only without them; a
         name (the document does not mark ``name`` optional)."""
         messages = request.messages
+        oversized = too_long(self.kind, messages)
+        if oversized:
+            return oversized
         supported = ("intro", "voicemail", "intro_notes", "questions", "rules")
         unsupported = messages.unsupported(supported, self.kind)
         if unsupported:
