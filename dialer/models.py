@@ -46,8 +46,11 @@ IN_FLIGHT_STATES = frozenset({ContactState.QUEUED, ContactState.DIALING})
 
 
 class Campaign(SQLModel, table=True):
+    __table_args__ = (Index("uq_campaign_name_key", "name_key", unique=True),)
+
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True, max_length=200)
+    name_key: str = Field(default="", max_length=200)  # dialer.names.name_key(name), unique
     account: str = Field(max_length=200)
     status: str = Field(default=CampaignStatus.DRAFT, max_length=20, index=True)
     status_reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

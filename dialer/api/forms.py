@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from campaigns.spec import CampaignSpec
 from dialer.api.errors import ApiError
 from dialer.api.upload import FILE_FIELD
+from dialer.errors import InputError
+from dialer.names import campaign_name
 from dialer.templates import MessageTemplates, parse_variables
 from dialer.windows import DEFAULT_DAYS, DEFAULT_WINDOW
 
@@ -31,7 +33,7 @@ class CampaignForm(BaseModel):
     name: str = Field(
         min_length=1,
         max_length=200,
-        description="Campaign name (unique). No '/': it is part of the campaign's URLs.",
+        description="Campaign name: 1-100 printable characters, no '/', unique ignoring case.",
         json_schema_extra={"pattern": "^[^/]+$"},
     )
     account: str = Field(description="Provider account from dialer.toml (see GET /accounts).")
@@ -66,10 +68,11 @@ class CampaignForm(BaseModel):
 
     @field_validator("name")
     @classmethod
-    def _no_slash(cls, name: str) -> str:
-        if "/" in name:
-            raise ValueError("campaign names used over the API cannot contain '/'")
-        return name
+    def _valid_name(cls, name: str) -> str:
+        try:
+            return campaign_name(name)
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
 
     @classmethod
     def from_fields(cls, fields: dict[str, list[str]]) -> CampaignForm:

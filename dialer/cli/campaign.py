@@ -18,6 +18,7 @@ from campaigns.status import CampaignReport, campaign_report
 from dialer.cli.context import console, context, err_console
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger.engine import session_scope, utcnow
+from dialer.names import campaign_name
 from dialer.templates import MessageTemplates, parse_variables
 from dialer.windows import DEFAULT_DAYS, DEFAULT_WINDOW
 
@@ -75,7 +76,7 @@ def create(
     """Import a leads CSV into a new campaign (or --append to an existing one)."""
     cli = context(ctx)
     spec = CampaignSpec(
-        name=name,
+        name=campaign_name(name),
         account=account,
         csv_path=csv,
         region=region.upper(),

@@ -10,14 +10,19 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from dialer.errors import CampaignError, UnknownCampaign
+from dialer.errors import CampaignError, InputError, UnknownCampaign
 from dialer.ledger.engine import rowcount
 from dialer.models import Campaign, CampaignStatus, Contact, ContactState
+from dialer.names import campaign_name, name_key
 from dialer.redaction import ERROR_LIMIT, redact
 
 
 def create_campaign(session: Session, *, campaign: Campaign) -> Campaign:
-    """Insert a new campaign. CampaignError if the name is taken."""
+    """Insert a new campaign. InputError unless its name follows :mod:`dialer.names`' rule
+    (normalised already), CampaignError if the name is taken, in any case."""
+    if campaign_name(campaign.name) != campaign.name:
+        raise InputError(f"campaign name {campaign.name.strip()[:100]!r} is not normalised")
+    campaign.name_key = name_key(campaign.name)
     session.add(campaign)
     try:
         session.flush()
