@@ -12,7 +12,9 @@ refuses to start, since anyone who can reach the port could place calls.
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
+from collections import Counter
 from collections.abc import Sequence
 from typing import Annotated
 
@@ -28,6 +30,8 @@ from dialer.settings import Settings
 
 HEADER = "X-API-Key"
 MIN_KEY_LENGTH = 16
+MIN_KEY_BITS = 48
+MIN_DISTINCT = 8
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 _scheme = APIKeyHeader(
@@ -39,11 +43,36 @@ _scheme = APIKeyHeader(
 
 
 def check_keys(keys: Sequence[SecretStr]) -> None:
-    """ConfigError unless there is at least one key and every key is long enough to guess."""
+    """ConfigError unless there is at least one key and no key is easy to guess."""
     if not keys:
         raise ConfigError("no api_keys configured: set api_keys in dialer.toml or DIALER_API_KEYS")
     if any(len(key.get_secret_value()) < MIN_KEY_LENGTH for key in keys):
-        raise ConfigError(f"api_keys: every key must be at least {MIN_KEY_LENGTH} characters")
+        raise ConfigError(
+            f"api_keys: every key must be at least {MIN_KEY_LENGTH} characters "
+            "(make one with `dialer keygen`)"
+        )
+    if any(is_guessable(key.get_secret_value()) for key in keys):
+        raise ConfigError(
+            "api_keys: a key is too easy to guess (few distinct characters or a repeated "
+            "pattern); make one with `dialer keygen`"
+        )
+
+
+def is_guessable(key: str) -> bool:
+    """True when ``key`` holds less than :data:`MIN_KEY_BITS` by a generous estimate: its
+    length times the Shannon entropy of its characters, counting a key that repeats a shorter
+    pattern (``abcabc...``) as that pattern alone. A random key from ``dialer keygen`` holds
+    about 190 bits by this estimate; ``aaaa...`` holds none."""
+    unit = next(
+        (key[:period] for period in range(1, len(key) // 2 + 1) if _repeats(key, period)), key
+    )
+    counts = Counter(unit)
+    per_char = -sum(n / len(unit) * math.log2(n / len(unit)) for n in counts.values())
+    return len(counts) < MIN_DISTINCT or per_char * len(unit) < MIN_KEY_BITS
+
+
+def _repeats(key: str, period: int) -> bool:
+    return all(key[i] == key[i - period] for i in range(period, len(key)))
 
 
 def key_matches(given: str, keys: Sequence[SecretStr]) -> bool:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from dialer.cli import campaign, db, demo, run, sandbox, serve, suppress
+from dialer.cli import campaign, db, demo, keygen, run, sandbox, serve, suppress
 from dialer.cli.context import CliContext, configure_logging, err_console
 from dialer.errors import DialerError, ServiceUnavailable
 
@@ -26,6 +26,7 @@ app.command("run")(run.run)
 app.command("sandbox")(sandbox.sandbox)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
+app.command("keygen")(keygen.keygen)
 
 
 @app.callback()

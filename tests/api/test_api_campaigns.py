@@ -113,7 +113,7 @@ def test_a_bad_file_gets_the_clis_line_and_writes_nothing(
         ({"intro": "Hi {nam}", "voicemail": "v"}, 422, "{nam}"),
         ({"window": "25:00-26:00"}, 422, "25:00-26:00"),
         ({"max_attempts": "0"}, 422, "form field max_attempts: Input should be greater"),
-        ({"name": "a/b"}, 422, "form field name: campaign names used over the API cannot"),
+        ({"name": "a/b"}, 422, "form field name: campaign name cannot contain '/'"),
         ({"colour": "red"}, 422, "form field colour: Extra inputs are not permitted"),
         ({"phone_column": "tel"}, 422, "no column 'tel' in leads.csv"),
     ],
