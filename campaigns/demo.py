@@ -25,6 +25,7 @@ from campaigns.status import CampaignReport, campaign_report
 from dialer.ledger import contacts as ledger_contacts
 from dialer.ledger.campaigns import get_campaign
 from dialer.ledger.engine import make_engine, migrate, session_scope, utcnow
+from dialer.private import private_dir
 from dialer.runner import EmbeddedRunner, Progress
 from dialer.sandbox import SandboxServer
 from dialer.settings import AccountConfig, Settings
@@ -50,7 +51,7 @@ class DemoResult:
 
 def run_demo(workdir: Path, *, on_progress: Callable[[Progress], None] | None = None) -> DemoResult:
     """Run the demo campaign in ``workdir`` (its ledger is recreated). Returns what happened."""
-    workdir.mkdir(parents=True, exist_ok=True)
+    private_dir(workdir)
     database = workdir / "demo.db"
     for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
         stale.unlink(missing_ok=True)

@@ -14,6 +14,7 @@ from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger.engine import session_scope
 from dialer.ledger.export import iter_export_rows
 from dialer.models import ContactState
+from dialer.private import open_private
 
 FIXED_COLUMNS = (
     "row",
@@ -83,7 +84,7 @@ def export_to_file(engine: Engine, name: str, path: Path) -> int:
     """Write the export to ``path`` atomically (a partial file never replaces a good one)."""
     partial = path.with_name(path.name + ".part")
     try:
-        with partial.open("w", newline="", encoding="utf-8") as out:
+        with open_private(partial, "w", newline="", encoding="utf-8") as out:
             count = write_export(engine, name, out)
         partial.replace(path)
     finally:

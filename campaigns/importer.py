@@ -43,6 +43,7 @@ from dialer.leadsfile import Chunk, LeadsFile, iter_chunks, open_leads
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import contacts as ledger_contacts
 from dialer.models import Campaign, CampaignStatus
+from dialer.private import open_private
 from dialer.providers import build_provider
 from dialer.providers.base import CallRequest, Messages
 from dialer.settings import AccountConfig, Settings
@@ -97,7 +98,7 @@ def import_campaign(
     try:
         with (
             Session(engine) as session,
-            rejects_tmp.open("w", newline="", encoding="utf-8") as out,
+            open_private(rejects_tmp, "w", newline="", encoding="utf-8") as out,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="insert") as inserter,
         ):
             writer = csv.writer(out)

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from dialer.private import private_dir
+
 
 class FileStore:
     """``root/uploads/<one dir per request>`` and ``root/rejects/<hash of name>.csv``."""
@@ -23,8 +25,8 @@ class FileStore:
         self.root = root
         self._uploads = root / "uploads"
         self._rejects = root / "rejects"
-        self._uploads.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._rejects.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(self._uploads)
+        private_dir(self._rejects)
 
     @classmethod
     def temporary(cls) -> FileStore:

@@ -19,6 +19,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
 from dialer.api.errors import ApiError
+from dialer.private import open_private
 
 FILE_FIELD = "file"
 FIELDS_MAX_BYTES = 1 << 20
@@ -87,7 +88,7 @@ class _Receiver:
             raise ApiError(400, f"send exactly one file, in the form field {FILE_FIELD!r}")
         self._part.is_file = True
         self.path = self.directory / _safe_filename(options[b"filename"])
-        self._out = self.path.open("xb")
+        self._out = open_private(self.path, "xb")
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         size = end - start

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -18,6 +20,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine
 
 from dialer.errors import ConfigError, ServiceUnavailable
+from dialer.private import private_file
 
 # Any fixed number: every process that migrates Postgres takes this advisory lock first, so
 # workers started together on several machines never run the same migration twice.
@@ -42,6 +45,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
+def _private_database(database: str | None) -> None:
+    """Create a SQLite ledger file 0600 before SQLite does (it would follow the umask; its
+    -wal and -shm files copy the database's mode). Left to SQLite's own error when the file
+    cannot be made (no such directory, not ours)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    with contextlib.suppress(OSError):
+        private_file(Path(database))
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; ConfigError when the URL is not one we can use."""
     try:
@@ -51,6 +64,7 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise ConfigError(f"database_url must be sqlite:/// or postgresql+psycopg://, not {url!r}")
     if parsed.get_backend_name() == "sqlite":
+        _private_database(parsed.database)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
