@@ -26,7 +26,8 @@ _DURATION_RE = re.compile(
     re.IGNORECASE,
 )
 
-_RNG = random.Random()
+# Jitter spreads retries apart; nobody gains by predicting it, so no CSPRNG is needed.
+_RNG = random.Random()  # noqa: S311
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,8 @@ class AccountConfig(BaseModel):
     client_secret: SecretStr | None = None
     from_number: str | None = None
     scope: str = "external-api-resource-server-1/call.out"
-    token_url: str = "https://libby.auth.us-east-1.amazoncognito.com/oauth2/token"
+    # A public endpoint, not a credential (bandit reads "token" as a password).
+    token_url: str = "https://libby.auth.us-east-1.amazoncognito.com/oauth2/token"  # noqa: S105
     assistant_id: str | None = None
     phone_number_id: str | None = None
     callback_url: str | None = None
