@@ -50,8 +50,10 @@ class SandboxControl:
         return deleted
 
     def requests(self, phone: str | None = None, route: str | None = None) -> list[dict[str, Any]]:
-        """Records of the requests received, oldest first; ``route`` is a provider kind."""
+        """Records of the requests received, oldest first; ``route`` is a provider kind.
+        Credentials shown: these tests assert on exact requests."""
         params = {key: value for key, value in (("phone", phone), ("route", route)) if value}
+        params["credentials"] = "show"
         records: list[dict[str, Any]] = self._call("GET", "/requests", params=params)
         return records
 

@@ -4,7 +4,8 @@
     POST   /_sandbox/rules               add a rule (see :mod:`dialer.sandbox.rules`) → the rule
     GET    /_sandbox/rules               the active rules
     DELETE /_sandbox/rules[?phone=]      remove all rules, or one number's → {"deleted": n}
-    GET    /_sandbox/requests[?phone=&route=]   request records, oldest first
+    GET    /_sandbox/requests[?phone=&route=&credentials=show]   request records, oldest
+                                         first, credentials masked unless shown
     DELETE /_sandbox/requests            forget them → {"deleted": n}
     GET    /_sandbox/config              the current config
     POST   /_sandbox/config              change some keys → the new config
@@ -48,7 +49,8 @@ def clear_rules(exchange: Exchange) -> Response:
 def list_requests(exchange: Exchange) -> Response:
     query = exchange.request.query
     entries = exchange.state.journal.select(phone=query.get("phone"), route=query.get("route"))
-    return Response.json(200, [entry.to_json() for entry in entries])
+    show = query.get("credentials") == "show"
+    return Response.json(200, [entry.to_json(show_credentials=show) for entry in entries])
 
 
 def clear_requests(exchange: Exchange) -> Response:

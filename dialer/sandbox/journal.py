@@ -3,8 +3,9 @@
 Entries keep the request as it arrived and are decoded to JSON only when listed, so each costs
 little more than the request itself: about 1.5 KB for a typical call request, some 150 MB at the
 default bound of 100 000. Past the bound the oldest go, so a long dry run does not grow memory
-forever. Headers are kept whole, credentials included: tests assert on exact requests, and the
-sandbox only ever listens locally.
+forever. Requests are kept whole; when listed, credentials are masked (``Authorization: Bearer
+****``, ``x-api-key: ****``, a form's ``client_secret``...) unless the caller asks for them
+with ``?credentials=show`` (tests asserting exact requests do), so the request log shows no key.
 """
 
 from __future__ import annotations
@@ -31,21 +32,41 @@ class Entry:
     fault: str | None = None
     status: int | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        """``json``, ``form`` or ``body`` (text) holds the body, by its Content-Type."""
+    def to_json(self, *, show_credentials: bool = False) -> dict[str, Any]:
+        """``json``, ``form`` or ``body`` (text) holds the body, by its Content-Type;
+        credentials masked unless ``show_credentials``."""
         key, value = decode_body(self.request)
+        headers = dict(self.request.headers)
+        if not show_credentials:
+            headers = {name: _masked_header(name, text) for name, text in headers.items()}
+            if key == "form" and isinstance(value, dict):
+                value = {n: MASK if n in CREDENTIAL_FIELDS else v for n, v in value.items()}
         return {
             "seq": self.seq,
             "received_at": self.received_at.isoformat(),
             "route": self.route,
             "method": self.request.method,
             "path": self.request.path,
-            "headers": dict(self.request.headers),
+            "headers": headers,
             key: value,
             "phone": self.phone,
             "fault": self.fault,
             "status": self.status,
         }
+
+
+MASK = "****"
+CREDENTIAL_HEADERS = frozenset(
+    {"authorization", "x-api-key", "x-polyai-auth-token", "x-workspace-id"}
+)
+CREDENTIAL_FIELDS = frozenset({"client_secret"})
+
+
+def _masked_header(name: str, text: str) -> str:
+    if name not in CREDENTIAL_HEADERS:
+        return text
+    scheme, space, _ = text.partition(" ")
+    return f"{scheme} {MASK}" if space and name == "authorization" else MASK
 
 
 class Journal:

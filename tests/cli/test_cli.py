@@ -205,7 +205,9 @@ def test_a_campaign_end_to_end_against_the_sandbox(workdir: Path, sandbox_url: s
     import httpx
 
     (request,) = [
-        r for r in httpx.get(f"{sandbox_url}/_sandbox/requests").json() if r["route"] == "libby"
+        r
+        for r in httpx.get(f"{sandbox_url}/_sandbox/requests?credentials=show").json()
+        if r["route"] == "libby"
     ]
     assert request["headers"]["x-api-key"] == secret
     assert request["json"]["introMessage"] == "Hi Ann from NYC"

@@ -1,9 +1,13 @@
 """What a provider echoes back is stored bounded and masked: :func:`dialer.redaction.redact`,
 applied where an attempt's error and body enter the ledger (the end-to-end probe, with a
-provider that echoes the whole request, is in test_logs.py)."""
+provider that echoes the whole request, is in test_logs.py). The sandbox's request log shows
+``Authorization: Bearer ****``, never the key, unless a test asks for the exact request."""
 
 from __future__ import annotations
 
+import json
+
+import httpx
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -49,3 +53,33 @@ def test_a_remembered_secret_never_survives(before: str, after: str, limit: int)
     remember([SECRET])
     masked = redact(before + SECRET + after, limit=limit)
     assert SECRET not in masked and len(masked) <= limit
+
+
+KEY = "allomia-key-Wq4zR8tY2uI6oP0a"
+SECRET = "legacy-secret-Zx9Cv8Bn7Mm6"
+
+
+def test_the_request_log_masks_credentials(sandbox_url: str) -> None:
+    with httpx.Client(base_url=sandbox_url) as client:
+        client.delete("/_sandbox/requests")
+        client.post(
+            "/api/outbound",
+            headers={"Authorization": f"Bearer {KEY}"},
+            json={"phoneNumber": "+12125550147", "assistantId": "a", "phoneNumberId": "p"},
+        )
+        client.post(
+            "/api/v1/outbound/call", headers={"x-api-key": KEY}, json={"toPhoneNumber": "+1"}
+        )
+        client.post(
+            "/oauth2/token",
+            data={"grant_type": "client_credentials", "client_id": "c", "client_secret": SECRET},
+        )
+        shown = client.get("/_sandbox/requests").json()
+        exact = client.get("/_sandbox/requests", params={"credentials": "show"}).json()
+    assert [r["headers"].get("authorization") for r in shown][:1] == ["Bearer ****"]
+    assert shown[1]["headers"]["x-api-key"] == "****"
+    assert shown[2]["form"]["client_secret"] == "****" and shown[2]["form"]["client_id"] == "c"
+    listed = json.dumps(shown)
+    assert KEY not in listed and SECRET not in listed
+    assert exact[0]["headers"]["authorization"] == f"Bearer {KEY}"
+    assert exact[2]["form"]["client_secret"] == SECRET
