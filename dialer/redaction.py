@@ -43,6 +43,18 @@ _NAMED = re.compile(
     (?!(?:bearer|basic)\s)[^\s"',;&}]+
     """
 )
+_NAMED_HINTS = (
+    "bearer",
+    "basic",
+    "key",
+    "token",
+    "secret",
+    "password",
+    "authorization",
+    "workspace",
+)
+"""Words :data:`_NAMED` starts with, looked for first: substring tests cost well under a
+microsecond, the regular expression ~15 µs on a line that has none of them."""
 _DIGITS = re.compile(r"\d{8,}")
 
 _lock = threading.Lock()
@@ -81,8 +93,10 @@ def redact(text: str, *, limit: int | None = None, secrets: Iterable[str] = ()) 
     for secret in (*[s for s in secrets if s], *_known):
         if secret in text:
             text = text.replace(secret, MASK)
-    text = _WEBHOOK_PATH.sub(rf"\g<1>{MASK}", text)
-    text = _NAMED.sub(_mask_named, text)
+    text = _WEBHOOK_PATH.sub(_mask_named, text)
+    lowered = text.lower()
+    if any(hint in lowered for hint in _NAMED_HINTS):
+        text = _NAMED.sub(_mask_named, text)
     text = _DIGITS.sub(MASK, text)
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
@@ -90,4 +104,5 @@ def redact(text: str, *, limit: int | None = None, secrets: Iterable[str] = ()) 
 
 
 def _mask_named(match: re.Match[str]) -> str:
-    return (match.group(1) or match.group(2)) + MASK
+    """The match's prefix (its first group that matched) and the mask in place of the rest."""
+    return next(group for group in match.groups() if group is not None) + MASK
