@@ -75,10 +75,10 @@ def test_the_ledger_refuses_a_bad_or_clashing_name(engine: Engine) -> None:
 
 @pytest.mark.slow
 def test_the_cli_refuses_them(tmp_path: Path) -> None:
+    """One process (the rule itself is tested above, in-process): a name forging a log line."""
     (tmp_path / "leads.csv").write_text("Phone\n+12125550147\n", encoding="utf-8")
-    for name in ("..", "a\nb", CYRILLIC_SPRING):
-        result = dialer(
-            tmp_path, "campaign", "create", name, "--account", "sandbox", "--csv", "leads.csv"
-        )
-        assert one_line_error(result).startswith("error: campaign name")
+    result = dialer(
+        tmp_path, "campaign", "create", "a\nb", "--account", "sandbox", "--csv", "leads.csv"
+    )
+    assert one_line_error(result).startswith("error: campaign name")
     assert not list(tmp_path.glob("*rejects*"))

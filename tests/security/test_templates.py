@@ -55,14 +55,13 @@ def test_the_api_refuses_it_with_one_line_not_a_500(api: TestClient, template: s
 @pytest.mark.slow
 def test_the_cli_refuses_it_with_one_line(tmp_path: Path) -> None:
     (tmp_path / "leads.csv").write_text("First Name,Phone\nAnn,+12125550147\n", encoding="utf-8")
-    for template in ("Hi {first_name:>20000000}", "Hi {first_name.__class__}"):
-        result = dialer(
-            tmp_path,
-            "campaign", "create", "spring", "--account", "sandbox", "--csv", "leads.csv",
-            "--intro", template, "--voicemail", "bye",
-        )  # fmt: skip
-        line = one_line_error(result)
-        assert line.startswith("error: --intro: placeholder {first_name")
+    result = dialer(
+        tmp_path,
+        "campaign", "create", "spring", "--account", "sandbox", "--csv", "leads.csv",
+        "--intro", "Hi {first_name:>20000000}", "--voicemail", "bye",
+    )  # fmt: skip
+    line = one_line_error(result)
+    assert line.startswith("error: --intro: placeholder {first_name:>20000000} is not allowed")
 
 
 def _libby(sandbox_url: str) -> AccountConfig:
