@@ -27,7 +27,8 @@ from typing import cast
 
 import redis
 
-from dialer.ratelimit import RateLimitTimeout, RedisRateLimiter, Reservation
+from dialer.errors import RateLimitTimeout
+from dialer.ratelimit import RedisRateLimiter, Reservation
 from dialer.settings import parse_rate
 
 

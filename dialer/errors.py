@@ -4,16 +4,25 @@
     ├── ConfigError                  bad dialer.toml, unknown account, missing credential
     ├── InputError                   the user's input is unusable: fix it and run again
     │   ├── CsvError                 not a CSV, empty, no phone column, unreadable encoding
-    │   └── TemplateError            a message template names a column the file lacks
+    │   ├── TemplateError            a message template names a column the file lacks
+    │   └── MalformedOutcome         a webhook or status document we cannot read: record nothing
     ├── CampaignError                the campaign asked for does not exist or cannot do that now
     │   ├── UnknownCampaign
     │   └── InvalidTransition        e.g. resume a cancelled campaign
-    ├── ServiceUnavailable           Redis or the database cannot be reached
-    └── ProviderError                a provider call did not place a call
-        ├── RetryableProviderError   5xx, 429, connect failure: provably nothing placed, retry later
-        ├── RejectedByProvider       other 4xx: this request will never work, do not retry
-        │   └── AccountBroken        401/403 a token refresh does not cure: stop using the account
-        └── AmbiguousOutcome         the request left and no answer came: never retry automatically
+    ├── ServiceUnavailable           Redis or the database cannot be reached: retry later
+    ├── RateLimitTimeout             no rate-limit slot within the caller's timeout: none taken
+    └── ProviderError                a provider call did not place a call; by what happens next:
+        ├── RetryableProviderError   5xx, 429, connect failure: provably nothing placed, retry
+        │                            the contact later (its retry budget allowing)
+        ├── RejectedByProvider       other 4xx: this contact's request will never work: it fails
+        ├── AccountProblem           the account, not the contact, is at fault: the contact goes
+        │   │                        back to pending untouched, the account stops
+        │   └── AccountBroken        401/403 a token refresh does not cure: pause its campaigns
+        └── AmbiguousOutcome         the request left and no answer came: unknown, never retried
+
+An account problem is deliberately not a rejection: a rejection ends the contact, an account
+problem must not. Catch ``RejectedByProvider`` for "this contact failed" and ``AccountProblem``
+for "stop using this account".
 
 User-facing edges (CLI, HTTP API) map this tree to one line and an exit code in one place.
 Messages never contain credentials: adapters build them from status codes and provider text.
@@ -44,6 +53,11 @@ class TemplateError(InputError):
     """A message template is malformed or names a column the leads file does not have."""
 
 
+class MalformedOutcome(InputError):
+    """A provider's webhook or status document cannot be read as an outcome (no call id, no
+    status, a status we do not know). Nothing is recorded from it."""
+
+
 class CampaignError(DialerError):
     """A campaign operation cannot be done."""
 
@@ -60,6 +74,18 @@ class InvalidTransition(CampaignError):
 
 class ServiceUnavailable(DialerError):
     """A backing service (Redis, the database) cannot be reached."""
+
+
+class RateLimitTimeout(DialerError):
+    """No slot for ``key`` comes within the caller's timeout; no token was taken."""
+
+    def __init__(self, key: str, wait: float, timeout: float) -> None:
+        super().__init__(
+            f"rate limit of {key!r}: next slot in {wait:.3f} s, beyond the {timeout:g} s timeout"
+        )
+        self.key = key
+        self.wait = wait
+        self.timeout = timeout
 
 
 class ProviderError(DialerError):
@@ -97,7 +123,12 @@ class RejectedByProvider(ProviderError):
     """The provider refused this request (4xx): sending it again would not help."""
 
 
-class AccountBroken(RejectedByProvider):
+class AccountProblem(ProviderError):
+    """The account cannot place calls now, whoever the contact: nothing was placed and the
+    contact is not at fault."""
+
+
+class AccountBroken(AccountProblem):
     """The account's credentials are refused (401/403 after any refresh): pause its campaigns."""
 
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
 
-from dialer.errors import InputError
+from dialer.errors import MalformedOutcome
 
 
 class Outcome(StrEnum):
@@ -33,11 +33,6 @@ RECALLABLE = frozenset({Outcome.NO_ANSWER, Outcome.BUSY})
 
 DEFAULT_RECALL_AFTER = timedelta(hours=1)
 """The wait before a re-call when the campaign has ``--max-attempts`` but no ``--retry-after``."""
-
-
-class MalformedOutcome(InputError):
-    """A provider's webhook or status document cannot be read as an outcome (no call id, no
-    status, a status we do not know). Nothing is recorded from it."""
 
 
 StatusTable = Mapping[str, Outcome | None]

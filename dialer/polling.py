@@ -12,11 +12,10 @@ import logging
 from datetime import datetime
 
 from dialer.dialing import Dialer
-from dialer.errors import AccountBroken, ConfigError, ProviderError, RejectedByProvider
+from dialer.errors import ConfigError, MalformedOutcome, ProviderError, RejectedByProvider
 from dialer.ledger import outcomes as ledger_outcomes
 from dialer.ledger.engine import session_scope
 from dialer.ledger.outcomes import PollTarget, Recorded
-from dialer.outcomes import MalformedOutcome
 from dialer.providers import PROVIDERS
 from dialer.providers.base import ProviderOutcome
 
@@ -80,11 +79,7 @@ def _ask(dialer: Dialer, target: PollTarget) -> ProviderOutcome | None:
     account = dialer.settings.accounts[target.account]
     try:
         return dialer.providers.provider(account).poll(target.provider_call_id)
-    except MalformedOutcome as exc:
-        log.warning("outcome poll: attempt %d: %s", target.attempt_id, exc)
-    except RejectedByProvider as exc:
-        if isinstance(exc, AccountBroken):
-            raise
+    except (MalformedOutcome, RejectedByProvider) as exc:
         log.warning("outcome poll: attempt %d: %s", target.attempt_id, exc)
     return None
 

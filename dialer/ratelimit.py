@@ -27,11 +27,8 @@ process (embedded mode). Both count in whole microseconds so the bound above is 
 Redis server's clock steps back, grants are only delayed; a step forward lets the next ones
 through early by the size of the step.
 
-Errors::
-
-    DialerError
-    ├── ServiceUnavailable   (dialer.errors) Redis cannot be reached: do not send, retry later
-    └── RateLimitTimeout     no slot within the caller's timeout: nothing was reserved
+Errors (both in :mod:`dialer.errors`): ServiceUnavailable, Redis cannot be reached (do not
+send, retry later); RateLimitTimeout, no slot within the caller's timeout (nothing reserved).
 """
 
 from __future__ import annotations
@@ -44,21 +41,9 @@ from typing import NamedTuple, Protocol, cast
 
 import redis
 
-from dialer.errors import DialerError, ServiceUnavailable
+from dialer.errors import RateLimitTimeout, ServiceUnavailable
 
 _US = 1_000_000  # microseconds per second: the unit of every GCRA quantity below
-
-
-class RateLimitTimeout(DialerError):
-    """No slot for ``key`` comes within the caller's timeout; no token was taken."""
-
-    def __init__(self, key: str, wait: float, timeout: float) -> None:
-        super().__init__(
-            f"rate limit of {key!r}: next slot in {wait:.3f} s, beyond the {timeout:g} s timeout"
-        )
-        self.key = key
-        self.wait = wait
-        self.timeout = timeout
 
 
 class RateLimiter(Protocol):

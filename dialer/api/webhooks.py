@@ -31,10 +31,10 @@ from starlette.concurrency import run_in_threadpool
 from dialer.api.context import ApiContext, Context
 from dialer.api.errors import ApiError, ErrorBody
 from dialer.callbacks import WEBHOOK_PROVIDERS
+from dialer.errors import MalformedOutcome
 from dialer.ledger import outcomes as ledger_outcomes
 from dialer.ledger.engine import session_scope, utcnow
 from dialer.ledger.outcomes import Recorded
-from dialer.outcomes import MalformedOutcome
 from dialer.providers import PROVIDERS
 
 log = logging.getLogger("dialer.api.webhooks")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,8 @@ from sqlmodel import Session, create_engine
 
 from dialer.errors import ConfigError, ServiceUnavailable
 from dialer.private import private_file
+
+log = logging.getLogger("dialer.ledger")
 
 # Any fixed number: every process that migrates Postgres takes this advisory lock first, so
 # workers started together on several machines never run the same migration twice.
@@ -103,13 +106,24 @@ def rowcount(result: Any) -> int:
     return int(result.rowcount)
 
 
+DATABASE_DOWN = "database unreachable; try again later"
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session committed on success and rolled back on error."""
+    """A session committed on success and rolled back on error.
+
+    The ledger's boundary for storage errors: a database that cannot be reached (SQLAlchemy's
+    OperationalError) leaves it as ServiceUnavailable, so callers see one vocabulary.
+    """
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            log.warning("database unreachable: %s", _first_line(exc))
+            raise ServiceUnavailable(DATABASE_DOWN) from exc
         except BaseException:
             session.rollback()
             raise

@@ -16,7 +16,8 @@ from typing import Any
 
 import httpx
 
-from dialer.outcomes import ALLOMIA, MalformedOutcome, outcome_of
+from dialer.errors import MalformedOutcome
+from dialer.outcomes import ALLOMIA, outcome_of
 from dialer.providers.base import CallRequest, PlaceResult, ProviderOutcome
 from dialer.providers.http import HttpProvider, required
 from dialer.providers.status import fetch_status, status_url

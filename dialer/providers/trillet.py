@@ -20,7 +20,8 @@ from typing import Any
 
 import httpx
 
-from dialer.outcomes import TRILLET_EVENTS, TRILLET_STATUSES, MalformedOutcome, outcome_of
+from dialer.errors import MalformedOutcome
+from dialer.outcomes import TRILLET_EVENTS, TRILLET_STATUSES, outcome_of
 from dialer.providers.base import (
     ATTEMPT_FIELD,
     CAMPAIGN_FIELD,

@@ -14,8 +14,8 @@ from multiprocessing.synchronize import Barrier
 import pytest
 import redis
 
-from dialer.errors import ServiceUnavailable
-from dialer.ratelimit import RateLimitTimeout, RedisRateLimiter, Reservation
+from dialer.errors import RateLimitTimeout, ServiceUnavailable
+from dialer.ratelimit import RedisRateLimiter, Reservation
 
 pytestmark = pytest.mark.redis
 

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from dialer.callbacks import callback_url
+from dialer.errors import MalformedOutcome
 from dialer.outcomes import (
     ALLOMIA,
     POLYAI,
     TRILLET_EVENTS,
     TRILLET_STATUSES,
-    MalformedOutcome,
     Outcome,
     normalize,
     outcome_of,

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dialer.errors import RateLimitTimeout
 from dialer.ratelimit import (
     LocalRateLimiter,
-    RateLimitTimeout,
     Reservation,
     gcra_params,
     gcra_step,
