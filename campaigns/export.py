@@ -13,7 +13,7 @@ from dialer.csvsafe import neutralise
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger.engine import session_scope
 from dialer.ledger.export import iter_export_rows
-from dialer.models import ContactState
+from dialer.models import IN_FLIGHT_STATES, ContactState
 from dialer.private import open_private
 
 FIXED_COLUMNS = (
@@ -32,7 +32,7 @@ FIXED_COLUMNS = (
 )
 """The export's own columns; the lead's own columns follow."""
 
-_SHOWN_AS_PENDING = {ContactState.QUEUED, ContactState.DIALING}
+_SHOWN_AS_PENDING = IN_FLIGHT_STATES
 
 
 def status_of(state: str, outcome: str | None) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from dialer.feasibility import estimate_finish
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger.engine import session_scope
-from dialer.models import Campaign, CampaignStatus, ContactState
+from dialer.models import OPEN_STATES, Campaign, CampaignStatus, ContactState
 from dialer.settings import Settings
 from dialer.windows import CallingWindow
 
@@ -40,8 +40,7 @@ class CampaignReport:
 
     @property
     def done(self) -> int:
-        open_states = (ContactState.PENDING, ContactState.QUEUED, ContactState.DIALING)
-        return self.total - sum(self.contacts[s] for s in open_states)
+        return self.total - sum(self.contacts[s] for s in OPEN_STATES)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

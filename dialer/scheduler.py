@@ -39,8 +39,6 @@ class TickReport:
     claimed: int = 0
     completed: list[str] = field(default_factory=list)
     ended: list[str] = field(default_factory=list)
-    returned: int = 0
-    unknown: int = 0
 
 
 def tick(
@@ -63,13 +61,17 @@ def tick(
     """
     report = TickReport()
     with session_scope(engine) as session:
-        report.returned, report.unknown = ledger_dispatch.reap(
+        returned, unknown = ledger_dispatch.reap(
             session,
             now=now,
             queued_timeout=settings.queued_timeout,
             dialing_timeout=settings.dialing_timeout,
         )
         running = ledger_campaigns.campaigns_with_status(session, statuses=[CampaignStatus.RUNNING])
+    if returned or unknown:
+        log.warning(
+            "reaper: %d lost claims back to pending, %d stuck calls unknown", returned, unknown
+        )
     budget: dict[str, int] = {}
     for campaign in running:
         if names and campaign.name not in names:

@@ -84,10 +84,6 @@ class CallingWindow:
         return cls(start=start, end=end, days=_parse_days(days))
 
     @property
-    def all_day(self) -> bool:
-        return self.start == self.end
-
-    @property
     def window_text(self) -> str:
         """The hours in the form :meth:`parse` reads, e.g. ``"09:00-20:00"``."""
         end = "24:00" if self.end == time(0) else f"{self.end:%H:%M}"

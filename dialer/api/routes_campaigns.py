@@ -32,7 +32,7 @@ from dialer.api.upload import receive_upload
 from dialer.errors import DialerError
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger.engine import session_scope, utcnow
-from dialer.models import IN_FLIGHT_STATES, ContactState
+from dialer.models import OPEN_STATES
 
 router = APIRouter(
     prefix="/campaigns",
@@ -79,7 +79,6 @@ def _import(ctx: ApiContext, spec: CampaignSpec, workdir: Path) -> ImportSummary
 @router.get("", responses=errors.responses(503))
 def list_campaigns(ctx: Context) -> list[CampaignListItem]:
     """Every campaign, oldest first, with its contacts by state."""
-    open_states = {ContactState.PENDING, *IN_FLIGHT_STATES}
     items = []
     with session_scope(ctx.engine) as session:
         for campaign in ledger_campaigns.list_campaigns(session):
@@ -92,7 +91,7 @@ def list_campaigns(ctx: Context) -> list[CampaignListItem]:
                     account=campaign.account,
                     status=campaign.status,
                     total=total,
-                    done=total - sum(counts[state] for state in open_states),
+                    done=total - sum(counts[state] for state in OPEN_STATES),
                     contacts=counts,
                 )
             )

@@ -42,10 +42,6 @@ def get_campaign(session: Session, *, name: str) -> Campaign:
     return found
 
 
-def get_campaign_by_id(session: Session, *, campaign_id: int) -> Campaign | None:
-    return session.get(Campaign, campaign_id)
-
-
 def list_campaigns(session: Session) -> list[Campaign]:
     return list(session.exec(select(Campaign).order_by(col(Campaign.id))))
 

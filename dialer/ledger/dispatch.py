@@ -17,7 +17,11 @@ from sqlmodel import Session, col
 
 from dialer.ledger.engine import rowcount
 from dialer.models import (
+    ANSWERABLE_STATES,
     GLOBAL_SCOPE,
+    IN_FLIGHT_STATES,
+    NOT_BEGUN_STATES,
+    OPEN_STATES,
     Attempt,
     Campaign,
     CampaignStatus,
@@ -256,9 +260,6 @@ class Finish:
     result: AttemptResult
 
 
-_FINISHABLE = (DIALING, ContactState.UNKNOWN)
-
-
 def finish_attempts(session: Session, *, finishes: Sequence[Finish], now: datetime) -> None:
     """Record each provider answer on its attempt and move its contact out of ``dialing``.
 
@@ -298,7 +299,7 @@ def finish_attempts(session: Session, *, finishes: Sequence[Finish], now: dateti
         update(Contact)
         .where(
             col(Contact.id) == bindparam("b_contact"),
-            or_(*(col(Contact.state) == state for state in _FINISHABLE)),
+            or_(*(col(Contact.state) == state for state in sorted(ANSWERABLE_STATES))),
         )
         .values(
             state=bindparam("b_state"),
@@ -370,29 +371,22 @@ class Backlog:
     """What a campaign (or set of campaigns) still has to do, for ``--drain`` and status."""
 
     in_flight: int
-    due_now: int
     backing_off: int
 
 
 def backlog(session: Session, *, campaign_ids: Sequence[int], now: datetime) -> Backlog:
-    """Counts across ``campaign_ids``: in flight, pending and due, pending in a retry backoff."""
+    """Counts across ``campaign_ids``: in flight, and pending in a retry backoff."""
     if not campaign_ids:
-        return Backlog(0, 0, 0)
+        return Backlog(0, 0)
     in_campaigns = col(Contact.campaign_id).in_(list(campaign_ids))
     pending = and_(in_campaigns, col(Contact.state) == PENDING)
-    due = session.execute(
-        select(func.count()).where(
-            pending,
-            or_(col(Contact.next_attempt_at).is_(None), col(Contact.next_attempt_at) <= now),
-        )
-    ).scalar_one()
     backing_off = session.execute(
         select(func.count()).where(
             pending, col(Contact.attempts) > 0, col(Contact.next_attempt_at) > now
         )
     ).scalar_one()
     busy = in_flight(session, campaign_ids=campaign_ids)
-    return Backlog(in_flight=busy, due_now=due, backing_off=backing_off)
+    return Backlog(in_flight=busy, backing_off=backing_off)
 
 
 def in_flight(session: Session, *, campaign_ids: Collection[int]) -> int:
@@ -400,7 +394,8 @@ def in_flight(session: Session, *, campaign_ids: Collection[int]) -> int:
     if not campaign_ids:
         return 0
     query = select(func.count()).where(
-        col(Contact.campaign_id).in_(list(campaign_ids)), col(Contact.state).in_([QUEUED, DIALING])
+        col(Contact.campaign_id).in_(list(campaign_ids)),
+        col(Contact.state).in_(sorted(IN_FLIGHT_STATES)),
     )
     return int(session.execute(query).scalar_one())
 
@@ -409,7 +404,7 @@ def has_open_contacts(session: Session, *, campaign_id: int) -> bool:
     """True while any contact of the campaign is not in a final state."""
     query = select(literal(1)).where(
         col(Contact.campaign_id) == campaign_id,
-        col(Contact.state).in_([PENDING, QUEUED, DIALING]),
+        col(Contact.state).in_(sorted(OPEN_STATES)),
     )
     return session.execute(query.limit(1)).first() is not None
 
@@ -446,7 +441,10 @@ def cancel_open_contacts(session: Session, *, campaign_id: int, now: datetime, r
     """
     result = session.execute(
         update(Contact)
-        .where(col(Contact.campaign_id) == campaign_id, col(Contact.state).in_([PENDING, QUEUED]))
+        .where(
+            col(Contact.campaign_id) == campaign_id,
+            col(Contact.state).in_(sorted(NOT_BEGUN_STATES)),
+        )
         .values(state=ContactState.CANCELLED, state_changed_at=now, last_error=reason)
     )
     return rowcount(result)

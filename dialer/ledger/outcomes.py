@@ -20,7 +20,14 @@ from sqlmodel import Session, col, select
 
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger.engine import rowcount
-from dialer.models import Attempt, Campaign, CampaignStatus, Contact, ContactState
+from dialer.models import (
+    MAY_HAVE_CALLED_STATES,
+    Attempt,
+    Campaign,
+    CampaignStatus,
+    Contact,
+    ContactState,
+)
 from dialer.outcomes import RECALLABLE, Outcome, recall_delay
 
 PLACED, UNKNOWN = ContactState.PLACED, ContactState.UNKNOWN
@@ -99,7 +106,7 @@ def record_outcome(
         .where(
             col(Attempt.id) == attempt_id,
             col(Attempt.outcome).is_(None),
-            col(Attempt.result).in_([PLACED, UNKNOWN]),
+            col(Attempt.result).in_(sorted(MAY_HAVE_CALLED_STATES)),
         )
         .values(result=PLACED, outcome=outcome, outcome_payload=dict(payload), outcome_at=now)
         .returning(col(Attempt.contact_id), col(Attempt.campaign_id))
@@ -113,7 +120,11 @@ def record_outcome(
     newer = exists().where(col(Attempt.contact_id) == col(Contact.id), col(Attempt.id) > attempt_id)
     moved = session.execute(
         update(Contact)
-        .where(col(Contact.id) == contact_id, col(Contact.state).in_([PLACED, UNKNOWN]), ~newer)
+        .where(
+            col(Contact.id) == contact_id,
+            col(Contact.state).in_(sorted(MAY_HAVE_CALLED_STATES)),
+            ~newer,
+        )
         .values(state=PLACED, outcome=outcome, state_changed_at=now, last_error="")
     )
     recalled = (
