@@ -30,7 +30,7 @@ from dialer.runner import EmbeddedRunner, Progress
 from dialer.sandbox import SandboxServer
 from dialer.settings import AccountConfig, Settings
 from dialer.templates import MessageTemplates
-from dialer.wiring import build_dialer
+from dialer.wiring import build_service
 
 DEMO_CAMPAIGN = "demo"
 FAULTS: tuple[dict[str, str | int], ...] = (
@@ -88,7 +88,7 @@ def run_demo(workdir: Path, *, on_progress: Callable[[Progress], None] | None = 
             summary = import_campaign(engine, settings, spec, now=utcnow())
         _inject_faults(engine, control)
         lifecycle.change(engine, DEMO_CAMPAIGN, "start", now=utcnow())
-        EmbeddedRunner(build_dialer(settings, engine), [DEMO_CAMPAIGN], threads=8).run(
+        EmbeddedRunner(build_service(settings, engine), [DEMO_CAMPAIGN], threads=8).run(
             drain=True, on_progress=on_progress
         )
         seen = control.get("/_sandbox/requests").json()

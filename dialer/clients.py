@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -15,6 +16,9 @@ from dialer.settings import AccountConfig
 # A thread sends one request at a time; the second connection is for a token endpoint on
 # another host, so that a token refresh does not close the kept-alive provider connection.
 _CONNECTIONS_PER_THREAD = 2
+
+TransportFactory = Callable[[], httpx.BaseTransport]
+"""Builds the transport of one HTTP client (tests pass ``lambda: httpx.MockTransport(...)``)."""
 
 
 class ProviderPool:
@@ -28,9 +32,14 @@ class ProviderPool:
     they share per process already. The clients share one TLS context: loading the CA bundle
     takes far longer than the rest of building a client. The connect timeout is short: a
     refused or unreachable provider is retryable and should be found out fast.
+
+    ``transport``, when given, builds each client's transport instead (as ``httpx.Client``
+    does with its own ``transport`` argument): the real one, with the connection limits and
+    the shared TLS context above, is built only when none is passed in.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, transport: TransportFactory | None = None) -> None:
+        self._transport = transport
         self._tls: ssl.SSLContext | None = None
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -50,9 +59,12 @@ class ProviderPool:
             )
             timeout = httpx.Timeout(account.timeout, connect=min(5.0, account.timeout))
             with self._lock:
-                if self._tls is None:
-                    self._tls = httpx.create_ssl_context()
-                client = httpx.Client(limits=limits, timeout=timeout, verify=self._tls)
+                if self._transport is not None:
+                    client = httpx.Client(transport=self._transport(), timeout=timeout)
+                else:
+                    if self._tls is None:
+                        self._tls = httpx.create_ssl_context()
+                    client = httpx.Client(limits=limits, timeout=timeout, verify=self._tls)
                 self._clients.append(client)
             found = providers[account.name] = build_provider(account, client)
         return found

@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from dialer.dialing import Dialer
 from dialer.errors import ConfigError, MalformedOutcome, ProviderError, RejectedByProvider
 from dialer.ledger import outcomes as ledger_outcomes
 from dialer.ledger.engine import session_scope
 from dialer.ledger.outcomes import PollTarget, Recorded
 from dialer.providers import PROVIDERS
 from dialer.providers.base import ProviderOutcome
+from dialer.service import CallService
 
 log = logging.getLogger("dialer.polling")
 
@@ -29,7 +29,7 @@ MAX_PER_ROUND = 2000
 """Status requests one round sends at most; the rest wait for the next round."""
 
 
-def poll_outcomes(dialer: Dialer, now: datetime, *, limit: int = MAX_PER_ROUND) -> int:
+def poll_outcomes(service: CallService, now: datetime, *, limit: int = MAX_PER_ROUND) -> int:
     """Poll up to ``limit`` placed calls whose outcome is unknown, oldest first, and record
     every final outcome (re-calling no-answer/busy contacts as the campaign allows). Returns
     how many outcomes were recorded.
@@ -42,14 +42,14 @@ def poll_outcomes(dialer: Dialer, now: datetime, *, limit: int = MAX_PER_ROUND) 
     """
     windows = {
         name: now - window
-        for name, account in dialer.settings.accounts.items()
+        for name, account in service.settings.accounts.items()
         if (window := PROVIDERS[account.provider].poll_window) is not None
     }
     skipped: set[str] = set()
     recorded = polled = after = 0
     while polled < limit:
         wanted = {name: since for name, since in windows.items() if name not in skipped}
-        with session_scope(dialer.engine) as session:
+        with session_scope(service.engine) as session:
             targets = ledger_outcomes.attempts_to_poll(
                 session, started_after=wanted, after_id=after, limit=min(BATCH, limit - polled)
             )
@@ -60,38 +60,38 @@ def poll_outcomes(dialer: Dialer, now: datetime, *, limit: int = MAX_PER_ROUND) 
             if target.account in skipped:
                 continue
             try:
-                found = _ask(dialer, target)
+                found = _ask(service, target)
             except (ProviderError, ConfigError) as exc:
                 log.warning("outcome poll: account %s skipped this round: %s", target.account, exc)
                 skipped.add(target.account)
                 continue
-            if found is not None and _record(dialer, target, found):
+            if found is not None and _record(service, target, found):
                 recorded += 1
     if polled:
         log.info("outcome poll: %d calls asked, %d outcomes recorded", polled, recorded)
     return recorded
 
 
-def _ask(dialer: Dialer, target: PollTarget) -> ProviderOutcome | None:
+def _ask(service: CallService, target: PollTarget) -> ProviderOutcome | None:
     """The call's final outcome, or None: not final, forgotten by the provider, or an answer
     about this call that cannot be used (logged). Raises the ProviderError or ConfigError
     that makes its account sit out the rest of the round."""
-    account = dialer.settings.accounts[target.account]
+    account = service.settings.accounts[target.account]
     try:
-        return dialer.providers.provider(account).poll(target.provider_call_id)
+        return service.providers.provider(account).poll(target.provider_call_id)
     except (MalformedOutcome, RejectedByProvider) as exc:
         log.warning("outcome poll: attempt %d: %s", target.attempt_id, exc)
     return None
 
 
-def _record(dialer: Dialer, target: PollTarget, found: ProviderOutcome) -> bool:
+def _record(service: CallService, target: PollTarget, found: ProviderOutcome) -> bool:
     """Record ``found`` on the target's attempt; True unless it was known already."""
-    with session_scope(dialer.engine) as session:
+    with session_scope(service.engine) as session:
         result = ledger_outcomes.record_outcome(
             session,
             attempt_id=target.attempt_id,
             outcome=found.outcome,
             payload=found.payload,
-            now=dialer.clock(),
+            now=service.clock.now(),
         )
     return result in (Recorded.RECORDED, Recorded.RECALLED)

@@ -2,7 +2,7 @@
 
 ``dialer run`` uses it. Ticks claim at most twice ``threads`` contacts beyond those already
 claimed, so nothing waits long in ``queued``; each dispatch batch goes to
-:func:`dialer.dialing.place_calls` on one of ``threads`` threads. Stopping (Ctrl-C, or
+:func:`dialer.dispatch.protocol.place_calls` on one of ``threads`` threads. Stopping (Ctrl-C, or
 ``drain`` finding nothing left to do) stops claiming, lets requests already on the wire
 finish, and hands every claim that never began back to ``pending`` — nothing is left in
 ``queued`` or ``dialing``.
@@ -20,13 +20,14 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from dialer.dialing import Dialer, place_calls
+from dialer.dispatch.protocol import Results, place_calls
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.engine import session_scope
 from dialer.models import CampaignStatus
 from dialer.polling import POLL_SECONDS, poll_outcomes
 from dialer.scheduler import tick
+from dialer.service import CallService
 
 log = logging.getLogger("dialer.runner")
 
@@ -44,20 +45,20 @@ class EmbeddedRunner:
 
     def __init__(
         self,
-        dialer: Dialer,
+        service: CallService,
         names: Sequence[str] = (),
         *,
         threads: int = 32,
         poll_seconds: float = POLL_SECONDS,
     ) -> None:
-        self.dialer = dialer
+        self.service = service
         self.names = tuple(names)
         self.threads = threads
         self.poll_seconds = poll_seconds
-        self.stop_event = dialer.stopping
+        self.stop_event = service.stopping
         self._lock = threading.Lock()
         self._waiting: set[int] = set()
-        self._futures: set[Future[dict[int, str]]] = set()
+        self._futures: set[Future[Results]] = set()
         self._claimed = 0  # contacts in batches submitted and not yet done
 
     def stop(self) -> None:
@@ -66,22 +67,23 @@ class EmbeddedRunner:
 
     def run(self, *, drain: bool, on_progress: Callable[[Progress], None] | None = None) -> None:
         """Tick until stopped; with ``drain``, until nothing is in flight or due now."""
-        settings = self.dialer.settings
+        settings = self.service.settings
+        clock = self.service.clock
         pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="dial")
         ticks = 0
         polled_at: datetime | None = None
         try:
             while not self.stop_event.is_set():
-                now = self.dialer.clock()
+                now = clock.now()
                 if polled_at is None or (now - polled_at).total_seconds() >= self.poll_seconds:
-                    poll_outcomes(self.dialer, now)
+                    poll_outcomes(self.service, now)
                     polled_at = now
                 # Idle before the tick: every answer was recorded before it looked, so a
                 # campaign with nothing left open was completed by it. Idle only after it, an
                 # answer recorded meanwhile would leave a finished campaign "running".
                 idle = self._idle()
                 report = tick(
-                    self.dialer.engine,
+                    self.service.engine,
                     settings,
                     now=now,
                     enqueue=lambda ids: self._submit(pool, ids),
@@ -94,7 +96,7 @@ class EmbeddedRunner:
                 if drain and report.claimed == 0 and idle and self._nothing_left(now):
                     break
                 # Tick again soon while work flows; rest a full tick when idle.
-                self.stop_event.wait(0.05 if report.claimed else settings.tick_seconds)
+                clock.wait(self.stop_event, 0.05 if report.claimed else settings.tick_seconds)
         finally:
             self._shutdown(pool)
         if on_progress is not None:
@@ -109,14 +111,14 @@ class EmbeddedRunner:
             self._futures.add(future)
         future.add_done_callback(lambda done: self._done(done, len(ids)))
 
-    def _dial(self, ids: list[int]) -> dict[int, str]:
+    def _dial(self, ids: list[int]) -> Results:
         with self._lock:
             if self.stop_event.is_set():
                 return {}
             self._waiting.difference_update(ids)
-        return place_calls(self.dialer, ids)
+        return place_calls(self.service, ids)
 
-    def _done(self, future: Future[dict[int, str]], size: int) -> None:
+    def _done(self, future: Future[Results], size: int) -> None:
         with self._lock:
             self._futures.discard(future)
             self._claimed -= size
@@ -137,7 +139,7 @@ class EmbeddedRunner:
         ``now`` is the tick's: a backoff that ends between the tick and this check must count
         as still running, or the drain would exit with that retry half-done.
         """
-        with session_scope(self.dialer.engine) as session:
+        with session_scope(self.service.engine) as session:
             ids = self._campaign_ids(session)
             backlog = ledger_dispatch.backlog(session, campaign_ids=ids, now=now)
         return backlog.in_flight == 0 and backlog.backing_off == 0
@@ -151,7 +153,7 @@ class EmbeddedRunner:
 
     def _counts(self) -> dict[str, int]:
         totals: dict[str, int] = {}
-        with session_scope(self.dialer.engine) as session:
+        with session_scope(self.service.engine) as session:
             for campaign in ledger_campaigns.list_campaigns(session):
                 if campaign.id is None or (self.names and campaign.name not in self.names):
                     continue
@@ -169,10 +171,10 @@ class EmbeddedRunner:
             never_began = sorted(self._waiting)
             self._waiting.clear()
         if never_began:
-            with session_scope(self.dialer.engine) as session:
+            with session_scope(self.service.engine) as session:
                 ledger_dispatch.release_claims(
-                    session, contact_ids=never_began, now=self.dialer.clock()
+                    session, contact_ids=never_began, now=self.service.clock.now()
                 )
-        self.dialer.providers.close()
-        # Every batch has ended: the dialer may run again (a test, a later ``run``).
+        self.service.close()
+        # Every batch has ended: the service may run again (a test, a later ``run``).
         self.stop_event.clear()

@@ -28,7 +28,7 @@ from dialer.windows import CallingWindow
 log = logging.getLogger("dialer.scheduler")
 
 Enqueue = Callable[[list[int]], None]
-"""Hands one dispatch batch (contact ids) to :func:`dialer.dialing.place_calls`."""
+"""Hands one dispatch batch (contact ids) to :func:`dialer.dispatch.protocol.place_calls`."""
 
 BATCH_SECONDS = 1.0
 """A dispatch batch holds at most what the account's rate sends in this many seconds."""

@@ -1,13 +1,16 @@
-"""Building a :class:`~dialer.dialing.Dialer` from settings: the one place that chooses the
-rate limiter (Redis-backed and global whenever a broker is configured, in-process otherwise)."""
+"""Building a :class:`~dialer.service.CallService` from settings: the one place that chooses
+the rate limiter (Redis-backed and global whenever a broker is configured, in-process
+otherwise)."""
 
 from __future__ import annotations
 
 import redis
 from sqlalchemy.engine import Engine
 
-from dialer.dialing import Dialer
+from dialer.clients import TransportFactory
+from dialer.clock import Clock
 from dialer.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from dialer.service import CallService
 from dialer.settings import Settings
 
 
@@ -18,5 +21,11 @@ def make_limiter(settings: Settings) -> RateLimiter:
     return RedisRateLimiter(client)
 
 
-def build_dialer(settings: Settings, engine: Engine) -> Dialer:
-    return Dialer(engine=engine, settings=settings, limiter=make_limiter(settings))
+def build_service(
+    settings: Settings,
+    engine: Engine,
+    *,
+    transport: TransportFactory | None = None,
+    clock: Clock | None = None,
+) -> CallService:
+    return CallService(engine, settings, make_limiter(settings), transport=transport, clock=clock)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import threading
 
-from dialer.dialing import Dialer
 from dialer.polling import POLL_SECONDS
 from dialer.runner import EmbeddedRunner
+from dialer.service import CallService
 
 
 def drain(
-    dialer: Dialer, *, threads: int = 4, timeout: float = 30, poll_seconds: float = POLL_SECONDS
+    service: CallService,
+    *,
+    threads: int = 4,
+    timeout: float = 30,
+    poll_seconds: float = POLL_SECONDS,
 ) -> None:
-    """``dialer run --drain`` on ``dialer``, stopped (as by Ctrl-C) after ``timeout`` seconds."""
-    runner = EmbeddedRunner(dialer, threads=threads, poll_seconds=poll_seconds)
+    """``dialer run --drain`` on ``service``, stopped (as by Ctrl-C) after ``timeout`` seconds."""
+    runner = EmbeddedRunner(service, threads=threads, poll_seconds=poll_seconds)
     timer = threading.Timer(timeout, runner.stop)
     timer.start()
     try:

@@ -15,10 +15,10 @@ from sqlmodel import col, select
 from campaigns import lifecycle
 from campaigns.importer import import_campaign
 from campaigns.spec import CampaignSpec
-from dialer.dialing import Dialer
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger.engine import session_scope, utcnow
 from dialer.models import Attempt, Campaign
+from dialer.service import CallService
 from dialer.settings import AccountConfig, Settings
 from tests.draining import drain
 
@@ -83,7 +83,7 @@ def make_campaign(
         return ledger_campaigns.get_campaign(session, name=name)
 
 
-def dial_all(dialer: Dialer, timeout: float = 30) -> None:
+def dial_all(dialer: CallService, timeout: float = 30) -> None:
     """Run the embedded runner with ``--drain`` (polling only at its first tick)."""
     drain(dialer, timeout=timeout, poll_seconds=3600)
 

@@ -12,7 +12,7 @@ from rich.progress import TextColumn
 
 from dialer.cli.context import console, context, counts_line, err_console
 from dialer.runner import EmbeddedRunner, Progress
-from dialer.wiring import build_dialer
+from dialer.wiring import build_service
 
 
 def run(
@@ -34,7 +34,7 @@ def run(
 ) -> None:
     """Run the scheduler and the dialer in this process until Ctrl-C (or --drain)."""
     cli = context(ctx)
-    runner = EmbeddedRunner(build_dialer(cli.settings, cli.engine), names or (), threads=threads)
+    runner = EmbeddedRunner(build_service(cli.settings, cli.engine), names or (), threads=threads)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         err_console.print("stopping: letting calls in flight finish...")

@@ -104,6 +104,11 @@ class Dispatchable:
     contact: Contact
     campaign: Campaign
 
+    @property
+    def contact_id(self) -> int:
+        assert self.contact.id is not None  # read from the database: always set
+        return self.contact.id
+
 
 def load_for_dispatch(session: Session, *, contact_ids: Collection[int]) -> list[Dispatchable]:
     """The contacts of ``contact_ids`` that exist, each with its campaign, in id order."""

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from dialer.api.app import create_app
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.engine import session_scope, utcnow
-from dialer.wiring import build_dialer
+from dialer.wiring import build_service
 from tests.api.conftest import API_KEY, api_settings, upload
 from tests.draining import drain
 
@@ -41,7 +41,7 @@ def test_calls_by_account_and_result_and_contacts_by_state(
     with TestClient(app, headers={"X-API-Key": API_KEY}) as client:
         assert upload(client, content=LEADS)[0] == 201
         client.post("/campaigns/spring/start")
-        drain(build_dialer(settings, engine))
+        drain(build_service(settings, engine))
         samples = _samples(client)
     account = ("account", "sandbox")
     for result in ("placed", "failed", "unknown"):

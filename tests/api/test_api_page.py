@@ -21,7 +21,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 from sqlalchemy.engine import Engine
 
 from dialer.api.app import create_app
-from dialer.wiring import build_dialer
+from dialer.wiring import build_service
 from tests.api.conftest import API_KEY, ServedApp, api_settings
 from tests.conftest import REQUIRE_SERVICES
 from tests.draining import drain
@@ -104,7 +104,7 @@ def test_upload_start_and_watch_a_campaign_complete(
         _wait_for_text(browser, "status", "running")
         assert _text(browser, "done") == "0 of 2 contacts done"
 
-        drain(build_dialer(settings, sqlite_engine))
+        drain(build_service(settings, sqlite_engine))
 
         _wait_for_text(browser, "status", "completed")
         assert _text(browser, "done") == "2 of 2 contacts done"

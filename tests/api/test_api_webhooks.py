@@ -24,7 +24,7 @@ from dialer.api.app import create_app
 from dialer.models import Attempt, Campaign
 from dialer.providers.base import ATTEMPT_FIELD
 from dialer.settings import Settings
-from dialer.wiring import build_dialer
+from dialer.wiring import build_service
 from tests.api.conftest import ServedApp, api_settings
 from tests.outcome_support import (
     accounts,
@@ -72,7 +72,7 @@ def world(engine: Engine, database_url: str, sandbox_url: str, tmp_path: Path) -
         sandbox.configure(webhooks=False, call_duration_ms=3_600_000)
         sandbox.add_rule(REFUSED, "400")
     settings = _settings(database_url, sandbox_url, "http://127.0.0.1:9")
-    dialer = build_dialer(settings, engine)
+    dialer = build_service(settings, engine)
     allo = make_campaign(
         engine,
         settings,
@@ -239,7 +239,7 @@ def test_the_sandboxs_allomia_webhook_reaches_a_served_api_and_is_recorded(
             update={"name": "own", "callback_url": "http://127.0.0.1:9/hook"}
         )
         settings = settings.model_copy(update={"accounts": {**settings.accounts, "own": own}})
-        dialer = build_dialer(settings, engine)
+        dialer = build_service(settings, engine)
         allo = make_campaign(
             engine, settings, tmp_path, [PHONE, OTHER], name="a", account="allomia"
         )

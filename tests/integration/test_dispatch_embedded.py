@@ -23,7 +23,8 @@ from sqlalchemy.engine import Engine
 from campaigns import lifecycle
 from campaigns.importer import import_campaign
 from campaigns.spec import CampaignSpec
-from dialer.dialing import Dialer, place_call, place_calls
+from dialer.dispatch.protocol import place_call, place_calls
+from dialer.dispatch.results import DispatchResult
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import contacts as ledger_contacts
 from dialer.ledger import dispatch as ledger_dispatch
@@ -31,8 +32,9 @@ from dialer.ledger.engine import session_scope, utcnow
 from dialer.models import Contact
 from dialer.ratelimit import RedisRateLimiter
 from dialer.runner import EmbeddedRunner
+from dialer.service import CallService
 from dialer.settings import AccountConfig, Settings
-from dialer.wiring import build_dialer
+from dialer.wiring import build_service
 from tests.draining import drain
 
 NY = ["+12125552671", "+12125552672", "+12125552673", "+12125552674", "+12125552675"]
@@ -100,18 +102,18 @@ def _contacts(engine: Engine, name: str = "spring") -> dict[str, Contact]:
         return {c.phone: c for c in ledger_contacts.iter_contacts(session, campaign_id=campaign.id)}
 
 
-def _drain(dialer: Dialer) -> None:
+def _drain(dialer: CallService) -> None:
     drain(dialer, threads=8)
 
 
 @pytest.fixture
 def dialer_for(
     engine: Engine, database_url: str, sandbox_url: str
-) -> Iterator[Callable[..., Dialer]]:
-    made: list[Dialer] = []
+) -> Iterator[Callable[..., CallService]]:
+    made: list[CallService] = []
 
-    def make(**account: object) -> Dialer:
-        dialer = build_dialer(_settings(database_url, sandbox_url, **account), engine)
+    def make(**account: object) -> CallService:
+        dialer = build_service(_settings(database_url, sandbox_url, **account), engine)
         made.append(dialer)
         return dialer
 
@@ -121,7 +123,7 @@ def dialer_for(
 
 
 def test_every_answer_class_ends_in_the_right_state_with_exact_request_counts(
-    engine: Engine, sandbox_url: str, dialer_for: Callable[..., Dialer], tmp_path: Path
+    engine: Engine, sandbox_url: str, dialer_for: Callable[..., CallService], tmp_path: Path
 ) -> None:
     dialer = dialer_for()
     _campaign(engine, dialer.settings, tmp_path, [*NY, *MORE])
@@ -165,7 +167,7 @@ def test_every_answer_class_ends_in_the_right_state_with_exact_request_counts(
 
 
 def test_retry_after_is_honoured(
-    engine: Engine, sandbox_url: str, dialer_for: Callable[..., Dialer], tmp_path: Path
+    engine: Engine, sandbox_url: str, dialer_for: Callable[..., CallService], tmp_path: Path
 ) -> None:
     dialer = dialer_for()
     _campaign(engine, dialer.settings, tmp_path, NY[:1])
@@ -178,7 +180,7 @@ def test_retry_after_is_honoured(
 
 
 def test_same_contact_dialed_from_many_threads_sends_one_request(
-    engine: Engine, sandbox_url: str, dialer_for: Callable[..., Dialer], tmp_path: Path
+    engine: Engine, sandbox_url: str, dialer_for: Callable[..., CallService], tmp_path: Path
 ) -> None:
     dialer = dialer_for()
     _campaign(engine, dialer.settings, tmp_path, NY[:1])
@@ -188,7 +190,7 @@ def test_same_contact_dialed_from_many_threads_sends_one_request(
         )
     assert len(claimed) == 1
     barrier = threading.Barrier(6)
-    results: list[str] = []
+    results: list[DispatchResult] = []
 
     def deliver() -> None:
         barrier.wait()
@@ -199,7 +201,7 @@ def test_same_contact_dialed_from_many_threads_sends_one_request(
         thread.start()
     for thread in threads:
         thread.join()
-    assert results.count("placed") == 1
+    assert results.count(DispatchResult.PLACED) == 1
     assert _requests(sandbox_url) == {NY[0]: 1}
 
 
@@ -213,7 +215,7 @@ def _claim_all(engine: Engine, count: int) -> list[int]:
 
 
 def test_one_batch_sorts_out_every_contact_on_its_own(
-    engine: Engine, sandbox_url: str, dialer_for: Callable[..., Dialer], tmp_path: Path
+    engine: Engine, sandbox_url: str, dialer_for: Callable[..., CallService], tmp_path: Path
 ) -> None:
     dialer = dialer_for()
     _campaign(engine, dialer.settings, tmp_path, NY)
@@ -226,7 +228,17 @@ def test_one_batch_sorts_out_every_contact_on_its_own(
     outcomes = place_calls(dialer, claimed)
 
     assert outcomes == dict(
-        zip(claimed, ["placed", "suppressed", "not-queued", "placed", "pending"], strict=True)
+        zip(
+            claimed,
+            [
+                DispatchResult.PLACED,
+                DispatchResult.SUPPRESSED,
+                DispatchResult.NOT_QUEUED,
+                DispatchResult.PLACED,
+                DispatchResult.PENDING,
+            ],
+            strict=True,
+        )
     )
     assert _requests(sandbox_url) == {NY[0]: 1, NY[3]: 1, NY[4]: 1}
     states = {phone: c.state for phone, c in _contacts(engine).items()}
@@ -234,12 +246,12 @@ def test_one_batch_sorts_out_every_contact_on_its_own(
         zip(NY, ["placed", "cancelled", "pending", "placed", "pending"], strict=True)
     )
     # A redelivered batch finds nothing queued: no request.
-    assert set(place_calls(dialer, claimed).values()) == {"not-queued"}
+    assert set(place_calls(dialer, claimed).values()) == {DispatchResult.NOT_QUEUED}
     assert sum(_requests(sandbox_url).values()) == 3
 
 
 def test_dispatch_checks_the_window_again_whatever_the_claim_let_through(
-    engine: Engine, sandbox_url: str, dialer_for: Callable[..., Dialer], tmp_path: Path
+    engine: Engine, sandbox_url: str, dialer_for: Callable[..., CallService], tmp_path: Path
 ) -> None:
     dialer = dialer_for()
     new_york, los_angeles = NY[0], "+13105551234"
@@ -260,7 +272,7 @@ def test_dispatch_checks_the_window_again_whatever_the_claim_let_through(
 
     outcomes = place_calls(dialer, claimed)
 
-    assert sorted(outcomes.values()) == ["placed", "window-closed"]
+    assert sorted(outcomes.values()) == [DispatchResult.PLACED, DispatchResult.WINDOW_CLOSED]
     assert _requests(sandbox_url) == {new_york: 1}
     assert {p: c.state for p, c in _contacts(engine).items()} == {
         new_york: "placed",
@@ -287,28 +299,28 @@ def test_an_unlimited_account_never_asks_the_limiter(
     # A limiter whose Redis is down: asking it at all hands the batch back undialed.
     unreachable = redis.Redis(port=_closed_port(), socket_connect_timeout=1)
     settings = _settings(database_url, sandbox_url, rate=rate)
-    dialer = Dialer(engine=engine, settings=settings, limiter=RedisRateLimiter(unreachable))
+    dialer = CallService(engine=engine, settings=settings, limiter=RedisRateLimiter(unreachable))
     try:
         _campaign(engine, settings, tmp_path, NY[:3])
         outcomes = place_calls(dialer, _claim_all(engine, 3))
     finally:
         dialer.providers.close()
     if placed:
-        assert set(outcomes.values()) == {"placed"}
+        assert set(outcomes.values()) == {DispatchResult.PLACED}
         assert _requests(sandbox_url) == dict.fromkeys(NY[:3], 1)
     else:
-        assert set(outcomes.values()) == {"limiter-unavailable"}
+        assert set(outcomes.values()) == {DispatchResult.LIMITER_UNAVAILABLE}
         assert _requests(sandbox_url) == {}
         assert {c.state for c in _contacts(engine).values()} == {"pending"}
 
 
 def test_a_pause_stops_the_rest_of_a_paced_batch(
-    engine: Engine, sandbox_url: str, dialer_for: Callable[..., Dialer], tmp_path: Path
+    engine: Engine, sandbox_url: str, dialer_for: Callable[..., CallService], tmp_path: Path
 ) -> None:
     dialer = dialer_for(rate="4/s")  # slots ~255 ms apart
     _campaign(engine, dialer.settings, tmp_path, NY)
     claimed = _claim_all(engine, len(NY))
-    outcomes: dict[int, str] = {}
+    outcomes: dict[int, DispatchResult] = {}
     batch = threading.Thread(target=lambda: outcomes.update(place_calls(dialer, claimed)))
     batch.start()
     _wait(lambda: sum(_requests(sandbox_url).values()) >= 1, timeout=10)
@@ -317,14 +329,14 @@ def test_a_pause_stops_the_rest_of_a_paced_batch(
     sent = _requests(sandbox_url)
     # The second contact may have begun just before the pause landed; no later one did.
     assert sum(sent.values()) in (1, 2) and set(sent.values()) == {1}
-    assert [outcomes[i] for i in claimed[2:]] == ["released"] * 3
+    assert [outcomes[i] for i in claimed[2:]] == [DispatchResult.RELEASED] * 3
     states = [c.state for c in _contacts(engine).values()]
     assert states.count("placed") == sum(sent.values())
     assert states.count("pending") == len(NY) - sum(sent.values())
 
 
 def test_pause_holds_retries_waiting_for_backoff_until_resume(
-    engine: Engine, sandbox_url: str, dialer_for: Callable[..., Dialer], tmp_path: Path
+    engine: Engine, sandbox_url: str, dialer_for: Callable[..., CallService], tmp_path: Path
 ) -> None:
     dialer = dialer_for(backoff_seconds=1.0)
     _campaign(engine, dialer.settings, tmp_path, NY[:2])
@@ -346,7 +358,7 @@ def test_pause_holds_retries_waiting_for_backoff_until_resume(
 
 
 def test_number_suppressed_after_import_is_never_called(
-    engine: Engine, sandbox_url: str, dialer_for: Callable[..., Dialer], tmp_path: Path
+    engine: Engine, sandbox_url: str, dialer_for: Callable[..., CallService], tmp_path: Path
 ) -> None:
     dialer = dialer_for()
     _campaign(engine, dialer.settings, tmp_path, NY[:2])
@@ -358,7 +370,7 @@ def test_number_suppressed_after_import_is_never_called(
 
 
 def test_refused_credentials_pause_every_campaign_on_the_account(
-    engine: Engine, sandbox_url: str, dialer_for: Callable[..., Dialer], tmp_path: Path
+    engine: Engine, sandbox_url: str, dialer_for: Callable[..., CallService], tmp_path: Path
 ) -> None:
     dialer = dialer_for()
     _campaign(engine, dialer.settings, tmp_path, NY[:1])
@@ -377,7 +389,7 @@ def test_refused_credentials_pause_every_campaign_on_the_account(
 
 
 def test_window_is_checked_in_each_recipients_own_zone(
-    engine: Engine, sandbox_url: str, dialer_for: Callable[..., Dialer], tmp_path: Path
+    engine: Engine, sandbox_url: str, dialer_for: Callable[..., CallService], tmp_path: Path
 ) -> None:
     dialer = dialer_for()
     new_york, los_angeles, tokyo = NY[0], "+13105551234", "+81312345678"
@@ -412,7 +424,7 @@ def _wait(condition: Callable[[], bool], timeout: float = 20) -> None:
 def test_one_log_line_per_attempt_without_the_number_or_a_secret(
     engine: Engine,
     sandbox_url: str,
-    dialer_for: Callable[..., Dialer],
+    dialer_for: Callable[..., CallService],
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:

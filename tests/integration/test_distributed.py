@@ -40,13 +40,14 @@ from sqlmodel import col
 from campaigns import lifecycle
 from campaigns.importer import import_campaign
 from campaigns.spec import CampaignSpec
-from dialer.dialing import place_call
+from dialer.dispatch.protocol import place_call
+from dialer.dispatch.results import DispatchResult
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.engine import session_scope, utcnow
 from dialer.models import Attempt, Contact, ContactState
 from dialer.settings import Settings, load_settings
-from dialer.wiring import build_dialer
+from dialer.wiring import build_service
 
 pytestmark = [
     pytest.mark.slow,
@@ -214,10 +215,10 @@ def test_racing_threads_place_one_call(cluster: ClusterFactory) -> None:
     deployment = cluster(rate="1000/s", latency_ms=100)
     numbers = deployment.campaign(10)
     claimed = _claim_all(deployment)
-    dialer = build_dialer(deployment.settings, deployment.engine)
+    dialer = build_service(deployment.settings, deployment.engine)
     racers = 4
     start = threading.Barrier(racers * len(claimed))
-    results: list[str] = []
+    results: list[DispatchResult] = []
 
     def race(contact_id: int) -> None:
         start.wait(timeout=10)

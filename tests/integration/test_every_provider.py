@@ -17,7 +17,7 @@ from dialer.ledger.engine import session_scope, utcnow
 from dialer.runner import EmbeddedRunner
 from dialer.settings import AccountConfig, Settings
 from dialer.templates import MessageTemplates
-from dialer.wiring import build_dialer
+from dialer.wiring import build_service
 
 PHONE = "+12125552671"
 ACCOUNTS: dict[str, dict[str, object]] = {
@@ -66,7 +66,7 @@ def test_one_contact_campaign_is_placed(
     )
     assert import_campaign(engine, settings, spec, now=utcnow()).accepted == 1
     lifecycle.change(engine, "one", "start", now=utcnow())
-    dialer = build_dialer(settings, engine)
+    dialer = build_service(settings, engine)
     EmbeddedRunner(dialer, threads=2).run(drain=True)
 
     with session_scope(engine) as session:

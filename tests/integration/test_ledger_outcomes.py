@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from campaigns.export import export_rows
-from dialer.dialing import Dialer
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import outcomes as ledger_outcomes
 from dialer.ledger.engine import session_scope, utcnow
 from dialer.ledger.outcomes import Recorded
 from dialer.models import Attempt, Campaign, CampaignStatus, Contact
 from dialer.outcomes import Outcome
-from dialer.wiring import build_dialer
+from dialer.service import CallService
+from dialer.wiring import build_service
 from tests.outcome_support import attempts, dial_all, make_campaign, outcome_settings, snapshot
 from tests.sandbox_fixture import SandboxControl
 
@@ -28,16 +28,16 @@ PAYLOAD = {"status": "no-answer", "note": "raw"}
 
 
 @pytest.fixture
-def dialer(engine: Engine, database_url: str, sandbox_url: str) -> Iterator[Dialer]:
+def dialer(engine: Engine, database_url: str, sandbox_url: str) -> Iterator[CallService]:
     with SandboxControl(sandbox_url) as control:
         control.configure(call_duration_ms=3_600_000, webhooks=False)
-    made = build_dialer(outcome_settings(database_url, sandbox_url), engine)
+    made = build_service(outcome_settings(database_url, sandbox_url), engine)
     yield made
     made.providers.close()
 
 
 def _placed(
-    engine: Engine, dialer: Dialer, tmp_path: Path, name: str = "spring", **options: Any
+    engine: Engine, dialer: CallService, tmp_path: Path, name: str = "spring", **options: Any
 ) -> list[Attempt]:
     """Dial PHONE and OTHER in a new campaign; their attempts, PHONE's first."""
     phones = [PHONE, OTHER]
@@ -69,7 +69,7 @@ def _campaign(engine: Engine, name: str = "spring") -> Campaign:
 
 
 def test_an_outcome_is_recorded_once_on_attempt_and_contact(
-    engine: Engine, dialer: Dialer, tmp_path: Path
+    engine: Engine, dialer: CallService, tmp_path: Path
 ) -> None:
     first, _ = _placed(engine, dialer, tmp_path)
     now = utcnow()
@@ -89,7 +89,7 @@ def test_an_outcome_is_recorded_once_on_attempt_and_contact(
 
 
 def test_no_answer_goes_back_to_pending_after_the_wait_and_reopens_the_campaign(
-    engine: Engine, dialer: Dialer, tmp_path: Path
+    engine: Engine, dialer: CallService, tmp_path: Path
 ) -> None:
     first, _ = _placed(engine, dialer, tmp_path, max_attempts=2, retry_after="10m")
     assert _campaign(engine).status == CampaignStatus.COMPLETED
@@ -108,7 +108,7 @@ def test_no_answer_goes_back_to_pending_after_the_wait_and_reopens_the_campaign(
 
 
 def test_recalls_stop_at_max_attempts_placed_calls(
-    engine: Engine, dialer: Dialer, tmp_path: Path
+    engine: Engine, dialer: CallService, tmp_path: Path
 ) -> None:
     first, _ = _placed(engine, dialer, tmp_path, max_attempts=2, retry_after="10m")
     # Reported long ago, so the re-call is due now and the runner dials it again.
@@ -123,7 +123,7 @@ def test_recalls_stop_at_max_attempts_placed_calls(
 
 @pytest.mark.parametrize("case", ["one attempt", "cancelled", "ends first", "completed call"])
 def test_no_recall_when_the_campaign_does_not_allow_one(
-    engine: Engine, dialer: Dialer, tmp_path: Path, case: str
+    engine: Engine, dialer: CallService, tmp_path: Path, case: str
 ) -> None:
     options: dict[str, object] = {"max_attempts": 2, "retry_after": "2h"}
     if case == "one attempt":
@@ -149,7 +149,7 @@ def test_no_recall_when_the_campaign_does_not_allow_one(
 
 
 def test_an_outcome_proves_an_unknown_call_was_placed(
-    engine: Engine, dialer: Dialer, tmp_path: Path, sandbox_url: str
+    engine: Engine, dialer: CallService, tmp_path: Path, sandbox_url: str
 ) -> None:
     with SandboxControl(sandbox_url) as control:
         control.add_rule(PHONE, "drop")
@@ -167,7 +167,7 @@ def test_an_outcome_proves_an_unknown_call_was_placed(
 
 
 def test_an_attempt_that_placed_nothing_takes_no_outcome(
-    engine: Engine, dialer: Dialer, tmp_path: Path, sandbox_url: str
+    engine: Engine, dialer: CallService, tmp_path: Path, sandbox_url: str
 ) -> None:
     with SandboxControl(sandbox_url) as control:
         control.add_rule(PHONE, "400")
@@ -179,7 +179,7 @@ def test_an_attempt_that_placed_nothing_takes_no_outcome(
 
 
 def test_attempts_are_found_by_key_or_call_id_within_their_campaign_only(
-    engine: Engine, dialer: Dialer, tmp_path: Path
+    engine: Engine, dialer: CallService, tmp_path: Path
 ) -> None:
     first, _ = _placed(engine, dialer, tmp_path)
     (other, _) = _placed(engine, dialer, tmp_path, name="autumn")
@@ -201,7 +201,7 @@ def test_attempts_are_found_by_key_or_call_id_within_their_campaign_only(
 
 
 def test_campaigns_are_found_by_their_callback_token_only(
-    engine: Engine, dialer: Dialer, tmp_path: Path
+    engine: Engine, dialer: CallService, tmp_path: Path
 ) -> None:
     campaign = make_campaign(
         engine, dialer.settings, tmp_path, [PHONE], name="s", account="sandbox"
@@ -215,7 +215,7 @@ def test_campaigns_are_found_by_their_callback_token_only(
 
 
 def test_attempts_to_poll_are_placed_unreported_within_the_window_oldest_first(
-    engine: Engine, dialer: Dialer, tmp_path: Path
+    engine: Engine, dialer: CallService, tmp_path: Path
 ) -> None:
     first, second = sorted(_placed(engine, dialer, tmp_path), key=lambda attempt: attempt.id or 0)
     now = utcnow()

@@ -15,7 +15,6 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from campaigns.export import export_rows
-from dialer.dialing import Dialer
 from dialer.errors import AccountBroken
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger.engine import session_scope, utcnow
@@ -25,7 +24,8 @@ from dialer.polling import poll_outcomes
 from dialer.providers import build_provider
 from dialer.providers.base import CallRequest
 from dialer.runner import EmbeddedRunner
-from dialer.wiring import build_dialer
+from dialer.service import CallService
+from dialer.wiring import build_service
 from tests.outcome_support import (
     accounts,
     attempts,
@@ -55,11 +55,11 @@ def sandbox(sandbox_url: str) -> Iterator[SandboxControl]:
 @pytest.fixture
 def dialer_for(
     engine: Engine, database_url: str, sandbox: SandboxControl
-) -> Iterator[Callable[..., Dialer]]:
-    made: list[Dialer] = []
+) -> Iterator[Callable[..., CallService]]:
+    made: list[CallService] = []
 
-    def make(**extra: object) -> Dialer:
-        made.append(build_dialer(outcome_settings(database_url, sandbox.url, **extra), engine))
+    def make(**extra: object) -> CallService:
+        made.append(build_service(outcome_settings(database_url, sandbox.url, **extra), engine))
         return made[-1]
 
     yield make
@@ -113,7 +113,7 @@ def test_a_refused_credential_on_a_status_poll_is_account_broken(
 
 
 def test_poll_outcomes_records_every_final_outcome_once(
-    engine: Engine, dialer_for: Callable[..., Dialer], sandbox: SandboxControl, tmp_path: Path
+    engine: Engine, dialer_for: Callable[..., CallService], sandbox: SandboxControl, tmp_path: Path
 ) -> None:
     dialer = dialer_for()
     phones = [BUSY, NO_ANSWER, FINE]
@@ -156,7 +156,7 @@ def test_poll_outcomes_records_every_final_outcome_once(
 
 
 def test_calls_past_the_providers_retention_are_not_polled(
-    engine: Engine, dialer_for: Callable[..., Dialer], sandbox: SandboxControl, tmp_path: Path
+    engine: Engine, dialer_for: Callable[..., CallService], sandbox: SandboxControl, tmp_path: Path
 ) -> None:
     dialer = dialer_for()
     make_campaign(engine, dialer.settings, tmp_path, [FINE], name="poly", account="polyai")
@@ -172,7 +172,7 @@ def test_calls_past_the_providers_retention_are_not_polled(
 
 
 def test_a_no_answer_contact_is_called_again_until_max_attempts_placed_calls(
-    engine: Engine, dialer_for: Callable[..., Dialer], sandbox: SandboxControl, tmp_path: Path
+    engine: Engine, dialer_for: Callable[..., CallService], sandbox: SandboxControl, tmp_path: Path
 ) -> None:
     dialer = dialer_for()
     make_campaign(

@@ -1,0 +1,189 @@
+"""Where a request leaves, and what guarantees it leaves once: ``place_calls``.
+
+A batch of queued contacts, at most one HTTP request each, every answer in the ledger. The
+same function runs in a Celery task and in the embedded runner's threads. Its steps:
+
+1. **Admit** (:mod:`.admission`): read the batch's contacts and campaigns together; dial only
+   ``queued`` contacts of a ``running`` campaign whose number is not suppressed and whose
+   calling window is open now; hand the other claims back or cancel them.
+2. **Reserve** (:mod:`.pacing`): one slot of the account's global rate limiter per contact,
+   all in one step.
+3. **Begin and commit**: in slot order, :data:`.pacing.BEGIN_LEAD` before a slot, win
+   ``queued → dialing`` and write the attempt row of every contact whose slot comes within
+   that lead, in one transaction, and COMMIT before any of their requests leaves. A contact
+   lost there (a redelivered task, a second worker, a pause) gets no call.
+4. **Send**: the account's sending threads wait for each begun contact's slot and send its
+   request (:mod:`.requests`) through the provider adapter; the answer becomes the contact's
+   next state (:mod:`.answers`).
+5. **Record** (:mod:`.recorder`): this thread writes the answers in groups as they arrive:
+   placed, pending again with a backoff (the provider provably placed nothing), failed, or
+   unknown.
+
+Why this order. The rate limit is judged where the provider sees it, by when requests
+arrive; anything between a slot and its send delays some requests more than others, and a
+late request bunches up with the next ones. Taking the slot and then committing broke the
+limit at the provider (a commit takes milliseconds, far more on a busy machine). Committing
+and then waiting for the slot kept the pace but left every waiting contact in ``dialing``:
+a worker killed then turned calls never sent into ``unknown``, and a pause landing during
+the wait did not stop them. So the commit happens just before the slot, and only the send
+follows it; a request that leaves more than :data:`.pacing.SEND_JITTER` late takes a fresh
+slot. The limiter paces ``SEND_JITTER`` seconds per second slower than the account's rate,
+so sends up to that late still never put more than the rate into any one-second window.
+
+Why batches. Per contact, a Celery message, a read, a begin and a finish transaction cost
+~25 ms of CPU, capping two cores near 75 calls/s. Per batch they cost about what they cost
+per contact, so a batch of a hundred pays each once (docs/decisions.md, bench/README.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+
+from dialer.dispatch.admission import admit
+from dialer.dispatch.answers import Answer, ask
+from dialer.dispatch.pacing import BEGIN_LEAD, Pacer, Slot
+from dialer.dispatch.recorder import Recorder
+from dialer.dispatch.requests import build_request
+from dialer.dispatch.results import DispatchResult
+from dialer.errors import ServiceUnavailable
+from dialer.ledger import dispatch as ledger_dispatch
+from dialer.ledger.dispatch import AttemptResult, Dispatchable
+from dialer.ledger.engine import session_scope
+from dialer.models import ContactState
+from dialer.providers.base import CallRequest
+from dialer.service import CallService
+from dialer.settings import AccountConfig
+
+log = logging.getLogger("dialer.dialing")
+
+Results = dict[int, DispatchResult]
+
+
+def place_call(service: CallService, contact_id: int) -> DispatchResult:
+    """:func:`place_calls` for one contact: what happened to it."""
+    return place_calls(service, [contact_id]).get(contact_id, DispatchResult.NOT_QUEUED)
+
+
+def place_calls(service: CallService, contact_ids: Sequence[int]) -> Results:
+    """Dial a batch of queued contacts, each at most once (see the module docstring).
+    Returns what happened to each contact found."""
+    results: Results = {}
+    with session_scope(service.engine) as session:
+        ready = admit(session, contact_ids, service.clock.now(), results)
+    by_account: dict[str, list[Dispatchable]] = {}
+    for item in ready:
+        by_account.setdefault(item.campaign.account, []).append(item)
+    for name, items in by_account.items():
+        _dial(service, service.settings.account(name), items, results)
+    return results
+
+
+def _dial(
+    service: CallService, account: AccountConfig, items: list[Dispatchable], results: Results
+) -> None:
+    """Steps 2-5 for one account's contacts of the batch."""
+    pacer = Pacer(service.limiter, service.clock, account)
+    try:
+        slots = pacer.reserve(len(items))
+    except ServiceUnavailable:
+        # Nothing begun: the claims go back now, for the next tick, not for the reaper.
+        _hand_back(service, items, results, DispatchResult.LIMITER_UNAVAILABLE)
+        log.warning("rate limiter unavailable: %d contacts handed back", len(items))
+        return
+    sender = service.providers.sender(account)
+    recorder = Recorder(service, account)
+    start = 0
+    while start < len(items):
+        recorder.record_until(slots[start].at - BEGIN_LEAD)
+        if service.stopping.is_set():
+            _hand_back(service, items[start:], results, DispatchResult.STOPPED)
+            break
+        horizon = service.clock.monotonic() + BEGIN_LEAD
+        end = start + 1
+        while end < len(items) and slots[end].at <= horizon:
+            end += 1
+        group = list(zip(items[start:end], slots[start:end], strict=True))
+        for item, slot, attempt_id, request in _begin(service, account, group, results):
+            attempts_made = item.contact.attempts + 1
+            future = sender.submit(_send, service, account, pacer, request, slot, attempts_made)
+            recorder.expect(future, attempt_id, item)
+        start = end
+    recorder.record_all()
+    results.update(recorder.results)
+
+
+def _begin(
+    service: CallService,
+    account: AccountConfig,
+    group: list[tuple[Dispatchable, Slot]],
+    results: Results,
+) -> list[tuple[Dispatchable, Slot, int, CallRequest]]:
+    """Step 3 for ``group``: the contacts won, each with its attempt id and request, committed."""
+    begins = [
+        ledger_dispatch.Begin(item.contact_id, str(uuid.uuid4()), slot.wait_ms)
+        for item, slot in group
+    ]
+    now = service.clock.now()
+    with session_scope(service.engine) as session:
+        won = ledger_dispatch.begin_attempts(session, begins=begins, account=account.name, now=now)
+        lost = [begin.contact_id for begin in begins if begin.contact_id not in won]
+        # Another worker won (then releasing is a no-op), or the campaign stopped meanwhile.
+        released = set(ledger_dispatch.release_claims(session, contact_ids=lost, now=now))
+    for contact_id in lost:
+        results[contact_id] = (
+            DispatchResult.RELEASED if contact_id in released else DispatchResult.LOST_RACE
+        )
+    return [
+        (item, slot, won[begin.contact_id], _request(service, account, item, begin.attempt_key))
+        for (item, slot), begin in zip(group, begins, strict=True)
+        if begin.contact_id in won
+    ]
+
+
+def _request(
+    service: CallService, account: AccountConfig, item: Dispatchable, attempt_key: str
+) -> CallRequest:
+    return build_request(service.settings, account, item.contact, item.campaign, attempt_key)
+
+
+def _send(
+    service: CallService,
+    account: AccountConfig,
+    pacer: Pacer,
+    request: CallRequest,
+    slot: Slot,
+    attempts_made: int,
+) -> Answer:
+    """Step 4, on a sending thread: ``request`` at its ``slot``, and what its answer (and
+    how long it took) means for the contact."""
+    # Before the slot: a thread's first use builds its HTTP client.
+    provider = service.providers.provider(account)
+    try:
+        pacer.await_slot(slot)
+    except ServiceUnavailable as exc:
+        # Begun, but nothing was sent: due again at the next tick.
+        return Answer(AttemptResult(state=ContactState.PENDING, error=f"not sent: {exc}"))
+    clock = service.clock
+    started = clock.monotonic()
+    answer = ask(
+        provider,
+        request,
+        account=account,
+        attempts_made=attempts_made,
+        clock=clock,
+        rng=service.rng,
+    )
+    latency = int((clock.monotonic() - started) * 1000)
+    return replace(answer, result=replace(answer.result, latency_ms=latency))
+
+
+def _hand_back(
+    service: CallService, items: Sequence[Dispatchable], results: Results, why: DispatchResult
+) -> None:
+    ids = [item.contact_id for item in items]
+    with session_scope(service.engine) as session:
+        ledger_dispatch.release_claims(session, contact_ids=ids, now=service.clock.now())
+    results.update(dict.fromkeys(ids, why))
