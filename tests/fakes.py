@@ -1,0 +1,209 @@
+"""Fakes for in-process tests of dispatch, the tick and the runner: a clock that never
+sleeps, a provider answering through ``httpx.MockTransport``, and a ledger seeded directly."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from dialer.ledger.engine import make_engine, migrate, session_scope, utcnow
+from dialer.models import Attempt, Campaign, CampaignStatus, Contact
+from dialer.ratelimit import LocalRateLimiter, RateLimiter
+from dialer.service import CallService
+from dialer.settings import AccountConfig, Settings
+
+SANDBOX = "http://sandbox.test"
+NEW_YORK = "America/New_York"
+
+
+class FakeClock:
+    """Virtual time: ``sleep`` and ``wait`` return at once and move the clock on.
+
+    It starts at the real current instant (adapters anchor ``Retry-After`` on the real
+    clock) and only moves forward, so it is never behind the real one for long.
+    """
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._lock = threading.Lock()
+        self._start = start or utcnow()
+        self._elapsed = 0.0
+        self.slept = 0.0
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._start + timedelta(seconds=self._elapsed)
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return 1000.0 + self._elapsed
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(seconds)
+        with self._lock:
+            self.slept += max(seconds, 0.0)
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        if event.is_set():
+            return True
+        self.advance(seconds)
+        # A moment of real time, so that threads doing real work get the processor.
+        return event.wait(0.002)
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._elapsed += max(seconds, 0.0)
+
+
+class FakeProvider:
+    """A provider on the sandbox's wire format, answering each number from a script: a
+    list of answers used in turn, then ``200``. An answer is an HTTP status (``"503"``),
+    ``"429:<seconds>"`` (with Retry-After), ``"drop"`` (the connection closes after the
+    request was sent), ``"timeout"`` or ``"refused"`` (nothing sent)."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._scripts: dict[str, list[str]] = {}
+        self._always: dict[str, str] = {}
+        self.calls: Counter[str] = Counter()
+        self.sent_at: dict[str, list[datetime]] = {}
+
+    def answer(self, phone: str, *answers: str, always: str | None = None) -> None:
+        self._scripts[phone] = list(answers)
+        if always is not None:
+            self._always[phone] = always
+
+    def transport(self) -> httpx.BaseTransport:
+        return httpx.MockTransport(self._handle)
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/sandbox/call"
+        phone = json.loads(request.content)["to"]
+        with self._lock:
+            self.calls[phone] += 1
+            self.sent_at.setdefault(phone, []).append(self._clock.now())
+            script = self._scripts.get(phone, [])
+            action = script.pop(0) if script else self._always.get(phone, "200")
+            count = self.calls.total()
+        if action == "200":
+            return httpx.Response(200, json={"call_id": f"SBX-{count}", "status": "queued"})
+        if action == "drop":
+            raise httpx.RemoteProtocolError("Server disconnected", request=request)
+        if action == "timeout":
+            raise httpx.ReadTimeout("timed out", request=request)
+        if action == "refused":
+            raise httpx.ConnectError("connection refused", request=request)
+        status, _, retry_after = action.partition(":")
+        headers = {"Retry-After": retry_after} if retry_after else {}
+        return httpx.Response(int(status), json={"error": f"sandbox {status}"}, headers=headers)
+
+
+def ledger(tmp_path: Path) -> Engine:
+    """A migrated SQLite file ledger."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    migrate(engine)
+    return engine
+
+
+def settings(engine: Engine, **account: object) -> Settings:
+    fields: dict[str, object] = {
+        "name": "sandbox",
+        "provider": "sandbox",
+        "base_url": SANDBOX,
+        "rate": "unlimited",
+        "timeout": 2,
+        "max_attempts": 3,
+        "backoff_seconds": 0.2,
+        **account,
+    }
+    return Settings(
+        database_url=engine.url.render_as_string(hide_password=False),
+        accounts={"sandbox": AccountConfig.model_validate(fields)},
+        tick_seconds=0.1,
+        queued_timeout=3600,
+        dialing_timeout=3600,
+    )
+
+
+def service(
+    engine: Engine,
+    clock: FakeClock,
+    provider: FakeProvider,
+    *,
+    limiter: RateLimiter | None = None,
+    **account: object,
+) -> CallService:
+    return CallService(
+        engine,
+        settings(engine, **account),
+        limiter or LocalRateLimiter(),
+        transport=provider.transport,
+        clock=clock,
+    )
+
+
+def campaign(
+    engine: Engine,
+    now: datetime,
+    phones: Sequence[str],
+    *,
+    name: str = "spring",
+    status: CampaignStatus = CampaignStatus.RUNNING,
+    window: str = "00:00-24:00",
+    zone_keys: Sequence[str] | None = None,
+    end_at: datetime | None = None,
+) -> list[int]:
+    """A campaign on the ``sandbox`` account with one pending contact per phone; their ids."""
+    keys = list(zone_keys) if zone_keys is not None else [NEW_YORK] * len(phones)
+    with session_scope(engine) as session:
+        row = Campaign(
+            name=name,
+            account="sandbox",
+            status=status,
+            window=window,
+            days="mon,tue,wed,thu,fri,sat,sun",
+            end_at=end_at,
+            callback_token=secrets.token_hex(8),
+            created_at=now,
+            started_at=now,
+        )
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        contacts = [
+            Contact(
+                campaign_id=row.id,
+                row=i + 2,
+                phone=phone,
+                raw_phone=phone,
+                zone_key=key,
+                first_name=f"Lead{i}",
+                variables={"first_name": f"Lead{i}"},
+            )
+            for i, (phone, key) in enumerate(zip(phones, keys, strict=True))
+        ]
+        session.add_all(contacts)
+        session.flush()
+        return [c.id for c in contacts if c.id is not None]
+
+
+def contacts(engine: Engine) -> dict[str, Contact]:
+    """Every contact, by phone."""
+    with session_scope(engine) as session:
+        rows = session.exec(select(Contact).order_by(col(Contact.id)))
+        return {c.phone: c for c in rows}
+
+
+def attempts(engine: Engine) -> list[Attempt]:
+    """Every attempt, in the order written."""
+    with session_scope(engine) as session:
+        return list(session.exec(select(Attempt).order_by(col(Attempt.id))))
