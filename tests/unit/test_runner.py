@@ -1,0 +1,181 @@
+"""The embedded runner in process: MockTransport provider, fake clock, SQLite file.
+
+Backoffs and ticks pass on the fake clock, so retries are waited out in milliseconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from campaigns import lifecycle
+from dialer.ledger import campaigns as ledger_campaigns
+from dialer.ledger import dispatch as ledger_dispatch
+from dialer.ledger.engine import session_scope
+from dialer.models import CampaignStatus
+from dialer.runner import EmbeddedRunner
+from dialer.service import CallService
+from tests import fakes
+from tests.draining import drain
+from tests.fakes import FakeClock, FakeProvider
+
+NY = ["+12125552671", "+12125552672", "+12125552673", "+12125552674", "+12125552675"]
+MORE = ["+12125552676", "+12125552677"]
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    return fakes.ledger(tmp_path)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def provider(clock: FakeClock) -> FakeProvider:
+    return FakeProvider(clock)
+
+
+@pytest.fixture
+def service_for(
+    engine: Engine, clock: FakeClock, provider: FakeProvider
+) -> Iterator[Callable[..., CallService]]:
+    made: list[CallService] = []
+
+    def make(**account: object) -> CallService:
+        made.append(fakes.service(engine, clock, provider, **account))
+        return made[-1]
+
+    yield make
+    for service in made:
+        service.close()
+
+
+def _wait(condition: Callable[[], bool], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
+
+
+def test_every_answer_class_ends_in_the_right_state_with_exact_request_counts(
+    engine: Engine,
+    clock: FakeClock,
+    provider: FakeProvider,
+    service_for: Callable[..., CallService],
+) -> None:
+    service = service_for()
+    fakes.campaign(engine, clock.now(), [*NY, *MORE])
+    ok, flaky, rejected, dropped, throttled = NY
+    always_down, hung = MORE
+    provider.answer(flaky, "503", "503")
+    provider.answer(rejected, "400")
+    provider.answer(dropped, "drop")
+    provider.answer(throttled, "429:1")
+    provider.answer(always_down, always="500")
+    provider.answer(hung, "timeout")
+
+    drain(service, threads=8)
+
+    contacts = fakes.contacts(engine)
+    assert {phone: c.state for phone, c in contacts.items()} == {
+        ok: "placed",
+        flaky: "placed",
+        rejected: "failed",
+        dropped: "unknown",
+        throttled: "placed",
+        always_down: "failed",
+        hung: "unknown",
+    }
+    assert provider.calls == {
+        ok: 1,
+        flaky: 3,
+        rejected: 1,
+        dropped: 1,
+        throttled: 2,
+        always_down: 3,
+        hung: 1,
+    }
+    assert contacts[always_down].last_error.startswith("gave up after 3 attempts")
+    assert contacts[flaky].attempts == 3
+    with session_scope(engine) as session:
+        assert ledger_dispatch.backlog(session, campaign_ids=[1], now=clock.now()).in_flight == 0
+        # --drain ends only after a tick that found everything final: that tick completed it.
+        assert ledger_campaigns.get_campaign(session, name="spring").status == "completed"
+
+
+def test_pause_holds_retries_waiting_for_backoff_until_resume(
+    engine: Engine,
+    clock: FakeClock,
+    provider: FakeProvider,
+    service_for: Callable[..., CallService],
+) -> None:
+    service = service_for(backoff_seconds=1.0)
+    fakes.campaign(engine, clock.now(), NY[:2])
+    provider.answer(NY[0], "503")
+    runner = EmbeddedRunner(service, threads=4)
+    thread = threading.Thread(target=runner.run, kwargs={"drain": False})
+    thread.start()
+    try:
+        _wait(lambda: provider.calls.total() == 2)
+        lifecycle.change(engine, "spring", "pause", now=clock.now())
+        # Well past the 1 s (+20% jitter) backoff on the clock, ticking all the while: a
+        # retry would have gone out.
+        paused_at = clock.now()
+        _wait(lambda: (clock.now() - paused_at).total_seconds() > 5)
+        assert provider.calls == {NY[0]: 1, NY[1]: 1}
+        lifecycle.change(engine, "spring", "resume", now=clock.now())
+        _wait(lambda: provider.calls[NY[0]] == 2)
+    finally:
+        runner.stop()
+        thread.join(timeout=30)
+    assert fakes.contacts(engine)[NY[0]].state == "placed"
+
+
+def test_drain_leaves_contacts_outside_their_window_pending(engine: Engine) -> None:
+    # Monday 15:00 UTC: 10:00 in New York, midnight in Tokyo.
+    clock = FakeClock(datetime(2026, 3, 2, 15, 0, tzinfo=UTC))
+    provider = FakeProvider(clock)
+    keys = ["America/New_York", "Asia/Tokyo"]
+    fakes.campaign(engine, clock.now(), NY[:2], window="09:00-20:00", zone_keys=keys)
+    service = fakes.service(engine, clock, provider)
+    drain(service)
+    assert provider.calls == {NY[0]: 1}
+    assert {p: c.state for p, c in fakes.contacts(engine).items()} == {
+        NY[0]: "placed",
+        NY[1]: "pending",
+    }
+    with session_scope(engine) as session:
+        assert ledger_campaigns.get_campaign(session, name="spring").status == (
+            CampaignStatus.RUNNING
+        )
+
+
+def test_refused_credentials_pause_every_campaign_on_the_account(
+    engine: Engine,
+    clock: FakeClock,
+    provider: FakeProvider,
+    service_for: Callable[..., CallService],
+) -> None:
+    service = service_for()
+    fakes.campaign(engine, clock.now(), NY[:1])
+    fakes.campaign(engine, clock.now(), MORE[:1], name="other")
+    provider.answer(NY[0], "401")
+    runner = EmbeddedRunner(service, names=["spring"], threads=2)
+    runner.run(drain=True)
+    with session_scope(engine) as session:
+        spring = ledger_campaigns.get_campaign(session, name="spring")
+        other = ledger_campaigns.get_campaign(session, name="other")
+    assert spring.status == "paused" and "account refused" in spring.status_reason
+    assert other.status == "paused"
+    assert fakes.contacts(engine)[NY[0]].state == "pending"
+    assert provider.calls == {NY[0]: 1}
