@@ -1,12 +1,13 @@
 """Dispatch in one process against the sandbox over real HTTP, on SQLite and Postgres.
 
 Each test counts the requests the sandbox actually received per number: that count is what
-"nobody is called twice by mistake" means.
+"nobody is called twice by mistake" means. What only tests logic (the result of every kind
+of claim, the limiter being down, pause against a backoff, the log line) runs in process
+in tests/unit/dispatch/test_protocol.py and tests/unit/test_runner.py.
 """
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections import Counter
@@ -17,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import redis
 from sqlalchemy.engine import Engine
 
 from campaigns import lifecycle
@@ -30,8 +30,6 @@ from dialer.ledger import contacts as ledger_contacts
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.engine import session_scope, utcnow
 from dialer.models import Contact
-from dialer.ratelimit import RedisRateLimiter
-from dialer.runner import EmbeddedRunner
 from dialer.service import CallService
 from dialer.settings import AccountConfig, Settings
 from dialer.wiring import build_service
@@ -214,106 +212,6 @@ def _claim_all(engine: Engine, count: int) -> list[int]:
     return claimed
 
 
-def test_one_batch_sorts_out_every_contact_on_its_own(
-    engine: Engine, sandbox_url: str, dialer_for: Callable[..., CallService], tmp_path: Path
-) -> None:
-    dialer = dialer_for()
-    _campaign(engine, dialer.settings, tmp_path, NY)
-    claimed = _claim_all(engine, len(NY))
-    with session_scope(engine) as session:
-        ledger_contacts.add_suppressions(session, phones=[NY[1]], source="test", now=utcnow())
-        ledger_dispatch.release_claims(session, contact_ids=[claimed[2]], now=utcnow())
-    _rule(sandbox_url, NY[4], "503")
-
-    outcomes = place_calls(dialer, claimed)
-
-    assert outcomes == dict(
-        zip(
-            claimed,
-            [
-                DispatchResult.PLACED,
-                DispatchResult.SUPPRESSED,
-                DispatchResult.NOT_QUEUED,
-                DispatchResult.PLACED,
-                DispatchResult.PENDING,
-            ],
-            strict=True,
-        )
-    )
-    assert _requests(sandbox_url) == {NY[0]: 1, NY[3]: 1, NY[4]: 1}
-    states = {phone: c.state for phone, c in _contacts(engine).items()}
-    assert states == dict(
-        zip(NY, ["placed", "cancelled", "pending", "placed", "pending"], strict=True)
-    )
-    # A redelivered batch finds nothing queued: no request.
-    assert set(place_calls(dialer, claimed).values()) == {DispatchResult.NOT_QUEUED}
-    assert sum(_requests(sandbox_url).values()) == 3
-
-
-def test_dispatch_checks_the_window_again_whatever_the_claim_let_through(
-    engine: Engine, sandbox_url: str, dialer_for: Callable[..., CallService], tmp_path: Path
-) -> None:
-    dialer = dialer_for()
-    new_york, los_angeles = NY[0], "+13105551234"
-    # Open in New York now, closed three hours west.
-    opens = utcnow().astimezone(ZoneInfo("America/New_York")) - timedelta(minutes=5)
-    window = f"{opens:%H:%M}-{(opens + timedelta(hours=1)):%H:%M}"
-    _campaign(engine, dialer.settings, tmp_path, [new_york, los_angeles], window=window)
-    with session_scope(engine) as session:
-        # As a claim made just before the window closed there would.
-        claimed = ledger_dispatch.claim_due(
-            session,
-            campaign_id=1,
-            zone_keys=["America/New_York", "America/Los_Angeles"],
-            now=utcnow(),
-            limit=2,
-        )
-    assert len(claimed) == 2
-
-    outcomes = place_calls(dialer, claimed)
-
-    assert sorted(outcomes.values()) == [DispatchResult.PLACED, DispatchResult.WINDOW_CLOSED]
-    assert _requests(sandbox_url) == {new_york: 1}
-    assert {p: c.state for p, c in _contacts(engine).items()} == {
-        new_york: "placed",
-        los_angeles: "pending",
-    }
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-@pytest.mark.parametrize(("rate", "placed"), [("unlimited", True), ("200/s", False)])
-def test_an_unlimited_account_never_asks_the_limiter(
-    engine: Engine,
-    database_url: str,
-    sandbox_url: str,
-    tmp_path: Path,
-    rate: str,
-    placed: bool,
-) -> None:
-    # A limiter whose Redis is down: asking it at all hands the batch back undialed.
-    unreachable = redis.Redis(port=_closed_port(), socket_connect_timeout=1)
-    settings = _settings(database_url, sandbox_url, rate=rate)
-    dialer = CallService(engine=engine, settings=settings, limiter=RedisRateLimiter(unreachable))
-    try:
-        _campaign(engine, settings, tmp_path, NY[:3])
-        outcomes = place_calls(dialer, _claim_all(engine, 3))
-    finally:
-        dialer.providers.close()
-    if placed:
-        assert set(outcomes.values()) == {DispatchResult.PLACED}
-        assert _requests(sandbox_url) == dict.fromkeys(NY[:3], 1)
-    else:
-        assert set(outcomes.values()) == {DispatchResult.LIMITER_UNAVAILABLE}
-        assert _requests(sandbox_url) == {}
-        assert {c.state for c in _contacts(engine).values()} == {"pending"}
-
-
 def test_a_pause_stops_the_rest_of_a_paced_batch(
     engine: Engine, sandbox_url: str, dialer_for: Callable[..., CallService], tmp_path: Path
 ) -> None:
@@ -335,28 +233,6 @@ def test_a_pause_stops_the_rest_of_a_paced_batch(
     assert states.count("pending") == len(NY) - sum(sent.values())
 
 
-def test_pause_holds_retries_waiting_for_backoff_until_resume(
-    engine: Engine, sandbox_url: str, dialer_for: Callable[..., CallService], tmp_path: Path
-) -> None:
-    dialer = dialer_for(backoff_seconds=1.0)
-    _campaign(engine, dialer.settings, tmp_path, NY[:2])
-    _rule(sandbox_url, NY[0], "503", times=1)
-    runner = EmbeddedRunner(dialer, threads=4)
-    thread = threading.Thread(target=runner.run, kwargs={"drain": False})
-    thread.start()
-    try:
-        _wait(lambda: sum(_requests(sandbox_url).values()) == 2)
-        lifecycle.change(engine, "spring", "pause", now=utcnow())
-        time.sleep(2.5)  # past the 1 s (+20% jitter) backoff: a retry would have gone out
-        assert _requests(sandbox_url) == {NY[0]: 1, NY[1]: 1}
-        lifecycle.change(engine, "spring", "resume", now=utcnow())
-        _wait(lambda: _requests(sandbox_url)[NY[0]] == 2)
-    finally:
-        runner.stop()
-        thread.join(timeout=30)
-    assert _contacts(engine)[NY[0]].state == "placed"
-
-
 def test_number_suppressed_after_import_is_never_called(
     engine: Engine, sandbox_url: str, dialer_for: Callable[..., CallService], tmp_path: Path
 ) -> None:
@@ -367,25 +243,6 @@ def test_number_suppressed_after_import_is_never_called(
     _drain(dialer)
     assert _requests(sandbox_url) == {NY[1]: 1}
     assert _contacts(engine)[NY[0]].state == "cancelled"
-
-
-def test_refused_credentials_pause_every_campaign_on_the_account(
-    engine: Engine, sandbox_url: str, dialer_for: Callable[..., CallService], tmp_path: Path
-) -> None:
-    dialer = dialer_for()
-    _campaign(engine, dialer.settings, tmp_path, NY[:1])
-    _campaign(engine, dialer.settings, tmp_path, MORE[:1], name="other", start=False)
-    lifecycle.change(engine, "other", "start", now=utcnow())
-    _rule(sandbox_url, NY[0], "401")
-    _rule(sandbox_url, MORE[0], "hang")  # keeps "other" from finishing before the pause
-    runner = EmbeddedRunner(dialer, names=["spring"], threads=2)
-    runner.run(drain=True)
-    with session_scope(engine) as session:
-        spring = ledger_campaigns.get_campaign(session, name="spring")
-        other = ledger_campaigns.get_campaign(session, name="other")
-    assert spring.status == "paused" and "account refused" in spring.status_reason
-    assert other.status == "paused"
-    assert _contacts(engine)[NY[0]].state == "pending"
 
 
 def test_window_is_checked_in_each_recipients_own_zone(
@@ -419,23 +276,3 @@ def _wait(condition: Callable[[], bool], timeout: float = 20) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.05)
-
-
-def test_one_log_line_per_attempt_without_the_number_or_a_secret(
-    engine: Engine,
-    sandbox_url: str,
-    dialer_for: Callable[..., CallService],
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    dialer = dialer_for()
-    _campaign(engine, dialer.settings, tmp_path, NY[:2])
-    _rule(sandbox_url, NY[1], "400")
-    with caplog.at_level("INFO", logger="dialer"):
-        _drain(dialer)
-    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("attempt ")]
-    assert len(lines) == 2
-    for line in lines:
-        assert "campaign=spring" in line and "account=sandbox" in line and "latency_ms=" in line
-        assert not any(phone[2:] in line for phone in NY)
-    assert sorted(line.split("result=")[1].split()[0] for line in lines) == ["failed", "placed"]
