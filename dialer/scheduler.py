@@ -60,18 +60,9 @@ def tick(
     its task still waits in the broker, and every waiting task holds a future rate-limit slot.
     """
     report = TickReport()
+    _reap(engine, settings, now)
     with session_scope(engine) as session:
-        returned, unknown = ledger_dispatch.reap(
-            session,
-            now=now,
-            queued_timeout=settings.queued_timeout,
-            dialing_timeout=settings.dialing_timeout,
-        )
         running = ledger_campaigns.campaigns_with_status(session, statuses=[CampaignStatus.RUNNING])
-    if returned or unknown:
-        log.warning(
-            "reaper: %d lost claims back to pending, %d stuck calls unknown", returned, unknown
-        )
     budget: dict[str, int] = {}
     for campaign in running:
         if names and campaign.name not in names:
@@ -98,6 +89,22 @@ def tick(
         elif _complete_if_done(engine, campaign, now):
             report.completed.append(campaign.name)
     return report
+
+
+def _reap(engine: Engine, settings: Settings, now: datetime) -> None:
+    """Lost claims back to ``pending``, calls stuck in ``dialing`` to ``unknown`` (see
+    :func:`dialer.ledger.dispatch.reap`); logged, as either means a worker was lost."""
+    with session_scope(engine) as session:
+        returned, unknown = ledger_dispatch.reap(
+            session,
+            now=now,
+            queued_timeout=settings.queued_timeout,
+            dialing_timeout=settings.dialing_timeout,
+        )
+    if returned or unknown:
+        log.warning(
+            "reaper: %d lost claims back to pending, %d stuck calls unknown", returned, unknown
+        )
 
 
 def dispatch_batches(
