@@ -67,14 +67,21 @@ class FakeProvider:
     """A provider on the sandbox's wire format, answering each number from a script: a
     list of answers used in turn, then ``200``. An answer is an HTTP status (``"503"``),
     ``"429:<seconds>"`` (with Retry-After), ``"drop"`` (the connection closes after the
-    request was sent), ``"timeout"`` or ``"refused"`` (nothing sent)."""
+    request was sent), ``"timeout"`` or ``"refused"`` (nothing sent).
+
+    A placed call's status (``GET /sandbox/call/{id}``) is its number's word in ``outcomes``
+    (default ``completed``), or an HTTP status or ``"garbage"`` from ``status_answers``."""
 
     def __init__(self, clock: FakeClock) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._scripts: dict[str, list[str]] = {}
         self._always: dict[str, str] = {}
+        self._placed: dict[str, str] = {}  # call id -> phone
+        self.outcomes: dict[str, str] = {}
+        self.status_answers: dict[str, str] = {}
         self.calls: Counter[str] = Counter()
+        self.polls: Counter[str] = Counter()
         self.sent_at: dict[str, list[datetime]] = {}
 
     def answer(self, phone: str, *answers: str, always: str | None = None) -> None:
@@ -86,6 +93,8 @@ class FakeProvider:
         return httpx.MockTransport(self._handle)
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return self._status(request.url.path.rsplit("/", 1)[1])
         assert request.url.path == "/sandbox/call"
         phone = json.loads(request.content)["to"]
         with self._lock:
@@ -95,6 +104,8 @@ class FakeProvider:
             action = script.pop(0) if script else self._always.get(phone, "200")
             count = self.calls.total()
         if action == "200":
+            with self._lock:
+                self._placed[f"SBX-{count}"] = phone
             return httpx.Response(200, json={"call_id": f"SBX-{count}", "status": "queued"})
         if action == "drop":
             raise httpx.RemoteProtocolError("Server disconnected", request=request)
@@ -106,6 +117,21 @@ class FakeProvider:
         headers = {"Retry-After": retry_after} if retry_after else {}
         return httpx.Response(int(status), json={"error": f"sandbox {status}"}, headers=headers)
 
+    def _status(self, call_id: str) -> httpx.Response:
+        with self._lock:
+            phone = self._placed.get(call_id)
+            if phone is not None:
+                self.polls[phone] += 1
+        if phone is None:
+            return httpx.Response(404, json={"error": "no such call"})
+        answer = self.status_answers.get(phone, "200")
+        if answer == "garbage":
+            return httpx.Response(200, json={"call_id": call_id, "status": "teleported"})
+        if answer != "200":
+            return httpx.Response(int(answer), json={"error": f"sandbox {answer}"})
+        status = self.outcomes.get(phone, "completed")
+        return httpx.Response(200, json={"call_id": call_id, "status": status})
+
 
 def ledger(tmp_path: Path) -> Engine:
     """A migrated SQLite file ledger."""
@@ -114,9 +140,9 @@ def ledger(tmp_path: Path) -> Engine:
     return engine
 
 
-def settings(engine: Engine, **account: object) -> Settings:
+def settings(engine: Engine, *, also: Sequence[str] = (), **account: object) -> Settings:
+    """One ``sandbox`` account (plus one alike for each name in ``also``), at ``SANDBOX``."""
     fields: dict[str, object] = {
-        "name": "sandbox",
         "provider": "sandbox",
         "base_url": SANDBOX,
         "rate": "unlimited",
@@ -127,7 +153,10 @@ def settings(engine: Engine, **account: object) -> Settings:
     }
     return Settings(
         database_url=engine.url.render_as_string(hide_password=False),
-        accounts={"sandbox": AccountConfig.model_validate(fields)},
+        accounts={
+            name: AccountConfig.model_validate({**fields, "name": name})
+            for name in ("sandbox", *also)
+        },
         tick_seconds=0.1,
         queued_timeout=3600,
         dialing_timeout=3600,
@@ -140,11 +169,12 @@ def service(
     provider: FakeProvider,
     *,
     limiter: RateLimiter | None = None,
+    also: Sequence[str] = (),
     **account: object,
 ) -> CallService:
     return CallService(
         engine,
-        settings(engine, **account),
+        settings(engine, also=also, **account),
         limiter or LocalRateLimiter(),
         transport=provider.transport,
         clock=clock,
@@ -161,14 +191,20 @@ def campaign(
     window: str = "00:00-24:00",
     zone_keys: Sequence[str] | None = None,
     end_at: datetime | None = None,
+    account: str = "sandbox",
+    max_attempts: int = 1,
+    retry_after_seconds: int | None = None,
 ) -> list[int]:
-    """A campaign on the ``sandbox`` account with one pending contact per phone; their ids."""
+    """A campaign (on the ``sandbox`` account by default) with one pending contact per
+    phone; their ids. ``max_attempts`` and ``retry_after_seconds`` are its re-call policy."""
     keys = list(zone_keys) if zone_keys is not None else [NEW_YORK] * len(phones)
     with session_scope(engine) as session:
         row = Campaign(
             name=name,
-            account="sandbox",
+            account=account,
             status=status,
+            max_attempts=max_attempts,
+            retry_after_seconds=retry_after_seconds,
             window=window,
             days="mon,tue,wed,thu,fri,sat,sun",
             end_at=end_at,

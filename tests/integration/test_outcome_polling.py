@@ -1,10 +1,10 @@
 """Outcome polling over real HTTP against the sandbox: the adapters' status readers, then
-``poll_outcomes`` and the embedded runner writing outcomes (and re-calls) into the ledger."""
+``poll_outcomes`` writing outcomes into the ledger. What each kind of status answer does to
+a round, and re-calls driven by the runner, run in process in tests/unit/test_polling.py
+and tests/unit/test_runner.py."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -16,14 +16,11 @@ from sqlalchemy.engine import Engine
 
 from campaigns.export import export_rows
 from dialer.errors import AccountBroken
-from dialer.ledger import campaigns as ledger_campaigns
-from dialer.ledger.engine import session_scope, utcnow
-from dialer.models import CampaignStatus
+from dialer.ledger.engine import utcnow
 from dialer.outcomes import Outcome
 from dialer.polling import poll_outcomes
 from dialer.providers import build_provider
 from dialer.providers.base import CallRequest
-from dialer.runner import EmbeddedRunner
 from dialer.service import CallService
 from dialer.wiring import build_service
 from tests.outcome_support import (
@@ -169,64 +166,3 @@ def test_calls_past_the_providers_retention_are_not_polled(
     polled = sandbox_calls(sandbox.url, "/", method="GET")
     assert list(polled) == [f"/api/outbound/{attempts(engine, 'allo')[0].provider_call_id}"]
     assert attempts(engine, "poly")[0].outcome is None
-
-
-def test_a_no_answer_contact_is_called_again_until_max_attempts_placed_calls(
-    engine: Engine, dialer_for: Callable[..., CallService], sandbox: SandboxControl, tmp_path: Path
-) -> None:
-    dialer = dialer_for()
-    make_campaign(
-        engine,
-        dialer.settings,
-        tmp_path,
-        [NO_ANSWER, BUSY, FINE],
-        name="spring",
-        account="sandbox",
-        max_attempts=2,
-        retry_after="1s",
-    )
-    runner = EmbeddedRunner(dialer, threads=4, poll_seconds=0.1)
-    thread = threading.Thread(target=runner.run, kwargs={"drain": False})
-    thread.start()
-    try:
-        _wait_for(lambda: _settled(engine), timeout=30)
-        time.sleep(1.5)  # past the re-call wait: any extra call would have left by now
-    finally:
-        runner.stop()
-        thread.join(timeout=30)
-
-    assert sandbox_calls(sandbox.url, "/sandbox/call") == {NO_ANSWER: 2, BUSY: 2, FINE: 1}
-    by_phone: dict[str, list[str | None]] = {}
-    for attempt in attempts(engine, "spring"):
-        by_phone.setdefault(attempt.phone, []).append(attempt.outcome)
-    assert by_phone == {
-        NO_ANSWER: ["no-answer", "no-answer"],
-        BUSY: ["busy", "busy"],
-        FINE: ["completed"],
-    }
-    rows = list(export_rows(engine, "spring"))
-    header = rows[0]
-    final = {
-        row[header.index("phone")]: (row[header.index("status")], row[header.index("attempts")])
-        for row in rows[1:]
-    }
-    assert final == {NO_ANSWER: ("no-answer", 2), BUSY: ("busy", 2), FINE: ("completed", 1)}
-
-
-def _settled(engine: Engine) -> bool:
-    """Five calls placed, every one's outcome known, and the campaign completed."""
-    with session_scope(engine) as session:
-        campaign = ledger_campaigns.get_campaign(session, name="spring")
-    made = attempts(engine, "spring")
-    return (
-        campaign.status == CampaignStatus.COMPLETED
-        and len(made) == 5
-        and all(a.outcome is not None for a in made)
-    )
-
-
-def _wait_for(condition: Callable[[], bool], *, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)

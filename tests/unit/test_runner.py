@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from campaigns import lifecycle
+from campaigns.export import export_rows
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.engine import session_scope
@@ -179,3 +180,58 @@ def test_refused_credentials_pause_every_campaign_on_the_account(
     assert other.status == "paused"
     assert fakes.contacts(engine)[NY[0]].state == "pending"
     assert provider.calls == {NY[0]: 1}
+
+
+def test_a_no_answer_contact_is_called_again_until_max_attempts_placed_calls(
+    engine: Engine,
+    clock: FakeClock,
+    provider: FakeProvider,
+    service_for: Callable[..., CallService],
+) -> None:
+    no_answer, busy, fine = NY[:3]
+    service = service_for()
+    fakes.campaign(
+        engine, clock.now(), [no_answer, busy, fine], max_attempts=2, retry_after_seconds=1
+    )
+    provider.outcomes.update({no_answer: "no-answer", busy: "busy"})
+    runner = EmbeddedRunner(service, threads=4, poll_seconds=0.1)
+    thread = threading.Thread(target=runner.run, kwargs={"drain": False})
+    thread.start()
+    try:
+        _wait(lambda: _settled(engine))
+        settled_at = clock.now()
+        # Past the re-call wait on the clock, ticking and polling all the while: any extra
+        # call would have left by now.
+        _wait(lambda: (clock.now() - settled_at).total_seconds() > 3)
+    finally:
+        runner.stop()
+        thread.join(timeout=30)
+
+    assert provider.calls == {no_answer: 2, busy: 2, fine: 1}
+    by_phone: dict[str, list[str | None]] = {}
+    for attempt in fakes.attempts(engine):
+        by_phone.setdefault(attempt.phone, []).append(attempt.outcome)
+    assert by_phone == {
+        no_answer: ["no-answer", "no-answer"],
+        busy: ["busy", "busy"],
+        fine: ["completed"],
+    }
+    rows = list(export_rows(engine, "spring"))
+    header = rows[0]
+    final = {
+        row[header.index("phone")]: (row[header.index("status")], row[header.index("attempts")])
+        for row in rows[1:]
+    }
+    assert final == {no_answer: ("no-answer", 2), busy: ("busy", 2), fine: ("completed", 1)}
+
+
+def _settled(engine: Engine) -> bool:
+    """Five calls placed, every one's outcome known, and the campaign completed."""
+    with session_scope(engine) as session:
+        campaign = ledger_campaigns.get_campaign(session, name="spring")
+    made = fakes.attempts(engine)
+    return (
+        campaign.status == CampaignStatus.COMPLETED
+        and len(made) == 5
+        and all(a.outcome is not None for a in made)
+    )
