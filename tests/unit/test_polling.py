@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -21,21 +20,6 @@ from tests.fakes import NEW_YORK, FakeClock, FakeProvider
 
 SPRING = ["+12125550101", "+12125550102", "+12125550103"]
 OTHER = ["+12125550201", "+12125550202"]
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    return fakes.ledger(tmp_path)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def provider(clock: FakeClock) -> FakeProvider:
-    return FakeProvider(clock)
 
 
 @pytest.fixture

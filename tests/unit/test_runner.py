@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -28,21 +27,6 @@ from tests.fakes import FakeClock, FakeProvider
 
 NY = ["+12125552671", "+12125552672", "+12125552673", "+12125552674", "+12125552675"]
 MORE = ["+12125552676", "+12125552677"]
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    return fakes.ledger(tmp_path)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def provider(clock: FakeClock) -> FakeProvider:
-    return FakeProvider(clock)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -21,11 +20,6 @@ from tests import fakes
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # Monday, 10:00 in New York
 PHONES = [f"+1212555{n:04d}" for n in range(30)]
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    return fakes.ledger(tmp_path)
 
 
 def _tick(

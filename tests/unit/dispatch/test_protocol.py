@@ -30,21 +30,6 @@ MORE = ["+12125552676", "+12125552677", "+12125552678"]
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    return fakes.ledger(tmp_path)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def provider(clock: FakeClock) -> FakeProvider:
-    return FakeProvider(clock)
-
-
-@pytest.fixture
 def service(engine: Engine, clock: FakeClock, provider: FakeProvider) -> CallService:
     made = fakes.service(engine, clock, provider)
     yield made  # type: ignore[misc]
