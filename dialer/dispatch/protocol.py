@@ -40,7 +40,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from dialer.dispatch.admission import admit
 from dialer.dispatch.answers import Answer, ask
@@ -106,13 +106,23 @@ def _dial(
         while end < len(items) and slots[end].at <= horizon:
             end += 1
         group = list(zip(items[start:end], slots[start:end], strict=True))
-        for item, slot, attempt_id, request in _begin(service, account, group, results):
-            attempts_made = item.contact.attempts + 1
-            future = sender.submit(_send, service, account, pacer, request, slot, attempts_made)
-            recorder.expect(future, attempt_id, item)
+        for call in _begin(service, account, group, results):
+            attempts_made = call.item.contact.attempts + 1
+            future = sender.submit(_send, service, account, pacer, call, attempts_made)
+            recorder.expect(future, call.attempt_id, call.item)
         start = end
     recorder.record_all()
     results.update(recorder.results)
+
+
+@dataclass(frozen=True, slots=True)
+class _Begun:
+    """A contact whose attempt is committed: its request may leave at its slot."""
+
+    item: Dispatchable
+    slot: Slot
+    attempt_id: int
+    request: CallRequest
 
 
 def _begin(
@@ -120,8 +130,8 @@ def _begin(
     account: AccountConfig,
     group: list[tuple[Dispatchable, Slot]],
     results: Results,
-) -> list[tuple[Dispatchable, Slot, int, CallRequest]]:
-    """Step 3 for ``group``: the contacts won, each with its attempt id and request, committed."""
+) -> list[_Begun]:
+    """Step 3 for ``group``: the contacts won, committed, each with its request."""
     begins = [
         ledger_dispatch.Begin(item.contact_id, str(uuid.uuid4()), slot.wait_ms)
         for item, slot in group
@@ -136,33 +146,27 @@ def _begin(
         results[contact_id] = (
             DispatchResult.RELEASED if contact_id in released else DispatchResult.LOST_RACE
         )
+    settings = service.settings
     return [
-        (item, slot, won[begin.contact_id], _request(service, account, item, begin.attempt_key))
+        _Begun(item, slot, won[begin.contact_id], build_request(settings, account, item, begin))
         for (item, slot), begin in zip(group, begins, strict=True)
         if begin.contact_id in won
     ]
-
-
-def _request(
-    service: CallService, account: AccountConfig, item: Dispatchable, attempt_key: str
-) -> CallRequest:
-    return build_request(service.settings, account, item.contact, item.campaign, attempt_key)
 
 
 def _send(
     service: CallService,
     account: AccountConfig,
     pacer: Pacer,
-    request: CallRequest,
-    slot: Slot,
+    call: _Begun,
     attempts_made: int,
 ) -> Answer:
-    """Step 4, on a sending thread: ``request`` at its ``slot``, and what its answer (and
-    how long it took) means for the contact."""
+    """Step 4, on a sending thread: the call's request at its slot, and what its answer
+    (and how long it took) means for the contact."""
     # Before the slot: a thread's first use builds its HTTP client.
     provider = service.providers.provider(account)
     try:
-        pacer.await_slot(slot)
+        pacer.await_slot(call.slot)
     except ServiceUnavailable as exc:
         # Begun, but nothing was sent: due again at the next tick.
         return Answer(AttemptResult(state=ContactState.PENDING, error=f"not sent: {exc}"))
@@ -170,7 +174,7 @@ def _send(
     started = clock.monotonic()
     answer = ask(
         provider,
-        request,
+        call.request,
         account=account,
         attempts_made=attempts_made,
         clock=clock,
