@@ -38,7 +38,7 @@ class CallService:
         self.limiter = limiter
         self.providers = ProviderPool(transport)
         self.clock: Clock = clock or SystemClock()
-        self.rng = rng or random.Random()
+        self.rng = rng or random.Random()  # noqa: S311 (backoff jitter, not a secret)
         self.stopping = threading.Event()
 
     def close(self) -> None:
