@@ -15,6 +15,7 @@ import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger.engine import make_engine, migrate, session_scope, utcnow
 from dialer.models import Attempt, Campaign, CampaignStatus, Contact
 from dialer.ratelimit import LocalRateLimiter, RateLimiter
@@ -212,8 +213,7 @@ def campaign(
             created_at=now,
             started_at=now,
         )
-        session.add(row)
-        session.flush()
+        ledger_campaigns.create_campaign(session, campaign=row)
         assert row.id is not None
         contacts = [
             Contact(
