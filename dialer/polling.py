@@ -44,7 +44,7 @@ def poll_outcomes(dialer: Dialer, now: datetime, *, limit: int = MAX_PER_ROUND) 
     windows = {
         name: now - window
         for name, account in dialer.settings.accounts.items()
-        if (window := PROVIDERS[account.provider].poll_window) is not None
+        if (window := PROVIDERS[account.provider].capabilities.poll_window) is not None
     }
     skipped: set[str] = set()
     recorded = polled = after = 0

@@ -8,18 +8,12 @@ from typing import Any
 import pytest
 
 from dialer.callbacks import callback_url
-from dialer.outcomes import (
-    ALLOMIA,
-    POLYAI,
-    TRILLET_EVENTS,
-    TRILLET_STATUSES,
-    MalformedOutcome,
-    Outcome,
-    normalize,
-    outcome_of,
-    recall_delay,
-)
+from dialer.outcomes import MalformedOutcome, Outcome, normalize, outcome_of, recall_delay
 from dialer.providers import PROVIDERS, AllomiaProvider, TrilletProvider
+from dialer.providers.allomia import STATUSES as ALLOMIA
+from dialer.providers.polyai import STATUSES as POLYAI
+from dialer.providers.trillet import EVENTS as TRILLET_EVENTS
+from dialer.providers.trillet import STATUSES as TRILLET_STATUSES
 from dialer.providers.base import ATTEMPT_FIELD, ProviderOutcome
 from dialer.providers.status import status_url
 from dialer.settings import AccountConfig, Settings
@@ -149,7 +143,7 @@ def test_trillet_events_naming_no_call_or_an_unknown_status_are_malformed(
 
 def test_providers_without_webhooks_read_nothing_and_only_some_poll() -> None:
     assert PROVIDERS["libby"].outcome_from_webhook({"status": "completed"}) is None
-    windows = {kind: adapter.poll_window for kind, adapter in PROVIDERS.items()}
+    windows = {kind: adapter.capabilities.poll_window for kind, adapter in PROVIDERS.items()}
     assert windows == {
         "libby": None,
         "libby-legacy": None,
