@@ -149,21 +149,32 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
     """Read the settings from the file that applies and the environment. ConfigError if bad."""
     env = os.environ if env is None else env
     found = config_path(path, env)
-    raw: dict[str, Any] = {}
-    where = str(found) if found else "settings"
-    if found is not None:
-        try:
-            raw = tomllib.loads(found.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{found}: not valid TOML ({exc})") from None
-        raw = _expand(raw, env, where)
-    if env.get("DIALER_DATABASE_URL"):
-        raw["database_url"] = env["DIALER_DATABASE_URL"]
-    if env.get("DIALER_BROKER_URL"):
-        raw["broker_url"] = env["DIALER_BROKER_URL"]
-    if env.get("DIALER_API_KEYS"):
-        raw["api_keys"] = [key.strip() for key in env["DIALER_API_KEYS"].split(",") if key.strip()]
+    raw = {} if found is None else _read_file(found, env)
+    raw |= _environment_overrides(env)
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, where)) from None
+        raise ConfigError(_describe(exc, str(found) if found else "settings")) from None
+
+
+def _read_file(found: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    """The TOML file's settings, ``${NAME}`` expanded from ``env``."""
+    try:
+        raw = tomllib.loads(found.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{found}: not valid TOML ({exc})") from None
+    expanded: dict[str, Any] = _expand(raw, env, str(found))
+    return expanded
+
+
+def _environment_overrides(env: Mapping[str, str]) -> dict[str, Any]:
+    """The settings the environment sets, over the file's."""
+    overrides: dict[str, Any] = {}
+    if env.get("DIALER_DATABASE_URL"):
+        overrides["database_url"] = env["DIALER_DATABASE_URL"]
+    if env.get("DIALER_BROKER_URL"):
+        overrides["broker_url"] = env["DIALER_BROKER_URL"]
+    if env.get("DIALER_API_KEYS"):
+        keys = env["DIALER_API_KEYS"].split(",")
+        overrides["api_keys"] = [key.strip() for key in keys if key.strip()]
+    return overrides

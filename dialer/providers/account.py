@@ -87,28 +87,29 @@ class AccountConfig(BaseModel):
     @classmethod
     def _only_this_providers_fields(cls, data: Any) -> Any:
         if cls is AccountConfig:
-            from dialer.providers import PROVIDERS
-
-            provider = data.get("provider") if isinstance(data, Mapping) else None
-            raise ValueError(f"unknown provider {provider!r} (known: {', '.join(PROVIDERS)})")
-        if not isinstance(data, Mapping):
-            return data
-        kind = cls.kind()
-        unknown = [repr(key) for key in data if key not in cls.model_fields]
-        if unknown:
-            common = [name for name in AccountConfig.model_fields if name not in _IMPLIED]
-            raise ValueError(
-                f"{kind} has no field {', '.join(unknown)} ({kind}'s fields: "
-                f"{', '.join(cls.own_fields()) or 'none'}; any account's: {', '.join(common)})"
-            )
-        missing = [
-            name
-            for name, field in cls.model_fields.items()
-            if field.is_required() and name not in data
-        ]
-        if missing:
-            raise ValueError(f"provider {kind} needs {', '.join(missing)}")
+            raise ValueError(_unknown_provider(data))
+        if isinstance(data, Mapping):
+            problem = cls._unknown_fields(data) or cls._missing_fields(data)
+            if problem:
+                raise ValueError(problem)
         return data
+
+    @classmethod
+    def _unknown_fields(cls, data: Mapping[str, Any]) -> str | None:
+        unknown = [repr(key) for key in data if key not in cls.model_fields]
+        if not unknown:
+            return None
+        kind, common = cls.kind(), [n for n in AccountConfig.model_fields if n not in _IMPLIED]
+        return (
+            f"{kind} has no field {', '.join(unknown)} ({kind}'s fields: "
+            f"{', '.join(cls.own_fields()) or 'none'}; any account's: {', '.join(common)})"
+        )
+
+    @classmethod
+    def _missing_fields(cls, data: Mapping[str, Any]) -> str | None:
+        fields = cls.model_fields.items()
+        missing = [name for name, field in fields if field.is_required() and name not in data]
+        return f"provider {cls.kind()} needs {', '.join(missing)}" if missing else None
 
     @model_validator(mode="after")
     def _check_rate(self) -> Self:
@@ -125,6 +126,13 @@ class AccountConfig(BaseModel):
 
 _IMPLIED = ("name", "provider")
 """Common fields a block does not spell as settings: its table name and the tag."""
+
+
+def _unknown_provider(data: Any) -> str:
+    from dialer.providers import PROVIDERS
+
+    provider = data.get("provider") if isinstance(data, Mapping) else None
+    return f"unknown provider {provider!r} (known: {', '.join(PROVIDERS)})"
 
 
 class WebhookAccount(AccountConfig):

@@ -146,23 +146,31 @@ def provider_text(response: httpx.Response) -> str:
     Otherwise the body's text, or the status's reason phrase when the body is empty.
     """
     payload = _json(response)
-    text = ""
-    if isinstance(payload, dict):
-        for key in ("error", "message", "detail", "error_description"):
-            if isinstance(payload.get(key), str) and payload[key]:
-                text = payload[key]
-                break
-        details = payload.get("details")
-        if isinstance(details, list):
-            parts = [
-                f"{item.get('field', '?')}: {item.get('message', '')}"
-                for item in details
-                if isinstance(item, dict)
-            ]
-            text = f"{text} ({'; '.join(parts)})" if text and parts else text or "; ".join(parts)
+    text = _json_error_text(payload) if isinstance(payload, dict) else ""
     if not text:
         text = response.text.strip() or response.reason_phrase
     return " ".join(text.split())[:500]
+
+
+def _json_error_text(payload: dict[str, Any]) -> str:
+    """The first error message field of a JSON error body, with its ``details`` appended."""
+    text = next(
+        (
+            payload[key]
+            for key in ("error", "message", "detail", "error_description")
+            if isinstance(payload.get(key), str) and payload[key]
+        ),
+        "",
+    )
+    details = payload.get("details")
+    if not isinstance(details, list):
+        return text
+    parts = [
+        f"{item.get('field', '?')}: {item.get('message', '')}"
+        for item in details
+        if isinstance(item, dict)
+    ]
+    return f"{text} ({'; '.join(parts)})" if text and parts else text or "; ".join(parts)
 
 
 def _json(response: httpx.Response) -> Any:

@@ -121,13 +121,7 @@ class TrilletProvider(HttpProvider[TrilletAccount]):
         event = payload.get("event")
         if isinstance(event, str) and not event.strip().lower().startswith("call."):
             return None
-        status = fields.get("status", payload.get("status"))
-        if status is not None:
-            outcome = outcome_of(status, STATUSES, provider="trillet")
-        elif isinstance(event, str):
-            outcome = EVENTS.get(event.strip().lower())
-        else:
-            raise MalformedOutcome("trillet: the event has neither an event name nor a status")
+        outcome = _outcome(fields.get("status", payload.get("status")), event)
         if outcome is None:
             return None
         call_id = _text(fields, "callId", "call_id") or _text(payload, "callId", "call_id")
@@ -158,6 +152,15 @@ class TrilletProvider(HttpProvider[TrilletAccount]):
         if callback_url:
             body["callback_url"] = callback_url
         return body
+
+
+def _outcome(status: object, event: object) -> Outcome | None:
+    """What the event's ``status`` says, else what its name says (None: not final)."""
+    if status is not None:
+        return outcome_of(status, STATUSES, provider="trillet")
+    if isinstance(event, str):
+        return EVENTS.get(event.strip().lower())
+    raise MalformedOutcome("trillet: the event has neither an event name nor a status")
 
 
 def _text(fields: Mapping[str, Any], *names: str) -> str | None:

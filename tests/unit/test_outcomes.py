@@ -11,11 +11,11 @@ from dialer.callbacks import callback_url
 from dialer.outcomes import MalformedOutcome, Outcome, normalize, outcome_of, recall_delay
 from dialer.providers import PROVIDERS, AllomiaProvider, TrilletProvider
 from dialer.providers.allomia import STATUSES as ALLOMIA
+from dialer.providers.base import ATTEMPT_FIELD, ProviderOutcome
 from dialer.providers.polyai import STATUSES as POLYAI
+from dialer.providers.status import status_url
 from dialer.providers.trillet import EVENTS as TRILLET_EVENTS
 from dialer.providers.trillet import STATUSES as TRILLET_STATUSES
-from dialer.providers.base import ATTEMPT_FIELD, ProviderOutcome
-from dialer.providers.status import status_url
 from dialer.settings import AccountConfig, Settings
 
 C, NA, B, F, VM = (
