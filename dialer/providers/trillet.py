@@ -78,10 +78,12 @@ EVENTS: StatusTable = {
 
 class TrilletAccount(WebhookAccount):
     """``provider = "trillet"``: the workspace, the agent, and the optional API key Trillet
-    documents."""
+    documents. The workspace id is what authenticates a call (``x-workspace-id``; the key is
+    optional), so it is a secret like any credential: masked wherever the account is printed
+    and out of whatever Trillet echoes back."""
 
     provider: Literal["trillet"] = "trillet"
-    workspace_id: str
+    workspace_id: SecretStr
     agent_id: str
     api_key: SecretStr | None = None
 
@@ -99,7 +101,7 @@ class TrilletProvider(HttpProvider[TrilletAccount]):
 
     def __init__(self, account: TrilletAccount, client: httpx.Client) -> None:
         super().__init__(account, client)
-        self._headers = {"x-workspace-id": account.workspace_id}
+        self._headers = {"x-workspace-id": account.workspace_id.get_secret_value()}
         if account.api_key is not None:
             self._headers["x-api-key"] = account.api_key.get_secret_value()
         self._agent_id = account.agent_id
