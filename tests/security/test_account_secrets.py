@@ -90,7 +90,7 @@ def test_a_config_error_on_a_trillet_block_does_not_repeat_the_workspace_id(
 ) -> None:
     config = tmp_path / "dialer.toml"
     config.write_text(
-        f'[accounts.tri]\nprovider = "trillet"\nworkspace_id = "{WORKSPACE}"\ntimeout = -1\n',
+        f'[accounts.tri]\nprovider = "trillet"\nworkspace_id = "{WORKSPACE}"\n',
         encoding="utf-8",
     )
     with pytest.raises(ConfigError) as caught:
