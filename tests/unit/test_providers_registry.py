@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import typing
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +192,16 @@ def test_the_recipe_names_files_that_exist() -> None:
     for path in paths:
         if "<" not in path:
             assert (ROOT / path).exists(), path
+
+
+def test_providers_without_webhooks_read_nothing_and_only_some_poll() -> None:
+    assert PROVIDERS["libby"].outcome_from_webhook({"status": "completed"}) is None
+    windows = {kind: adapter.capabilities.poll_window for kind, adapter in PROVIDERS.items()}
+    assert windows == {
+        "libby": None,
+        "libby-legacy": None,
+        "allomia": timedelta(hours=24),
+        "trillet": None,
+        "polyai": timedelta(hours=2),
+        "sandbox": timedelta(hours=2),
+    }
