@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Self, cast
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from dialer.errors import ConfigError
 
@@ -122,6 +122,11 @@ class AccountConfig(BaseModel):
     @property
     def rate_per_second(self) -> float:
         return parse_rate(self.rate)
+
+    def secrets(self) -> tuple[str, ...]:
+        """The account's credentials (its ``SecretStr`` fields, which every print of the
+        account masks), for masking out of any other text."""
+        return tuple(value.get_secret_value() for _, value in self if isinstance(value, SecretStr))
 
 
 _IMPLIED = ("name", "provider")

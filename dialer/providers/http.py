@@ -31,7 +31,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 import httpx
-from pydantic import SecretStr
 
 from dialer.backoff import parse_retry_after
 from dialer.errors import (
@@ -246,7 +245,7 @@ class HttpProvider(ABC, Generic[AccountT]):
     def secrets(self) -> tuple[str, ...]:
         """Every credential of the account (its ``SecretStr`` fields), to be masked out of any
         text this adapter reports."""
-        return account_secrets(self.account)
+        return self.account.secrets()
 
     def unsupported(self, request: CallRequest) -> str | None:
         """A reason naming the request's messages this provider has no field for, or None."""
@@ -269,8 +268,3 @@ class HttpProvider(ABC, Generic[AccountT]):
             call_id_fields=self.capabilities.call_id_fields,
             secrets=self.secrets(),
         )
-
-
-def account_secrets(account: AccountConfig) -> tuple[str, ...]:
-    """The values of ``account``'s ``SecretStr`` fields: its credentials."""
-    return tuple(value.get_secret_value() for _, value in account if isinstance(value, SecretStr))
