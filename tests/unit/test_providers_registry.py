@@ -174,6 +174,8 @@ def test_every_provider_document_is_a_registered_provider_and_names_its_path() -
 
 def test_the_readme_lists_every_provider_and_its_fields() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (sentence,) = re.findall(r"^Providers: (.+?)\s+—", readme, re.MULTILINE)
+    assert re.findall(r"[\w-]+", sentence.replace(", and", ",")) == list(PROVIDERS)
     (comment,) = re.findall(r'^provider = "[^"]+"\s+#\s*(.+)$', readme, re.MULTILINE)
     assert [kind.strip() for kind in comment.split("|")] == list(PROVIDERS)
     (paragraph,) = re.findall(r"^Provider fields: (.+?)\.$", readme, re.MULTILINE | re.DOTALL)
