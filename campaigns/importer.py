@@ -276,9 +276,9 @@ def _provider_check(
 ) -> RowCheck | None:
     """A per-row check of the provider's rules, or None when the provider has none to check.
 
-    An adapter whose ``check`` reads nothing that differs between the contacts of a campaign
-    may say so with a class attribute ``checks_rows = False``: the probe request checked here
-    then answers for every row, and the import builds no request per row.
+    A provider whose ``check`` reads nothing that differs between the contacts of a campaign
+    declares ``checks_rows=False`` in its capabilities: the probe request checked here then
+    answers for every row, and the import builds no request per row.
     """
     # The adapter is only asked to check requests here; this client never sends anything.
     with httpx.Client() as unused:
@@ -294,7 +294,7 @@ def _provider_check(
     campaign_level = provider.check(probe)
     if campaign_level is not None:
         raise InputError(f"account {account.name!r}: {campaign_level}")
-    if not getattr(provider, "checks_rows", True):
+    if not provider.capabilities.checks_rows:
         return None
     # A row's messages depend only on its values of the columns the templates name (--var
     # values are the same for every row): render each combination of those once per chunk.

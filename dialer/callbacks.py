@@ -9,9 +9,13 @@ own ``callback_url`` wins: then its owner receives the webhooks, not the dialer.
 
 from __future__ import annotations
 
+from dialer.providers import PROVIDERS
+from dialer.providers.account import WebhookAccount
 from dialer.settings import AccountConfig, Settings
 
-WEBHOOK_PROVIDERS = frozenset({"allomia", "trillet"})
+WEBHOOK_PROVIDERS = frozenset(
+    kind for kind, adapter in PROVIDERS.items() if adapter.capabilities.takes_callback_url
+)
 """Provider kinds that POST a call's outcome to a callback URL given with the call."""
 
 
@@ -19,6 +23,8 @@ def callback_url(settings: Settings, account: AccountConfig, token: str) -> str 
     """Where ``account``'s provider should POST outcomes of a campaign with ``token``; None
     when it sends no webhooks, the account sets its own ``callback_url``, or the campaign has
     no token."""
-    if account.provider not in WEBHOOK_PROVIDERS or account.callback_url or not token:
+    if account.provider not in WEBHOOK_PROVIDERS or not token:
+        return None
+    if isinstance(account, WebhookAccount) and account.callback_url:
         return None
     return f"{settings.public_url.rstrip('/')}/webhooks/{account.provider}/{token}"

@@ -7,8 +7,9 @@
     voicemail   an answering machine took it (only where a provider says so)
 
 Each provider's own words map to one of these, or to None while the call is not final yet
-(``calling``, ``queued``...). A word a table does not know is :class:`MalformedOutcome`:
-guessing would put a wrong fact in the ledger, and polling simply asks again later.
+(``calling``, ``queued``...): every provider module holds its own :data:`StatusTable`. A word a
+table does not know is :class:`MalformedOutcome`: guessing would put a wrong fact in the
+ledger, and polling simply asks again later.
 """
 
 from __future__ import annotations
@@ -37,66 +38,6 @@ DEFAULT_RECALL_AFTER = timedelta(hours=1)
 
 StatusTable = Mapping[str, Outcome | None]
 """A provider's status words (normalized, see :func:`normalize`) → outcome, None: not final."""
-
-_C, _NA, _B, _F, _VM = (
-    Outcome.COMPLETED,
-    Outcome.NO_ANSWER,
-    Outcome.BUSY,
-    Outcome.FAILED,
-    Outcome.VOICEMAIL,
-)
-
-ALLOMIA: StatusTable = {
-    # Terminal states, as the callbackUrl documentation names them.
-    "completed": _C,
-    "failed": _F,
-    "busy": _B,
-    "no-answer": _NA,
-    # "calling" is the documented initial status; the others are read as in progress too.
-    "calling": None,
-    "queued": None,
-    "ringing": None,
-    "in-progress": None,
-}
-"""AlloMia's ``status`` (webhook and ``GET /api/outbound/{id}``). The sandbox's own kind
-reports its calls in these same words."""
-
-POLYAI: StatusTable = {"success": _C, "failure": _F, "queued": None, "calling": None}
-"""PolyAI's call status: ``success`` (the call completed) or ``failure`` (it did not)."""
-
-TRILLET_STATUSES: StatusTable = {
-    "completed": _C,
-    "ended": _C,
-    "failed": _F,
-    "error": _F,
-    "busy": _B,
-    "no-answer": _NA,
-    "unanswered": _NA,
-    "not-answered": _NA,
-    "voicemail": _VM,
-    "machine": _VM,
-    "answering-machine": _VM,
-    "queued": None,
-    "initiated": None,
-    "scheduled": None,
-    "ringing": None,
-    "started": None,
-    "in-progress": None,
-    "active": None,
-    "ongoing": None,
-    "calling": None,
-}
-"""Trillet's call ``status``. Its documents show only ``completed``; the rest is the set of
-words voice platforms commonly use, accepted so a real event is not refused for a synonym."""
-
-TRILLET_EVENTS: StatusTable = {
-    "call.completed": _C,
-    "call.ended": _C,
-    "call.failed": _F,
-    "call.started": None,
-}
-"""Trillet's webhook ``event`` names about calls (``call.started``, ``call.completed``,
-``call.failed`` are documented); its status, when it gives one, is more precise and wins."""
 
 
 def normalize(word: str) -> str:

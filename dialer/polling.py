@@ -43,7 +43,7 @@ def poll_outcomes(service: CallService, now: datetime, *, limit: int = MAX_PER_R
     windows = {
         name: now - window
         for name, account in service.settings.accounts.items()
-        if (window := PROVIDERS[account.provider].poll_window) is not None
+        if (window := PROVIDERS[account.provider].capabilities.poll_window) is not None
     }
     skipped: set[str] = set()
     recorded = polled = after = 0

@@ -22,16 +22,12 @@ import re
 import threading
 from collections.abc import Iterable
 
-from pydantic import SecretStr
-
 from dialer.settings import Settings
 
 MASK = "****"
 MIN_SECRET_LENGTH = 6
 ERROR_LIMIT = 300
 """Characters of an error text the ledger keeps (after masking)."""
-
-_ACCOUNT_SECRETS = ("api_key", "client_secret", "token", "workspace_id")
 
 _WEBHOOK_PATH = re.compile(r"(/webhooks/[^/\s\"'?#]+/)[^/\s\"'?#]+")
 _NAMED = re.compile(
@@ -75,12 +71,7 @@ def remember_settings(settings: Settings) -> None:
     """Remember the API keys and every account's credentials of ``settings``."""
     values: list[str] = [key.get_secret_value() for key in settings.api_keys]
     for account in settings.accounts.values():
-        for name in _ACCOUNT_SECRETS:
-            value = getattr(account, name)
-            if isinstance(value, SecretStr):
-                value = value.get_secret_value()
-            if value:
-                values.append(value)
+        values.extend(account.secrets())
     remember(values)
 
 

@@ -9,96 +9,36 @@ API's keys. Tests build :class:`Settings` directly.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from dialer.errors import ConfigError
+from dialer.providers import AnyAccount
+from dialer.providers.account import UNLIMITED, AccountConfig, parse_rate
+from dialer.providers.sandbox import SANDBOX_PORT, SANDBOX_URL, SandboxAccount
 
-ProviderKind = Literal["libby", "libby-legacy", "allomia", "trillet", "polyai", "sandbox"]
-
-SANDBOX_PORT = 8765
-SANDBOX_URL = f"http://127.0.0.1:{SANDBOX_PORT}"
-
-# Fields each provider kind cannot work without (DESIGN.md §4).
-REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
-    "libby": ("api_key", "agent_id"),
-    "libby-legacy": ("client_id", "client_secret", "from_number"),
-    "allomia": ("api_key", "assistant_id", "phone_number_id"),
-    "trillet": ("workspace_id", "agent_id"),
-    "polyai": ("token",),
-    "sandbox": (),
-}
-
-_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$")
-_UNIT_SECONDS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60}
-_UNIT_SECONDS |= {"h": 3600, "hour": 3600}
+__all__ = [
+    "SANDBOX_PORT",
+    "SANDBOX_URL",
+    "UNLIMITED",
+    "AccountConfig",
+    "Settings",
+    "config_path",
+    "load_settings",
+    "parse_rate",
+]
 
 
-UNLIMITED = "unlimited"
-"""The ``rate`` of an account with no rate limit: as fast as ``concurrency`` allows."""
-
-
-def parse_rate(text: str) -> float:
-    """``"10/s"`` or ``"600/m"`` → calls per second; ``"unlimited"`` → ``math.inf``. Raises
-    ConfigError on anything else."""
-    if text.strip().lower() == UNLIMITED:
-        return math.inf
-    match = _RATE.match(text)
-    if not match or float(match.group(1)) <= 0:
-        raise ConfigError(f"rate {text!r} is not of the form '10/s', '600/m' or 'unlimited'")
-    return float(match.group(1)) / _UNIT_SECONDS[match.group(2)]
-
-
-class AccountConfig(BaseModel):
-    """One ``[accounts.NAME]`` block: a provider account and how hard we may use it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = ""
-    provider: ProviderKind
-    base_url: str | None = None
-    rate: str = "10/s"
-    timeout: float = Field(default=10.0, gt=0)
-    max_attempts: int = Field(default=5, ge=1, description="retry budget per contact")
-    backoff_seconds: float = Field(default=30.0, gt=0, description="first retry's delay")
-    concurrency: int = Field(default=32, ge=1, description="requests in flight per process")
-    # provider fields
-    api_key: SecretStr | None = None
-    agent_id: str | None = None
-    client_id: str | None = None
-    client_secret: SecretStr | None = None
-    from_number: str | None = None
-    scope: str = "external-api-resource-server-1/call.out"
-    # A public endpoint, not a credential (bandit reads "token" as a password).
-    token_url: str = "https://libby.auth.us-east-1.amazoncognito.com/oauth2/token"  # noqa: S105
-    assistant_id: str | None = None
-    phone_number_id: str | None = None
-    callback_url: str | None = None
-    workspace_id: str | None = None
-    token: SecretStr | None = None
-    encryption: Literal["TLS/SRTP", "TLS/RTP", "UDP/SRTP", "UDP/RTP"] = "TLS/SRTP"
-
-    @model_validator(mode="after")
-    def _check(self) -> AccountConfig:
-        missing = [f for f in REQUIRED_FIELDS[self.provider] if getattr(self, f) is None]
-        if missing:
-            raise ValueError(f"provider {self.provider} needs {', '.join(missing)}")
-        try:
-            parse_rate(self.rate)
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from None
-        return self
-
-    @property
-    def rate_per_second(self) -> float:
-        return parse_rate(self.rate)
+def _default_accounts() -> dict[str, AccountConfig]:
+    """With no ``[accounts]``: the sandbox, where ``dialer sandbox`` listens."""
+    return {"sandbox": SandboxAccount(name="sandbox", rate="50/s")}
 
 
 class Settings(BaseModel):
@@ -108,11 +48,7 @@ class Settings(BaseModel):
 
     database_url: str = "sqlite:///dialer.db"
     broker_url: str | None = None
-    accounts: dict[str, AccountConfig] = Field(
-        default_factory=lambda: {
-            "sandbox": AccountConfig(name="sandbox", provider="sandbox", rate="50/s")
-        }
-    )
+    accounts: dict[str, AnyAccount] = Field(default_factory=_default_accounts)
     # Dispatch
     claim_batch: int = Field(default=500, ge=1, description="max contacts claimed per tick")
     tick_seconds: float = Field(default=1.0, gt=0)
@@ -174,9 +110,24 @@ def _expand(value: Any, env: Mapping[str, str], where: str) -> Any:
 
 def _describe(error: ValidationError, where: str) -> str:
     first = error.errors()[0]
-    location = ".".join(str(part) for part in first["loc"])
+    location = ".".join(str(part) for part in _location(first))
     message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "union_tag_not_found":
+        location, message = f"{location}.provider", "Field required"
+    elif first["type"] == "union_tag_invalid":
+        context = first.get("ctx", {})
+        location += ".provider"
+        message = f"{context.get('tag')!r} is not one of {context.get('expected_tags')}"
     return f"{where}: {location + ': ' if location else ''}{message}"
+
+
+def _location(error: ErrorDetails) -> tuple[int | str, ...]:
+    """Where the error is, without the provider tag pydantic puts after an account's name:
+    ``accounts.gym.agent_id``, not ``accounts.gym.libby.agent_id``."""
+    loc = error["loc"]
+    if loc[:1] == ("accounts",) and len(loc) >= 3:
+        return (*loc[:2], *loc[3:])
+    return loc
 
 
 def config_path(explicit: Path | None, env: Mapping[str, str]) -> Path | None:
@@ -198,21 +149,32 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
     """Read the settings from the file that applies and the environment. ConfigError if bad."""
     env = os.environ if env is None else env
     found = config_path(path, env)
-    raw: dict[str, Any] = {}
-    where = str(found) if found else "settings"
-    if found is not None:
-        try:
-            raw = tomllib.loads(found.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{found}: not valid TOML ({exc})") from None
-        raw = _expand(raw, env, where)
-    if env.get("DIALER_DATABASE_URL"):
-        raw["database_url"] = env["DIALER_DATABASE_URL"]
-    if env.get("DIALER_BROKER_URL"):
-        raw["broker_url"] = env["DIALER_BROKER_URL"]
-    if env.get("DIALER_API_KEYS"):
-        raw["api_keys"] = [key.strip() for key in env["DIALER_API_KEYS"].split(",") if key.strip()]
+    raw = {} if found is None else _read_file(found, env)
+    raw |= _environment_overrides(env)
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, where)) from None
+        raise ConfigError(_describe(exc, str(found) if found else "settings")) from None
+
+
+def _read_file(found: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    """The TOML file's settings, ``${NAME}`` expanded from ``env``."""
+    try:
+        raw = tomllib.loads(found.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{found}: not valid TOML ({exc})") from None
+    expanded: dict[str, Any] = _expand(raw, env, str(found))
+    return expanded
+
+
+def _environment_overrides(env: Mapping[str, str]) -> dict[str, Any]:
+    """The settings the environment sets, over the file's."""
+    overrides: dict[str, Any] = {}
+    if env.get("DIALER_DATABASE_URL"):
+        overrides["database_url"] = env["DIALER_DATABASE_URL"]
+    if env.get("DIALER_BROKER_URL"):
+        overrides["broker_url"] = env["DIALER_BROKER_URL"]
+    if env.get("DIALER_API_KEYS"):
+        keys = env["DIALER_API_KEYS"].split(",")
+        overrides["api_keys"] = [key.strip() for key in keys if key.strip()]
+    return overrides

@@ -12,49 +12,80 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 import httpx
+from pydantic import SecretStr
 
 from dialer.errors import MalformedOutcome
-from dialer.outcomes import ALLOMIA, outcome_of
-from dialer.providers.base import CallRequest, PlaceResult, ProviderOutcome
-from dialer.providers.http import HttpProvider, required
+from dialer.outcomes import Outcome, StatusTable, outcome_of
+from dialer.providers.account import WebhookAccount
+from dialer.providers.base import CallRequest, Capabilities, PlaceResult, ProviderOutcome
+from dialer.providers.http import HttpProvider
 from dialer.providers.status import fetch_status, status_url
-from dialer.settings import AccountConfig
 
 PHONE_LENGTH = range(10, 21)
 """``phoneNumber`` must be 10 to 20 characters long."""
 
+STATUSES: StatusTable = {
+    # Terminal states, as the callbackUrl documentation names them.
+    "completed": Outcome.COMPLETED,
+    "failed": Outcome.FAILED,
+    "busy": Outcome.BUSY,
+    "no-answer": Outcome.NO_ANSWER,
+    # "calling" is the documented initial status; the others are read as in progress too.
+    "calling": None,
+    "queued": None,
+    "ringing": None,
+    "in-progress": None,
+}
+"""AlloMia's ``status`` (webhook and ``GET /api/outbound/{id}``). The sandbox's own kind
+reports its calls in these same words."""
 
-class AllomiaProvider(HttpProvider):
+
+class AllomiaAccount(WebhookAccount):
+    """``provider = "allomia"``: the API key, the assistant, the number it calls from."""
+
+    provider: Literal["allomia"] = "allomia"
+    api_key: SecretStr
+    assistant_id: str
+    phone_number_id: str
+
+
+class AllomiaProvider(HttpProvider[AllomiaAccount]):
     """An AlloMia account (``api_key``, ``assistant_id``, ``phone_number_id``, ``callback_url``)."""
 
     kind = "allomia"
+    account_model = AllomiaAccount
+    document = "allomia.txt"
     default_base_url = "https://allomia.com"
     path = "/api/outbound"
-    # ASSUMPTION, to verify with AlloMia: its document names "Get Outbound Call Status" but
-    # shows neither its path nor how long a call's status is kept. We GET
-    # /api/outbound/{outboundCallId} (as the sandbox serves it) for a day after the call.
-    poll_window = timedelta(hours=24)
+    capabilities = Capabilities(
+        call_id_fields=("outboundCallId",),
+        takes_callback_url=True,
+        # ASSUMPTION, to verify with AlloMia: its document names "Get Outbound Call Status"
+        # but shows neither its path nor how long a call's status is kept. We GET
+        # /api/outbound/{outboundCallId} (as the sandbox serves it) for a day after the call.
+        poll_window=timedelta(hours=24),
+    )
+    webhook_statuses = STATUSES
+    poll_statuses = STATUSES
 
-    def __init__(self, account: AccountConfig, client: httpx.Client) -> None:
+    def __init__(self, account: AllomiaAccount, client: httpx.Client) -> None:
         super().__init__(account, client)
-        self._headers = {"Authorization": f"Bearer {required(account, 'api_key')}"}
-        self._assistant_id = required(account, "assistant_id")
-        self._phone_number_id = required(account, "phone_number_id")
+        self._headers = {"Authorization": f"Bearer {account.api_key.get_secret_value()}"}
+        self._assistant_id = account.assistant_id
+        self._phone_number_id = account.phone_number_id
 
     def check(self, request: CallRequest) -> str | None:
         """The number must be 10 to 20 characters; no message texts."""
         if len(request.phone) not in PHONE_LENGTH:
             return f"allomia needs a phone number of 10 to 20 characters, got {len(request.phone)}"
-        return request.messages.unsupported((), self.kind)
+        return self.unsupported(request)
 
     def place(self, request: CallRequest) -> PlaceResult:
         """Send the call; the result's ``provider_call_id`` is AlloMia's ``outboundCallId``."""
-        return self.post(
-            self._payload(request), headers=self._headers, call_id_fields=("outboundCallId",)
-        )
+        return self.post(self._payload(request), headers=self._headers)
 
     @staticmethod
     def outcome_from_webhook(payload: Mapping[str, Any]) -> ProviderOutcome | None:
@@ -94,7 +125,7 @@ def _outcome(document: Mapping[str, Any], *, call_id: str | None) -> ProviderOut
     named = document.get("outboundCallId", call_id)
     if not isinstance(named, str) or not named:
         raise MalformedOutcome("allomia: the status names no outboundCallId")
-    outcome = outcome_of(document.get("status"), ALLOMIA, provider="allomia")
+    outcome = outcome_of(document.get("status"), STATUSES, provider="allomia")
     if outcome is None:
         return None
     return ProviderOutcome(outcome=outcome, payload=document, provider_call_id=named)

@@ -9,7 +9,9 @@ because its 403 proves the first request placed nothing.
 
 Afterwards, an adapter reads what became of a call (:class:`ProviderOutcome`) from the
 provider's webhook (:meth:`CallProvider.outcome_from_webhook`) or by asking for the call's
-status (:meth:`CallProvider.poll`), for providers that offer either.
+status (:meth:`CallProvider.poll`), for providers that offer either. What a provider can do is
+declared as data, its :class:`Capabilities`, which the rest of the dialer reads instead of
+asking which provider it is.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
-from dialer.outcomes import Outcome
+from dialer.outcomes import Outcome, StatusTable
 
 ATTEMPT_FIELD = "dialerAttempt"
 """Metadata key carrying :attr:`CallRequest.attempt_key` where a provider takes metadata that
@@ -64,6 +66,35 @@ class Messages:
         if not extra:
             return None
         return f"{provider} has no field for {', '.join(extra)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a provider can do, as data.
+
+    ``messages``: the :class:`Messages` fields its call request has a place for (a campaign
+    giving any other is refused at import). ``call_id_fields``: where its answer names the
+    call, first found wins (empty: it returns no call id, and our attempt key correlates).
+    ``takes_callback_url``: it POSTs a call's outcome to a URL given with the call.
+    ``poll_window``: how long after a call starts its status can still be asked for (None:
+    there is no status to poll). ``checks_rows``: its rules read something that differs
+    between the contacts of a campaign, so the import checks every row (False: checking the
+    campaign once answers for every row).
+    """
+
+    messages: frozenset[str] = frozenset()
+    call_id_fields: tuple[str, ...] = ()
+    takes_callback_url: bool = False
+    poll_window: timedelta | None = None
+    checks_rows: bool = True
+
+    @property
+    def returns_call_id(self) -> bool:
+        return bool(self.call_id_fields)
+
+    @property
+    def pollable(self) -> bool:
+        return self.poll_window is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +146,12 @@ class ProviderOutcome:
 class CallProvider(Protocol):
     """One provider account, bound to an ``httpx.Client`` supplied by the caller."""
 
-    kind: str
-    poll_window: timedelta | None
-    """How long after a call starts :meth:`poll` can still learn its outcome (the provider's
-    retention); None when the provider has no status to poll."""
+    kind: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+    webhook_statuses: ClassVar[StatusTable]
+    """The status words its webhooks carry (empty: it sends none we read)."""
+    poll_statuses: ClassVar[StatusTable]
+    """The status words :meth:`poll` reads (empty: it has no status to poll)."""
 
     def check(self, request: CallRequest) -> str | None:
         """Why this request breaks a rule of the provider (checked at import), or None."""

@@ -27,11 +27,10 @@ import json as jsonlib
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Generic, TypeVar
 
 import httpx
-from pydantic import SecretStr
 
 from dialer.backoff import parse_retry_after
 from dialer.errors import (
@@ -42,8 +41,9 @@ from dialer.errors import (
     RejectedByProvider,
     RetryableProviderError,
 )
-from dialer.providers.base import CallRequest, PlaceResult, ProviderOutcome
-from dialer.settings import AccountConfig
+from dialer.outcomes import StatusTable
+from dialer.providers.account import AccountConfig
+from dialer.providers.base import CallRequest, Capabilities, PlaceResult, ProviderOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -52,14 +52,6 @@ BODY_LIMIT = 2048
 
 _NOTHING_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _MASK = "***"
-
-
-def required(account: AccountConfig, field: str) -> str:
-    """A provider field the account must have, secrets unwrapped. ConfigError when unset."""
-    value = getattr(account, field)
-    if value is None:
-        raise ConfigError(f"account {account.name!r} ({account.provider}) needs {field}")
-    return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
 
 
 def endpoint(base_url: str, path: str, *, setting: str = "base_url") -> str:
@@ -153,23 +145,31 @@ def provider_text(response: httpx.Response) -> str:
     Otherwise the body's text, or the status's reason phrase when the body is empty.
     """
     payload = _json(response)
-    text = ""
-    if isinstance(payload, dict):
-        for key in ("error", "message", "detail", "error_description"):
-            if isinstance(payload.get(key), str) and payload[key]:
-                text = payload[key]
-                break
-        details = payload.get("details")
-        if isinstance(details, list):
-            parts = [
-                f"{item.get('field', '?')}: {item.get('message', '')}"
-                for item in details
-                if isinstance(item, dict)
-            ]
-            text = f"{text} ({'; '.join(parts)})" if text and parts else text or "; ".join(parts)
+    text = _json_error_text(payload) if isinstance(payload, dict) else ""
     if not text:
         text = response.text.strip() or response.reason_phrase
     return " ".join(text.split())[:500]
+
+
+def _json_error_text(payload: dict[str, Any]) -> str:
+    """The first error message field of a JSON error body, with its ``details`` appended."""
+    text = next(
+        (
+            payload[key]
+            for key in ("error", "message", "detail", "error_description")
+            if isinstance(payload.get(key), str) and payload[key]
+        ),
+        "",
+    )
+    details = payload.get("details")
+    if not isinstance(details, list):
+        return text
+    parts = [
+        f"{item.get('field', '?')}: {item.get('message', '')}"
+        for item in details
+        if isinstance(item, dict)
+    ]
+    return f"{text} ({'; '.join(parts)})" if text and parts else text or "; ".join(parts)
 
 
 def _json(response: httpx.Response) -> Any:
@@ -190,22 +190,33 @@ def _call_id(response: httpx.Response, fields: Sequence[str]) -> str | None:
     return None
 
 
-class HttpProvider(ABC):
+AccountT = TypeVar("AccountT", bound=AccountConfig)
+
+
+class HttpProvider(ABC, Generic[AccountT]):
     """The shell every adapter shares: its account, the caller's client, the endpoint URL.
 
-    Subclasses set ``kind``, ``default_base_url`` and ``path`` (the provider's documented path,
-    kept when ``base_url`` overrides the host) and implement :class:`CallProvider`'s methods;
-    by default a provider sends no webhook we read and has no status to poll.
-    Timeouts, pool limits and proxies are the client's: whoever builds the client applies the
-    account's ``timeout`` (see :mod:`dialer.clients`). ``repr`` names the account and nothing else.
+    A subclass is everything the dialer knows about one provider. It declares, as class
+    attributes: ``kind`` (its ``provider = "..."``), ``account_model`` (its ``[accounts.NAME]``
+    block), ``document`` (its API document in ``providers/``, None for our own sandbox),
+    ``default_base_url`` and ``path`` (the documented path, kept when ``base_url`` overrides
+    the host), its ``capabilities`` and its status words; and it implements
+    :class:`CallProvider`'s methods. By default a provider sends no webhook we read and has no
+    status to poll. Timeouts, pool limits and proxies are the client's: whoever builds the
+    client applies the account's ``timeout`` (see :mod:`dialer.clients`). ``repr`` names the
+    account and nothing else.
     """
 
-    kind: str
+    kind: ClassVar[str]
+    account_model: ClassVar[type[AccountConfig]]
+    document: ClassVar[str | None]
     default_base_url: ClassVar[str]
     path: ClassVar[str]
-    poll_window: timedelta | None = None
+    capabilities: ClassVar[Capabilities]
+    webhook_statuses: ClassVar[StatusTable] = {}
+    poll_statuses: ClassVar[StatusTable] = {}
 
-    def __init__(self, account: AccountConfig, client: httpx.Client) -> None:
+    def __init__(self, account: AccountT, client: httpx.Client) -> None:
         self.account = account
         self.client = client
         self.url = endpoint(account.base_url or self.default_base_url, self.path)
@@ -232,18 +243,17 @@ class HttpProvider(ABC):
         return None
 
     def secrets(self) -> tuple[str, ...]:
-        """Every credential this adapter may hold, to be masked out of any text it reports."""
-        values = (self.account.api_key, self.account.client_secret, self.account.token)
-        return tuple(value.get_secret_value() for value in values if value is not None)
+        """Every credential of the account (its ``SecretStr`` fields), to be masked out of any
+        text this adapter reports."""
+        return self.account.secrets()
 
-    def post(
-        self,
-        payload: Mapping[str, Any],
-        *,
-        headers: Mapping[str, str],
-        call_id_fields: Sequence[str] = (),
-    ) -> PlaceResult:
-        """Send ``payload`` as JSON to the endpoint and classify the answer."""
+    def unsupported(self, request: CallRequest) -> str | None:
+        """A reason naming the request's messages this provider has no field for, or None."""
+        return request.messages.unsupported(self.capabilities.messages, self.kind)
+
+    def post(self, payload: Mapping[str, Any], *, headers: Mapping[str, str]) -> PlaceResult:
+        """Send ``payload`` as JSON to the endpoint and classify the answer (the call id is
+        read from the capabilities' ``call_id_fields``)."""
         response = send(
             self.client,
             self.url,
@@ -253,5 +263,8 @@ class HttpProvider(ABC):
             secrets=self.secrets(),
         )
         return classify(
-            response, provider=self.kind, call_id_fields=call_id_fields, secrets=self.secrets()
+            response,
+            provider=self.kind,
+            call_id_fields=self.capabilities.call_id_fields,
+            secrets=self.secrets(),
         )

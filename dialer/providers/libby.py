@@ -7,27 +7,45 @@ document describes the instructions as what to send when the pair is not: one is
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import httpx
+from pydantic import SecretStr
 
-from dialer.providers.base import ATTEMPT_FIELD, CAMPAIGN_FIELD, CallRequest, PlaceResult
-from dialer.providers.http import HttpProvider, required
+from dialer.providers.account import AccountConfig
+from dialer.providers.base import (
+    ATTEMPT_FIELD,
+    CAMPAIGN_FIELD,
+    CallRequest,
+    Capabilities,
+    PlaceResult,
+)
+from dialer.providers.http import HttpProvider
 from dialer.providers.limits import too_long
-from dialer.settings import AccountConfig
 
 
-class LibbyProvider(HttpProvider):
+class LibbyAccount(AccountConfig):
+    """``provider = "libby"``: the API key and the agent that places the calls."""
+
+    provider: Literal["libby"] = "libby"
+    api_key: SecretStr
+    agent_id: str
+
+
+class LibbyProvider(HttpProvider[LibbyAccount]):
     """A Libby account (``api_key``, ``agent_id``)."""
 
     kind = "libby"
+    account_model = LibbyAccount
+    document = "libby.txt"
     default_base_url = "https://api.heylibby.com"
     path = "/api/v1/outbound/call"
+    capabilities = Capabilities(messages=frozenset({"intro", "voicemail", "instructions"}))
 
-    def __init__(self, account: AccountConfig, client: httpx.Client) -> None:
+    def __init__(self, account: LibbyAccount, client: httpx.Client) -> None:
         super().__init__(account, client)
-        self._headers = {"x-api-key": required(account, "api_key")}
-        self._agent_id = required(account, "agent_id")
+        self._headers = {"x-api-key": account.api_key.get_secret_value()}
+        self._agent_id = account.agent_id
 
     def check(self, request: CallRequest) -> str | None:
         """Intro and voicemail as a pair, or instructions alone: one of the two is required."""
@@ -35,7 +53,7 @@ class LibbyProvider(HttpProvider):
         oversized = too_long(self.kind, messages)
         if oversized:
             return oversized
-        unsupported = messages.unsupported(("intro", "voicemail", "instructions"), self.kind)
+        unsupported = self.unsupported(request)
         if unsupported:
             return unsupported
         if bool(messages.intro) != bool(messages.voicemail):

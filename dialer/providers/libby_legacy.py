@@ -15,9 +15,10 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import httpx
+from pydantic import SecretStr
 
 from dialer.errors import (
     AccountBroken,
@@ -26,10 +27,10 @@ from dialer.errors import (
     RejectedByProvider,
     RetryableProviderError,
 )
-from dialer.providers.base import CallRequest, PlaceResult
-from dialer.providers.http import HttpProvider, classify, endpoint, required, send
+from dialer.providers.account import AccountConfig
+from dialer.providers.base import CallRequest, Capabilities, PlaceResult
+from dialer.providers.http import HttpProvider, classify, endpoint, send
 from dialer.providers.limits import too_long
-from dialer.settings import AccountConfig
 
 TOKEN_MARGIN = 60.0
 """Seconds before its expiry a token is renewed (at most a tenth of its lifetime)."""
@@ -39,6 +40,17 @@ FAILURE_HOLD = 5.0
 """Seconds a failed token fetch is repeated to callers instead of being retried at once."""
 
 _KIND = "libby-legacy"
+
+
+class LibbyLegacyAccount(AccountConfig):
+    """``provider = "libby-legacy"``: OAuth2 client credentials and the number calls come from."""
+
+    provider: Literal["libby-legacy"] = "libby-legacy"
+    client_id: str
+    client_secret: SecretStr
+    from_number: str
+    scope: str = "external-api-resource-server-1/call.out"
+    token_url: str = "https://libby.auth.us-east-1.amazoncognito.com/oauth2/token"  # noqa: S105 (a public endpoint, not a credential)
 
 
 class TokenSource:
@@ -52,13 +64,13 @@ class TokenSource:
     """
 
     def __init__(
-        self, account: AccountConfig, *, clock: Callable[[], float] = time.monotonic
+        self, account: LibbyLegacyAccount, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._url = endpoint(account.token_url, "", setting="token_url")
-        self._secret = required(account, "client_secret")
+        self._secret = account.client_secret.get_secret_value()
         self._form = {
             "grant_type": "client_credentials",
-            "client_id": required(account, "client_id"),
+            "client_id": account.client_id,
             "client_secret": self._secret,
             "scope": account.scope,
         }
@@ -142,29 +154,38 @@ _sources: dict[tuple[str, str, str, str], TokenSource] = {}
 _sources_lock = threading.Lock()
 
 
-def shared_token_source(account: AccountConfig) -> TokenSource:
+def shared_token_source(account: LibbyLegacyAccount) -> TokenSource:
     """The process's one :class:`TokenSource` for the account's token endpoint and credentials."""
-    secret = hashlib.sha256(required(account, "client_secret").encode()).hexdigest()
-    key = (account.token_url, required(account, "client_id"), account.scope, secret)
+    secret = hashlib.sha256(account.client_secret.get_secret_value().encode()).hexdigest()
+    key = (account.token_url, account.client_id, account.scope, secret)
     with _sources_lock:
         if key not in _sources:
             _sources[key] = TokenSource(account)
         return _sources[key]
 
 
-class LibbyLegacyProvider(HttpProvider):
+class LibbyLegacyProvider(HttpProvider[LibbyLegacyAccount]):
     """A legacy Libby account (``client_id``, ``client_secret``, ``from_number``, ``scope``,
     ``token_url``). ``tokens`` defaults to the process's shared source for those credentials."""
 
     kind = _KIND
+    account_model = LibbyLegacyAccount
+    document = "libby-legacy.txt"
     default_base_url = "https://phone.mylibby.ai"
     path = "/outbound"
+    capabilities = Capabilities(
+        messages=frozenset({"intro", "voicemail", "intro_notes", "questions", "rules"})
+    )
 
     def __init__(
-        self, account: AccountConfig, client: httpx.Client, *, tokens: TokenSource | None = None
+        self,
+        account: LibbyLegacyAccount,
+        client: httpx.Client,
+        *,
+        tokens: TokenSource | None = None,
     ) -> None:
         super().__init__(account, client)
-        self._from_number = required(account, "from_number")
+        self._from_number = account.from_number
         self._tokens = tokens or shared_token_source(account)
 
     def check(self, request: CallRequest) -> str | None:
@@ -174,8 +195,7 @@ class LibbyLegacyProvider(HttpProvider):
         oversized = too_long(self.kind, messages)
         if oversized:
             return oversized
-        supported = ("intro", "voicemail", "intro_notes", "questions", "rules")
-        unsupported = messages.unsupported(supported, self.kind)
+        unsupported = self.unsupported(request)
         if unsupported:
             return unsupported
         if bool(messages.intro) != bool(messages.voicemail):

@@ -13,39 +13,65 @@ from __future__ import annotations
 import base64
 import json
 from datetime import timedelta
+from typing import Literal
 
 import httpx
+from pydantic import SecretStr
 
-from dialer.outcomes import POLYAI, outcome_of
+from dialer.outcomes import Outcome, StatusTable, outcome_of
+from dialer.providers.account import AccountConfig
 from dialer.providers.base import (
     ATTEMPT_FIELD,
     CAMPAIGN_FIELD,
     CallRequest,
+    Capabilities,
     PlaceResult,
     ProviderOutcome,
 )
-from dialer.providers.http import HttpProvider, required
+from dialer.providers.http import HttpProvider
 from dialer.providers.status import fetch_status, status_url
-from dialer.settings import AccountConfig
 
 METADATA_LIMIT = 26_000
 """Bytes the base64 of the metadata's JSON must stay under (26 KB, read as the smaller 1000s)."""
 
+STATUSES: StatusTable = {
+    "success": Outcome.COMPLETED,
+    "failure": Outcome.FAILED,
+    "queued": None,
+    "calling": None,
+}
+"""PolyAI's call status: ``success`` (the call completed) or ``failure`` (it did not)."""
 
-class PolyaiProvider(HttpProvider):
+
+class PolyaiAccount(AccountConfig):
+    """``provider = "polyai"``: the connector's token and the media encryption."""
+
+    provider: Literal["polyai"] = "polyai"
+    token: SecretStr
+    encryption: Literal["TLS/SRTP", "TLS/RTP", "UDP/SRTP", "UDP/RTP"] = "TLS/SRTP"
+
+
+class PolyaiProvider(HttpProvider[PolyaiAccount]):
     """A PolyAI connector (``token``, ``encryption``)."""
 
     kind = "polyai"
+    account_model = PolyaiAccount
+    document = "polyai.txt"
     default_base_url = "https://api.us-1.platform.polyai.app"
     path = "/v1/outbound-calling"
-    # ASSUMPTION, to verify with PolyAI: its document points to "Get call status" by call_sid
-    # without showing the path; we GET /v1/outbound-calling/{call_sid} (as the sandbox serves
-    # it). Status is kept ~2 h after the call ends: calls started within 2 h are polled.
-    poll_window = timedelta(hours=2)
+    capabilities = Capabilities(
+        call_id_fields=("call_sid",),
+        # ASSUMPTION, to verify with PolyAI: its document points to "Get call status" by
+        # call_sid without showing the path; we GET /v1/outbound-calling/{call_sid} (as the
+        # sandbox serves it). Status is kept ~2 h after the call ends: calls started within
+        # 2 h are polled.
+        poll_window=timedelta(hours=2),
+    )
+    poll_statuses = STATUSES
 
-    def __init__(self, account: AccountConfig, client: httpx.Client) -> None:
+    def __init__(self, account: PolyaiAccount, client: httpx.Client) -> None:
         super().__init__(account, client)
-        self._headers = {"X-PolyAi-Auth-Token": required(account, "token")}
+        self._headers = {"X-PolyAi-Auth-Token": account.token.get_secret_value()}
 
     def check(self, request: CallRequest) -> str | None:
         """The metadata must fit PolyAI's size limit; no message texts."""
@@ -53,7 +79,7 @@ class PolyaiProvider(HttpProvider):
         size = len(base64.b64encode(encoded.encode()))
         if size >= METADATA_LIMIT:
             return f"polyai metadata is {size} bytes in base64, over the {METADATA_LIMIT} limit"
-        return request.messages.unsupported((), self.kind)
+        return self.unsupported(request)
 
     def place(self, request: CallRequest) -> PlaceResult:
         """Send the call; the result's ``provider_call_id`` is PolyAI's ``call_sid``."""
@@ -62,7 +88,7 @@ class PolyaiProvider(HttpProvider):
             "metadata": _metadata(request),
             "encryption": self.account.encryption,
         }
-        return self.post(payload, headers=self._headers, call_id_fields=("call_sid",))
+        return self.post(payload, headers=self._headers)
 
     def poll(self, call_id: str) -> ProviderOutcome | None:
         """``GET /v1/outbound-calling/{call_sid}`` (an assumed path, see above)."""
@@ -75,7 +101,7 @@ class PolyaiProvider(HttpProvider):
         )
         if document is None:
             return None
-        outcome = outcome_of(document.get("status"), POLYAI, provider=self.kind)
+        outcome = outcome_of(document.get("status"), STATUSES, provider=self.kind)
         if outcome is None:
             return None
         return ProviderOutcome(outcome=outcome, payload=document, provider_call_id=call_id)

@@ -8,23 +8,48 @@ answers the call's status in AlloMia's words, which :meth:`SandboxProvider.poll`
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
-from dialer.outcomes import ALLOMIA, outcome_of
-from dialer.providers.base import CallRequest, PlaceResult, ProviderOutcome
+from dialer.outcomes import outcome_of
+from dialer.providers.account import AccountConfig
+from dialer.providers.allomia import STATUSES as ALLOMIA_STATUSES
+from dialer.providers.base import (
+    MESSAGE_OPTIONS,
+    CallRequest,
+    Capabilities,
+    PlaceResult,
+    ProviderOutcome,
+)
 from dialer.providers.http import HttpProvider
 from dialer.providers.status import fetch_status, status_url
-from dialer.settings import SANDBOX_URL
+
+SANDBOX_PORT = 8765
+SANDBOX_URL = f"http://127.0.0.1:{SANDBOX_PORT}"
+"""Where ``dialer sandbox`` listens by default, and the sandbox account's default host."""
 
 
-class SandboxProvider(HttpProvider):
-    """The sandbox server at ``base_url`` (default :data:`dialer.settings.SANDBOX_URL`)."""
+class SandboxAccount(AccountConfig):
+    """``provider = "sandbox"``: no credentials, only the common fields."""
+
+    provider: Literal["sandbox"] = "sandbox"
+
+
+class SandboxProvider(HttpProvider[SandboxAccount]):
+    """The sandbox server at ``base_url`` (default :data:`SANDBOX_URL`)."""
 
     kind = "sandbox"
+    account_model = SandboxAccount
+    document = None  # our own: dialer/sandbox/ is its definition
     default_base_url = SANDBOX_URL
     path = "/sandbox/call"
-    poll_window = timedelta(hours=2)
-    # The sandbox accepts every contact: the import need not build a request per row to ask.
-    checks_rows = False
+    capabilities = Capabilities(
+        messages=frozenset(MESSAGE_OPTIONS),
+        call_id_fields=("call_id",),
+        poll_window=timedelta(hours=2),
+        # It accepts every contact: the import need not build a request per row to ask.
+        checks_rows=False,
+    )
+    poll_statuses = ALLOMIA_STATUSES
 
     def check(self, request: CallRequest) -> str | None:
         """The sandbox accepts every contact."""
@@ -39,7 +64,7 @@ class SandboxProvider(HttpProvider):
             "variables": dict(request.variables),
             "messages": request.messages.given(),
         }
-        return self.post(payload, headers={}, call_id_fields=("call_id",))
+        return self.post(payload, headers={})
 
     def poll(self, call_id: str) -> ProviderOutcome | None:
         """``GET /sandbox/call/{call_id}``."""
@@ -47,7 +72,7 @@ class SandboxProvider(HttpProvider):
         document = fetch_status(self.client, url, provider=self.kind, headers={})
         if document is None:
             return None
-        outcome = outcome_of(document.get("status"), ALLOMIA, provider=self.kind)
+        outcome = outcome_of(document.get("status"), self.poll_statuses, provider=self.kind)
         if outcome is None:
             return None
         return ProviderOutcome(outcome=outcome, payload=document, provider_call_id=call_id)

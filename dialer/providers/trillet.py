@@ -16,46 +16,104 @@ decides over the event name.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import httpx
+from pydantic import SecretStr
 
 from dialer.errors import MalformedOutcome
-from dialer.outcomes import TRILLET_EVENTS, TRILLET_STATUSES, outcome_of
+from dialer.outcomes import Outcome, StatusTable, outcome_of
+from dialer.providers.account import WebhookAccount
 from dialer.providers.base import (
     ATTEMPT_FIELD,
     CAMPAIGN_FIELD,
     CallRequest,
+    Capabilities,
     PlaceResult,
     ProviderOutcome,
 )
-from dialer.providers.http import HttpProvider, required
-from dialer.settings import AccountConfig
+from dialer.providers.http import HttpProvider
+
+_C, _NA, _B, _F, _VM = (
+    Outcome.COMPLETED,
+    Outcome.NO_ANSWER,
+    Outcome.BUSY,
+    Outcome.FAILED,
+    Outcome.VOICEMAIL,
+)
+
+STATUSES: StatusTable = {
+    "completed": _C,
+    "ended": _C,
+    "failed": _F,
+    "error": _F,
+    "busy": _B,
+    "no-answer": _NA,
+    "unanswered": _NA,
+    "not-answered": _NA,
+    "voicemail": _VM,
+    "machine": _VM,
+    "answering-machine": _VM,
+    "queued": None,
+    "initiated": None,
+    "scheduled": None,
+    "ringing": None,
+    "started": None,
+    "in-progress": None,
+    "active": None,
+    "ongoing": None,
+    "calling": None,
+}
+"""Trillet's call ``status``. Its documents show only ``completed``; the rest is the set of
+words voice platforms commonly use, accepted so a real event is not refused for a synonym."""
+
+EVENTS: StatusTable = {
+    "call.completed": _C,
+    "call.ended": _C,
+    "call.failed": _F,
+    "call.started": None,
+}
+"""Trillet's webhook ``event`` names about calls (``call.started``, ``call.completed``,
+``call.failed`` are documented); its status, when it gives one, is more precise and wins."""
 
 
-class TrilletProvider(HttpProvider):
+class TrilletAccount(WebhookAccount):
+    """``provider = "trillet"``: the workspace, the agent, and the optional API key Trillet
+    documents. The workspace id is what authenticates a call (``x-workspace-id``; the key is
+    optional), so it is a secret like any credential: masked wherever the account is printed
+    and out of whatever Trillet echoes back."""
+
+    provider: Literal["trillet"] = "trillet"
+    workspace_id: SecretStr
+    agent_id: str
+    api_key: SecretStr | None = None
+
+
+class TrilletProvider(HttpProvider[TrilletAccount]):
     """A Trillet workspace (``workspace_id``, ``agent_id``, ``api_key``?, ``callback_url``?)."""
 
     kind = "trillet"
+    account_model = TrilletAccount
+    document = "trillet.txt"
     default_base_url = "https://api.trillet.ai"  # the document shows only the path
     path = "/v1/api/call"
+    capabilities = Capabilities(call_id_fields=("callId", "call_id"), takes_callback_url=True)
+    webhook_statuses = STATUSES
 
-    def __init__(self, account: AccountConfig, client: httpx.Client) -> None:
+    def __init__(self, account: TrilletAccount, client: httpx.Client) -> None:
         super().__init__(account, client)
-        self._headers = {"x-workspace-id": required(account, "workspace_id")}
+        self._headers = {"x-workspace-id": account.workspace_id.get_secret_value()}
         if account.api_key is not None:
             self._headers["x-api-key"] = account.api_key.get_secret_value()
-        self._agent_id = required(account, "agent_id")
+        self._agent_id = account.agent_id
 
     def check(self, request: CallRequest) -> str | None:
         """No message texts: the agent holds the script."""
-        return request.messages.unsupported((), self.kind)
+        return self.unsupported(request)
 
     def place(self, request: CallRequest) -> PlaceResult:
         """Send the call; the result's ``provider_call_id`` is ``callId`` (or ``call_id``)."""
-        return self.post(
-            self._payload(request), headers=self._headers, call_id_fields=("callId", "call_id")
-        )
+        return self.post(self._payload(request), headers=self._headers)
 
     @staticmethod
     def outcome_from_webhook(payload: Mapping[str, Any]) -> ProviderOutcome | None:
@@ -66,13 +124,7 @@ class TrilletProvider(HttpProvider):
         event = payload.get("event")
         if isinstance(event, str) and not event.strip().lower().startswith("call."):
             return None
-        status = fields.get("status", payload.get("status"))
-        if status is not None:
-            outcome = outcome_of(status, TRILLET_STATUSES, provider="trillet")
-        elif isinstance(event, str):
-            outcome = TRILLET_EVENTS.get(event.strip().lower())
-        else:
-            raise MalformedOutcome("trillet: the event has neither an event name nor a status")
+        outcome = _outcome(fields.get("status", payload.get("status")), event)
         if outcome is None:
             return None
         call_id = _text(fields, "callId", "call_id") or _text(payload, "callId", "call_id")
@@ -103,6 +155,15 @@ class TrilletProvider(HttpProvider):
         if callback_url:
             body["callback_url"] = callback_url
         return body
+
+
+def _outcome(status: object, event: object) -> Outcome | None:
+    """What the event's ``status`` says, else what its name says (None: not final)."""
+    if status is not None:
+        return outcome_of(status, STATUSES, provider="trillet")
+    if isinstance(event, str):
+        return EVENTS.get(event.strip().lower())
+    raise MalformedOutcome("trillet: the event has neither an event name nor a status")
 
 
 def _text(fields: Mapping[str, Any], *names: str) -> str | None:

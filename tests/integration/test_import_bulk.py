@@ -162,8 +162,8 @@ def _fields(contact: Any) -> dict[str, Any]:
 def test_a_provider_without_row_rules_is_asked_once(
     sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``checks_rows = False`` on an adapter: its rules read nothing a row changes, so the
-    campaign's probe request is the only one checked."""
+    """``checks_rows=False`` in a provider's capabilities: its rules read nothing a row
+    changes, so the campaign's probe request is the only one checked."""
     leads = tmp_path / "leads.csv"
     _make_leads().write_leads(leads, 500, seed=3)
     asked: list[str] = []
@@ -173,7 +173,8 @@ def test_a_provider_without_row_rules_is_asked_once(
         return None
 
     monkeypatch.setattr(SandboxProvider, "check", check)
-    monkeypatch.setattr(SandboxProvider, "checks_rows", True)
+    declared = SandboxProvider.capabilities
+    monkeypatch.setattr(SandboxProvider, "capabilities", replace(declared, checks_rows=True))
     settings = Settings(database_url=sqlite_url)
     engine = make_engine(sqlite_url)
     spec = CampaignSpec(
@@ -182,7 +183,7 @@ def test_a_provider_without_row_rules_is_asked_once(
     summary = import_campaign(engine, settings, spec, now=utcnow())
     assert len(asked) == 1 + summary.accepted
 
-    monkeypatch.setattr(SandboxProvider, "checks_rows", False)
+    monkeypatch.setattr(SandboxProvider, "capabilities", replace(declared, checks_rows=False))
     asked.clear()
     again = import_campaign(
         engine, settings, replace(spec, name="again", append=False), now=utcnow()

@@ -1,4 +1,5 @@
-"""The AlloMia adapter: its request on the wire, its call id and error text, its import rules."""
+"""The AlloMia adapter: its request on the wire, its call id and error text, its import rules,
+its status words and its webhook reader."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import json
 import httpx
 import pytest
 
-from dialer.errors import RejectedByProvider
+from dialer.errors import MalformedOutcome, RejectedByProvider
+from dialer.outcomes import Outcome, outcome_of
 from dialer.providers import AllomiaProvider, CallRequest, Messages, PlaceResult
+from dialer.providers.allomia import STATUSES
+from dialer.providers.base import ProviderOutcome
 from dialer.settings import AccountConfig
 
 ACCOUNT = AccountConfig(
@@ -119,3 +123,35 @@ def test_check(phone: str, messages: Messages, reason: str | None) -> None:
         assert found is None
     else:
         assert found is not None and found.startswith(reason)
+
+
+C, F, B, NA = Outcome.COMPLETED, Outcome.FAILED, Outcome.BUSY, Outcome.NO_ANSWER
+
+
+@pytest.mark.parametrize(
+    ("table", "status", "expected"),
+    [
+        (STATUSES, "completed", C),
+        (STATUSES, "failed", F),
+        (STATUSES, "busy", B),
+        (STATUSES, "no-answer", NA),
+        (STATUSES, "No_Answer", NA),
+        (STATUSES, "calling", None),
+    ],
+)
+def test_each_status_word_maps_to_one_outcome_or_not_final(
+    table: dict[str, Outcome | None], status: str, expected: Outcome | None
+) -> None:
+    assert outcome_of(status, table, provider="allomia") == expected
+
+
+def test_allomia_webhook_reads_terminal_states_and_ignores_others() -> None:
+    body = {"outboundCallId": "c-1", "contactId": "x", "status": "busy", "endedAt": "..."}
+    assert AllomiaProvider.outcome_from_webhook(body) == ProviderOutcome(
+        outcome=B, payload=body, provider_call_id="c-1"
+    )
+    assert AllomiaProvider.outcome_from_webhook({**body, "status": "calling"}) is None
+    with pytest.raises(MalformedOutcome):
+        AllomiaProvider.outcome_from_webhook({"status": "busy"})
+    with pytest.raises(MalformedOutcome):
+        AllomiaProvider.outcome_from_webhook({**body, "status": "exploded"})

@@ -1,4 +1,5 @@
-"""The PolyAI adapter: string-only metadata, encryption, call_sid, the 26 KB metadata rule."""
+"""The PolyAI adapter: string-only metadata, encryption, call_sid, the 26 KB metadata rule, its
+status words."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import json
 import httpx
 import pytest
 
+from dialer.outcomes import Outcome, outcome_of
 from dialer.providers import CallRequest, Messages, PlaceResult, PolyaiProvider
-from dialer.providers.polyai import METADATA_LIMIT
+from dialer.providers.polyai import METADATA_LIMIT, STATUSES
 from dialer.settings import AccountConfig
 
 ACCOUNT = AccountConfig(name="main", provider="polyai", token="pt-123")
@@ -87,3 +89,21 @@ def test_check_refuses_message_texts(messages: Messages) -> None:
             CallRequest("a", "c", "+1", messages=messages)
         )
     assert reason is not None and reason.startswith("polyai has no field for")
+
+
+C, F = Outcome.COMPLETED, Outcome.FAILED
+
+
+@pytest.mark.parametrize(
+    ("table", "status", "expected"),
+    [
+        (STATUSES, "success", C),
+        (STATUSES, "failure", F),
+        (STATUSES, "queued", None),
+        (STATUSES, "calling", None),
+    ],
+)
+def test_each_status_word_maps_to_one_outcome_or_not_final(
+    table: dict[str, Outcome | None], status: str, expected: Outcome | None
+) -> None:
+    assert outcome_of(status, table, provider="polyai") == expected

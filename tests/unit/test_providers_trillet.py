@@ -1,13 +1,19 @@
-"""The Trillet adapter: headers, agent variables versus webhook metadata, both call id spellings."""
+"""The Trillet adapter: headers, agent variables versus webhook metadata, both call id spellings,
+its status words and its lenient webhook reader."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
 
+from dialer.errors import MalformedOutcome
+from dialer.outcomes import Outcome, outcome_of
 from dialer.providers import CallRequest, Messages, PlaceResult, TrilletProvider
+from dialer.providers.base import ATTEMPT_FIELD, ProviderOutcome
+from dialer.providers.trillet import EVENTS, STATUSES
 from dialer.settings import AccountConfig
 
 ACCOUNT = AccountConfig(
@@ -97,3 +103,86 @@ def test_check_refuses_message_texts() -> None:
         assert adapter.check(REQUEST) is None
         with_intro = CallRequest("a", "c", "+1", messages=Messages(intro="Hi", voicemail="Bye"))
         assert adapter.check(with_intro) == "trillet has no field for --intro, --voicemail"
+
+
+C, NA, B, F, VM = (
+    Outcome.COMPLETED,
+    Outcome.NO_ANSWER,
+    Outcome.BUSY,
+    Outcome.FAILED,
+    Outcome.VOICEMAIL,
+)
+
+
+@pytest.mark.parametrize(
+    ("table", "status", "expected"),
+    [
+        (STATUSES, "completed", C),
+        (STATUSES, "no_answer", NA),
+        (STATUSES, "Voicemail", VM),
+        (STATUSES, "busy", B),
+        (STATUSES, "in progress", None),
+        (EVENTS, "call.completed", C),
+        (EVENTS, "call.failed", F),
+        (EVENTS, "call.started", None),
+    ],
+)
+def test_each_status_word_maps_to_one_outcome_or_not_final(
+    table: dict[str, Outcome | None], status: str, expected: Outcome | None
+) -> None:
+    assert outcome_of(status, table, provider="trillet") == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "outcome", "call_id", "key"),
+    [
+        ({"event": "call.completed", "data": {"callId": "t", "status": "completed"}}, C, "t", None),
+        ({"event": "call.failed", "data": {"call_id": "t1"}}, F, "t1", None),
+        ({"event": "call.ended", "data": {"callId": "t", "status": "voicemail"}}, VM, "t", None),
+        ({"event": "call.failed", "call_id": "t1", "status": "no_answer"}, NA, "t1", None),
+        ({"status": "busy", "metadata": {ATTEMPT_FIELD: "k-1"}}, B, None, "k-1"),
+        (
+            {"event": "call.completed", "data": {"callId": 77, "metadata": {ATTEMPT_FIELD: "k"}}},
+            C,
+            "77",
+            "k",
+        ),
+    ],
+)
+def test_trillet_webhook_reads_the_envelope_leniently(
+    body: dict[str, Any], outcome: Outcome, call_id: str | None, key: str | None
+) -> None:
+    found = TrilletProvider.outcome_from_webhook(body)
+    assert found == ProviderOutcome(
+        outcome=outcome, payload=body, provider_call_id=call_id, attempt_key=key
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"event": "call.started", "data": {"callId": "t1"}},
+        {"event": "sms.delivered", "data": {"status": "delivered"}},
+        {"event": "call.transcript", "data": {"callId": "t1"}},
+        {"event": "call.completed", "data": {"callId": "t1", "status": "ringing"}},
+    ],
+)
+def test_trillet_events_that_are_no_final_outcome_are_ignored(body: dict[str, Any]) -> None:
+    assert TrilletProvider.outcome_from_webhook(body) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"data": {"callId": "t1"}},
+        {"event": "call.completed", "data": {}},
+        {"event": "call.completed", "data": {"callId": "t1", "status": "weird"}},
+        {"event": "call.completed", "data": {"callId": True}},
+    ],
+)
+def test_trillet_events_naming_no_call_or_an_unknown_status_are_malformed(
+    body: dict[str, Any],
+) -> None:
+    with pytest.raises(MalformedOutcome):
+        TrilletProvider.outcome_from_webhook(body)
