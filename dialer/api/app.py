@@ -15,7 +15,16 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from dialer import logredaction
-from dialer.api import health, metrics, page, routes_accounts, routes_campaigns, webhooks
+from dialer.api import (
+    console,
+    health,
+    metrics,
+    routes_accounts,
+    routes_activity,
+    routes_campaigns,
+    routes_preview,
+    webhooks,
+)
 from dialer.api.auth import check_keys
 from dialer.api.context import ApiContext
 from dialer.api.errors import install_error_handlers
@@ -23,7 +32,16 @@ from dialer.api.files import FileStore
 from dialer.ledger.engine import make_engine
 from dialer.settings import Settings
 
-ROUTER_MODULES = (page, health, routes_accounts, routes_campaigns, metrics, webhooks)
+ROUTER_MODULES = (
+    console,
+    health,
+    routes_accounts,
+    routes_preview,
+    routes_campaigns,
+    routes_activity,
+    metrics,
+    webhooks,
+)
 
 
 def create_app(

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from campaigns import lifecycle
+from campaigns import activity, lifecycle
 from campaigns.export import export_rows
 from campaigns.importer import ImportSummary, import_campaign
 from campaigns.spec import CampaignSpec
@@ -32,7 +32,6 @@ from dialer.api.upload import receive_upload
 from dialer.errors import DialerError
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger.engine import session_scope, utcnow
-from dialer.models import OPEN_STATES
 
 router = APIRouter(
     prefix="/campaigns",
@@ -78,23 +77,29 @@ def _import(ctx: ApiContext, spec: CampaignSpec, workdir: Path) -> ImportSummary
 
 @router.get("", responses=errors.responses(503))
 def list_campaigns(ctx: Context) -> list[CampaignListItem]:
-    """Every campaign, oldest first, with its contacts by state."""
-    items = []
+    """Every campaign, oldest first, with its contacts by state, outcomes, requests of the
+    last minute and finish estimate."""
+    now = utcnow()
     with session_scope(ctx.engine) as session:
-        for campaign in ledger_campaigns.list_campaigns(session):
-            assert campaign.id is not None
-            counts = ledger_campaigns.state_counts(session, campaign_id=campaign.id)
-            total = sum(counts.values())
-            items.append(
-                CampaignListItem(
-                    name=campaign.name,
-                    account=campaign.account,
-                    status=campaign.status,
-                    total=total,
-                    done=total - sum(counts[state] for state in OPEN_STATES),
-                    contacts=counts,
-                )
+        campaigns = ledger_campaigns.list_campaigns(session)
+    items = []
+    for campaign in campaigns:
+        assert campaign.id is not None
+        report = campaign_report(ctx.engine, ctx.settings, campaign.name, now=now)
+        items.append(
+            CampaignListItem(
+                name=report.name,
+                account=report.account,
+                status=report.status,
+                status_reason=report.status_reason,
+                total=report.total,
+                done=report.done,
+                contacts=report.contacts,
+                outcomes=report.outcomes,
+                calls_last_minute=activity.calls_last_minute(ctx.engine, campaign.id, now=now),
+                estimate=report.estimate,
             )
+        )
     return items
 
 

@@ -70,9 +70,13 @@ class CampaignListItem(BaseModel):
     name: str
     account: str
     status: str
+    status_reason: str = Field(description="Why it is in that status, when it is not obvious.")
     total: int
     done: int
     contacts: dict[str, int]
+    outcomes: dict[str, int] = Field(description="Placed calls by provider-reported outcome.")
+    calls_last_minute: int = Field(description="Provider requests sent in the last minute.")
+    estimate: str = Field(description="When the campaign should finish, or why it cannot.")
 
 
 class Account(BaseModel):

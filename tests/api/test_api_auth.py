@@ -27,6 +27,13 @@ KEYED = {
     ("GET", "/campaigns/{name}/export"),
     ("GET", "/campaigns/{name}/rejects"),
     ("GET", "/metrics"),
+    # the operator console's reads and the import preview
+    ("POST", "/campaigns/preview"),
+    ("GET", "/campaigns/{name}/attempts"),
+    ("GET", "/campaigns/{name}/calls"),
+    ("GET", "/campaigns/{name}/window"),
+    ("GET", "/campaigns/{name}/rejects/rows"),
+    ("GET", "/accounts/{name}"),
 }
 
 

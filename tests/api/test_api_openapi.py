@@ -38,7 +38,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", _APP)
 @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_as_documented(case: Case) -> None:
     excluded = []
-    if (case.method, case.path) == ("POST", "/campaigns"):
+    if (case.method, case.path) in {("POST", "/campaigns"), ("POST", "/campaigns/preview")}:
         # A schema-valid upload is still refused (422) when the bytes are not a leads CSV:
         # no schema can say what a usable CSV is. Everything else is checked.
         excluded.append(positive_data_acceptance)
