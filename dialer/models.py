@@ -123,7 +123,7 @@ class Attempt(SQLModel, table=True):
         Index("ix_attempt_provider_call_id", "provider_call_id"),
         # The console's reads by time: a campaign's calls per minute and latest attempts, an
         # account's latest requests (dialer.ledger.activity).
-        Index("ix_attempt_campaign_started", "campaign_id", "started_at"),
+        Index("ix_attempt_campaign_started", "campaign_id", "started_at", "result"),
         Index("ix_attempt_account_started", "account", "started_at"),
     )
 
