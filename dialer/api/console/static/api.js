@@ -80,6 +80,10 @@ export function time(iso) {
   return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 }
 
+// "14:05" and "Dec 4": a chart's axis labels.
+export const clock = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false });
+export const day = (iso) => new Date(iso).toLocaleDateString([], { month: "short", day: "numeric" });
+
 export function dateTime(iso) {
   if (!iso) return "";
   return new Date(iso).toLocaleString([], {

@@ -1,7 +1,7 @@
 // One campaign: progress, counts, charts, window, account, recent attempts, rejects, actions.
 // The counters and attempts are polled every 3 s; the window and the account every 15 s.
 import {
-  campaignPath, call, dateTime, download, el, every, fromNow, getJson, number, requireKey,
+  campaignPath, call, clock, dateTime, day, download, el, every, fromNow, getJson, number, requireKey,
   stamp, statusBadge, time,
 } from "/console/static/api.js";
 
@@ -150,7 +150,8 @@ async function refreshCalls() {
 function drawCalls() {
   const perMinute = 60 / series.bucket_seconds;
   const results = ["placed", "pending", "failed", "unknown", "in_flight"];
-  callsChart.data.labels = series.points.map((p) => time(p.at).slice(0, 5));
+  const label = series.bucket_seconds >= 86400 ? day : clock;
+  callsChart.data.labels = series.points.map((p) => label(p.at));
   callsChart.data.datasets = results.map((result) => ({
     label: RESULT_WORDS[result],
     data: series.points.map((p) => (p.by_result[result] || 0) * perMinute),
@@ -205,7 +206,15 @@ async function refreshWindow() {
 }
 
 async function refreshAccount(account) {
-  const health = await getJson(`/accounts/${encodeURIComponent(account)}`);
+  let health;
+  try {
+    health = await getJson(`/accounts/${encodeURIComponent(account)}`);
+  } catch (failure) {
+    if (failure.status !== 404) throw failure;
+    $("account").replaceChildren(el("dt", { text: "Account" }),
+      el("dd", { text: `${account}: not configured on this server, so nothing is dialed` }));
+    return;
+  }
   const recent = health.recent;
   const total = Object.values(recent).reduce((a, b) => a + b, 0);
   const facts = [
