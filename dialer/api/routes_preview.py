@@ -1,5 +1,8 @@
 """``POST /campaigns/preview``: what ``POST /campaigns`` would do with a file, creating nothing.
 
+A stand-in (see :mod:`campaigns.scratch_preview`) until the importer's dry run is merged; its
+answer has that one's shape plus ``estimate``.
+
 Same multipart body as ``POST /campaigns`` (the console sends the same form to both). The
 answer is the dry run: rows read, accepted, rejected by reason, the phone column used, the
 first contacts as they will be dialed, the messages for the first one and the finish estimate.
@@ -14,7 +17,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from campaigns.preview import ImportPreview, preview_import
+from campaigns.scratch_preview import ImportPreview, preview_import
 from campaigns.spec import CampaignSpec
 from dialer.api import errors
 from dialer.api.auth import AUTHENTICATED
@@ -33,56 +36,55 @@ router = APIRouter(
 )
 
 
-class PreviewContactBody(BaseModel):
-    row: int = Field(description="Data row in the file (from 1).")
-    phone: str = Field(description="E.164, as it will be dialed.")
-    zones: list[str] = Field(description="The time zones the number may be in.")
-    number_type: str
-    variables: dict[str, str] = Field(description="The lead's own columns.")
+class PreviewContactItem(BaseModel):
+    """A contact as it will be dialed."""
+
+    row: int = Field(description="The row of the file it comes from (1-based data row).")
+    phone: str = Field(description="E.164.")
+    extension: str | None
+    timezones: list[str] = Field(description="Where its calling window is checked.")
+    number_type: str = Field(description="mobile, fixed_line, fixed_line_or_mobile, voip, ...")
+    variables: dict[str, str] = Field(description="The lead's columns, as templates see them.")
 
 
-class PhoneColumnBody(BaseModel):
-    column: str
-    accepted: int = Field(description="Contacts whose number came from this column.")
+class ImportPreviewResult(BaseModel):
+    """What ``POST /campaigns`` would do, nothing written."""
 
-
-class ImportPreviewBody(BaseModel):
-    """The dry run of an import."""
-
+    campaign: str
+    appended: bool = Field(description="Always false: a preview is of a new campaign.")
     rows_read: int
     accepted: int
     rejected: int
-    rejected_by_reason: dict[str, int]
-    phone_columns: list[PhoneColumnBody]
-    country_column: str | None
-    columns: list[str] = Field(description="The file's columns, in snake_case.")
-    first_contacts: list[PreviewContactBody] = Field(description="Up to 10, in file order.")
-    messages: dict[str, str | list[str]] = Field(
-        description="The message fields given, rendered for the first contact."
+    rejected_by_reason: dict[str, int] = Field(
+        description="missing, unparseable, invalid, duplicate, suppressed or a provider rule."
     )
+    phone_columns: dict[str, int] = Field(
+        description="Each phone column used (its header): contacts it gave."
+    )
+    contacts: list[PreviewContactItem] = Field(description="The first 10, in file order.")
     estimate: str = Field(description="When the campaign would finish, or why it cannot.")
 
     @classmethod
-    def of(cls, preview: ImportPreview) -> ImportPreviewBody:
+    def of(cls, preview: ImportPreview) -> ImportPreviewResult:
         return cls(
+            campaign=preview.campaign,
+            appended=False,
             rows_read=preview.rows_read,
             accepted=preview.accepted,
             rejected=sum(preview.rejected.values()),
             rejected_by_reason=dict(preview.rejected.most_common()),
-            phone_columns=[PhoneColumnBody(column=preview.phone_column, accepted=preview.accepted)],
-            country_column=preview.country_column,
-            columns=list(preview.columns),
-            first_contacts=[
-                PreviewContactBody(
+            phone_columns={preview.phone_column: preview.accepted},
+            contacts=[
+                PreviewContactItem(
                     row=c.row,
                     phone=c.phone,
-                    zones=list(c.zones),
+                    extension=c.extension,
+                    timezones=list(c.timezones),
                     number_type=c.number_type,
                     variables=c.variables,
                 )
-                for c in preview.first_contacts
+                for c in preview.contacts
             ],
-            messages=preview.messages,
             estimate=preview.estimate,
         )
 
@@ -92,7 +94,7 @@ class ImportPreviewBody(BaseModel):
     openapi_extra={"requestBody": REQUEST_BODY},
     responses=errors.responses(400, 409, 413, 422, 503),
 )
-async def preview_campaign(request: Request, ctx: Context) -> ImportPreviewBody:
+async def preview_campaign(request: Request, ctx: Context) -> ImportPreviewResult:
     """Read, clean and check a leads file exactly as ``POST /campaigns`` would, and say what
     would be created; nothing is written to the ledger."""
     with ctx.files.upload_dir() as workdir:
@@ -100,7 +102,7 @@ async def preview_campaign(request: Request, ctx: Context) -> ImportPreviewBody:
         form = CampaignForm.from_fields(upload.fields)
         spec = form.to_spec(upload.path, workdir / "rejects.csv")
         preview = await run_in_threadpool(_preview, ctx, spec, workdir)
-    return ImportPreviewBody.of(preview)
+    return ImportPreviewResult.of(preview)
 
 
 def _preview(ctx: ApiContext, spec: CampaignSpec, workdir: Path) -> ImportPreview:

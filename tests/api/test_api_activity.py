@@ -1,5 +1,5 @@
 """The console's reads through the HTTP API: recent attempts, calls over time, the calling
-window now, an import's rejects as JSON, an account's health, and the import preview.
+window now, an import's rejects as JSON and an account's health.
 
 Attempts are written by the real dispatcher against the sandbox (SQLite and Postgres), or
 placed at chosen times in the ledger where the bucketing itself is under test.
@@ -192,60 +192,3 @@ def test_rejects_as_json_rows_with_a_limit(client: TestClient) -> None:
     first = client.get("/campaigns/spring/rejects/rows?limit=1").json()
     assert (len(first["rows"]), first["more"]) == (1, True)
     assert client.get("/campaigns/ghost/rejects/rows").status_code == 404
-
-
-def test_preview_says_what_create_would_do_and_creates_nothing(client: TestClient) -> None:
-    form = {"name": "spring", "account": "sandbox", "intro": "Hi {first_name}", "voicemail": "Bye"}
-    response = client.post(
-        "/campaigns/preview", files={"file": ("leads.csv", MESSY, "text/csv")}, data=form
-    )
-    assert response.status_code == 200, response.text
-    preview = response.json()
-    assert (preview["rows_read"], preview["accepted"], preview["rejected"]) == (5, 3, 2)
-    assert preview["rejected_by_reason"] == {"missing": 1, "duplicate": 1}
-    assert preview["phone_columns"] == [{"column": "mobile_phone", "accepted": 3}]
-    assert [(c["row"], c["phone"], c["zones"]) for c in preview["first_contacts"]] == [
-        (1, "+12125552671", ["America/New_York"]),
-        (4, "+442079460958", ["Europe/London"]),
-        (5, "+12125552672", ["America/New_York"]),
-    ]
-    assert preview["first_contacts"][0]["variables"]["first_name"] == "Ann"
-    assert preview["messages"] == {"intro": "Hi Ann", "voicemail": "Bye"}
-    assert "3 contacts need" in preview["estimate"]
-    assert client.get("/campaigns").json() == []
-
-    status, created = upload(client, content=MESSY, window="09:00-20:00", days="mon-sat")
-    assert (status, created["accepted"], created["rejected_by_reason"]) == (
-        201,
-        3,
-        {"missing": 1, "duplicate": 1},
-    )
-    taken = client.post(
-        "/campaigns/preview", files={"file": ("leads.csv", MESSY, "text/csv")}, data=form
-    )
-    assert (taken.status_code, taken.json()) == (409, {"error": "campaign 'spring' already exists"})
-
-
-def test_preview_honours_the_servers_do_not_call_list(
-    client: TestClient, sqlite_engine: Engine
-) -> None:
-    with session_scope(sqlite_engine) as session:
-        ledger_contacts.add_suppressions(
-            session, phones=["+442079460958"], source="dnc.csv", now=datetime.now(UTC)
-        )
-    response = client.post(
-        "/campaigns/preview",
-        files={"file": ("leads.csv", MESSY, "text/csv")},
-        data={"name": "spring", "account": "sandbox"},
-    )
-    assert response.json()["rejected_by_reason"] == {"missing": 1, "duplicate": 1, "suppressed": 1}
-
-
-def test_preview_errors_are_the_imports_one_line(client: TestClient) -> None:
-    response = client.post(
-        "/campaigns/preview",
-        files={"file": ("leads.csv", "name,email\nAnn,a@b.c\n", "text/csv")},
-        data={"name": "spring", "account": "sandbox"},
-    )
-    assert response.status_code == 422
-    assert response.json()["error"].startswith("no phone column in leads.csv")

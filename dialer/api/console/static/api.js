@@ -77,7 +77,9 @@ export const number = (n) => (n ?? 0).toLocaleString("en-US");
 
 export function time(iso) {
   if (!iso) return "";
-  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  return new Date(iso).toLocaleTimeString([], {
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+  });
 }
 
 // "14:05" and "Dec 4": a chart's axis labels.
@@ -87,7 +89,7 @@ export const day = (iso) => new Date(iso).toLocaleDateString([], { month: "short
 export function dateTime(iso) {
   if (!iso) return "";
   return new Date(iso).toLocaleString([], {
-    weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
+    weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hour12: false,
   });
 }
 

@@ -26,7 +26,7 @@ const render = (template, values) => template.replace(/\{([A-Za-z0-9_]+)\}/g, (_
 
 function showMessages() {
   const box = $("p-messages");
-  const first = preview && preview.first_contacts[0];
+  const first = preview && preview.contacts[0];
   const fields = ["intro", "voicemail", "instructions"].filter((f) => $(f).value.trim());
   if (!first || fields.length === 0) {
     box.replaceChildren(el("p", { class: "small muted", text: "No message given: the agent's own script is used." }));
@@ -49,15 +49,17 @@ function showPreview(data) {
   $("p-rows").textContent = number(data.rows_read);
   $("p-accepted").textContent = number(data.accepted);
   $("p-rejected").textContent = number(data.rejected);
-  $("p-phone-column").textContent = data.phone_columns.map((c) => c.column).join(", ");
+  $("p-phone-column").textContent = Object.entries(data.phone_columns)
+    .map(([column, n]) => `${column} (${number(n)})`).join(", ");
   fill($("p-reasons"), Object.entries(data.rejected_by_reason).map(([reason, n]) => [[reason, ""], [number(n), "n"]]));
   $("p-reasons").hidden = data.rejected === 0;
-  fill($("p-contacts"), data.first_contacts.map((c) => [
-    [c.row, "n"], [c.phone, "mono"], [c.zones.join(", "), "small"], [c.number_type, ""],
+  fill($("p-contacts"), data.contacts.map((c) => [
+    [c.row, "n"], [c.phone + (c.extension ? ` ext. ${c.extension}` : ""), "mono"],
+    [c.timezones.join(", "), "small"], [c.number_type, ""],
     [[c.variables.first_name, c.variables.last_name].filter(Boolean).join(" ") || c.variables.name || "", ""],
   ]));
   $("p-window").textContent = windowText();
-  $("p-estimate").textContent = data.estimate;
+  $("p-estimate").textContent = data.estimate || "";
   showMessages();
   $("create").disabled = data.accepted === 0;
   $("preview-box").hidden = false;

@@ -1,11 +1,15 @@
 """What ``campaign create`` would do with a leads file, without creating anything.
 
-The console's "preview before create". The file goes through the real import
+A stand-in for the console's "preview before create" until the importer's own dry run
+(``campaign create --dry-run``, being written on another branch) is merged: then this module
+and :mod:`dialer.api.routes_preview` go, and ``POST /campaigns/preview`` is the importer's.
+The answer's shape is that one's, plus ``estimate``.
+
+The file goes through the real import
 (:func:`campaigns.importer.import_campaign`: the same reading, normalizing, de-duplication,
 do-not-call and provider checks) into a throwaway SQLite ledger in ``workdir`` that holds a
 copy of the real ledger's global do-not-call list; the real ledger is only read. Then the
-preview reads the first contacts back, renders the messages for the first one and estimates
-the finish.
+preview reads the first contacts back and estimates the finish.
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from sqlmodel import Session, SQLModel, col, select
 
 from campaigns.importer import import_campaign
 from campaigns.spec import CampaignSpec, parse_times
-from dialer import templates as message_templates
 from dialer.errors import CampaignError, InputError, UnknownCampaign
 from dialer.feasibility import estimate_finish
 from dialer.leadsfile import open_leads
@@ -40,22 +43,20 @@ class PreviewContact:
 
     row: int
     phone: str
-    zones: tuple[str, ...]
+    extension: str | None
+    timezones: tuple[str, ...]
     number_type: str
     variables: dict[str, str]
 
 
 @dataclass(frozen=True)
 class ImportPreview:
+    campaign: str
     rows_read: int
     accepted: int
     rejected: Counter[str]
     phone_column: str
-    country_column: str | None
-    columns: tuple[str, ...]
-    first_contacts: list[PreviewContact]
-    messages: dict[str, str | list[str]]
-    """The message fields rendered for the first contact (empty when none are given)."""
+    contacts: list[PreviewContact]
     estimate: str
 
 
@@ -113,15 +114,13 @@ def preview_import(
         PreviewContact(
             row=contact.row,
             phone=contact.phone,
-            zones=zones_from_key(contact.zone_key, times.timezone),
+            extension=contact.extension,
+            timezones=zones_from_key(contact.zone_key, times.timezone),
             number_type=contact.number_type,
             variables={key: str(value) for key, value in contact.variables.items()},
         )
         for contact in first
     ]
-    messages = (
-        message_templates.render(spec.templates, contacts[0].variables).given() if contacts else {}
-    )
     estimate = estimate_finish(
         pending_by_zone_key=pending,
         window=times.window,
@@ -132,13 +131,11 @@ def preview_import(
         end=times.end_at,
     )
     return ImportPreview(
+        campaign=spec.name,
         rows_read=summary.rows_read,
         accepted=summary.accepted,
         rejected=summary.rejected,
         phone_column=leads.phone_column,
-        country_column=leads.country_column,
-        columns=tuple(leads.columns),
-        first_contacts=contacts,
-        messages=messages,
+        contacts=contacts,
         estimate=estimate.message,
     )
