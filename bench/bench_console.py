@@ -5,7 +5,7 @@
 Imports ``--rows`` leads (bench/make_leads.py) into a fresh ledger, then writes one attempt
 per contact spread evenly over the last 24 hours (set-based SQL: what a day of dialing leaves)
 and times each read the console makes, over HTTP through the API (median of 5). With
-``--without-indexes`` the attempt time indexes of migration 0004 are dropped first: the
+``--without-indexes`` the attempt time indexes of migration 0005 are dropped first: the
 "before" figures.
 """
 

@@ -34,7 +34,7 @@ from dialer.ledger.engine import make_engine, migrate  # noqa: E402
 from dialer.runner import EmbeddedRunner  # noqa: E402
 from dialer.sandbox import SandboxServer  # noqa: E402
 from dialer.settings import AccountConfig, Settings  # noqa: E402
-from dialer.wiring import build_dialer  # noqa: E402
+from dialer.wiring import build_service  # noqa: E402
 from tests.api.conftest import ServedApp  # noqa: E402
 
 DOCS = ROOT / "docs"
@@ -73,7 +73,7 @@ def main() -> None:
             for action in ("start", "pause"):
                 api.post(f"/campaigns/trial-follow-up/{action}").raise_for_status()
             api.post("/campaigns/spring-members/start").raise_for_status()
-            runner = EmbeddedRunner(build_dialer(settings, engine), threads=4, poll_seconds=0.5)
+            runner = EmbeddedRunner(build_service(settings, engine), threads=4, poll_seconds=0.5)
             dialing = threading.Thread(target=runner.run, kwargs={"drain": True}, daemon=True)
             dialing.start()
             browser = _browser(workdir)

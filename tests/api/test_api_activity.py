@@ -22,7 +22,7 @@ from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import contacts as ledger_contacts
 from dialer.ledger.engine import session_scope
 from dialer.models import Attempt, Campaign, Contact
-from dialer.wiring import build_dialer
+from dialer.wiring import build_service
 from tests.api.conftest import API_KEY, api_settings, upload
 from tests.draining import drain
 
@@ -48,7 +48,7 @@ def dialed(
     with TestClient(app, headers={"X-API-Key": API_KEY}) as client:
         assert upload(client, content=MESSY)[0] == 201
         assert client.post("/campaigns/spring/start").status_code == 200
-        drain(build_dialer(settings, engine))
+        drain(build_service(settings, engine))
         yield client
 
 

@@ -15,7 +15,7 @@ from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from dialer.wiring import build_dialer
+from dialer.wiring import build_service
 from tests.console.conftest import (
     Console,
     fits_phone_width,
@@ -124,7 +124,7 @@ def test_a_messy_file_previewed_created_started_and_dialed_to_the_end(
     wait_for(browser, lambda d: d.current_url.endswith("/console/campaigns/spring"), "not opened")
     wait_for_text(browser, "status", "running")
 
-    drain(build_dialer(console.settings, console.engine))
+    drain(build_service(console.settings, console.engine))
     wait_for_text(browser, "status", "completed")
     wait_for_text(browser, "done", "3 of 3 contacts done")
     progress = browser.find_element(By.ID, "progress")
