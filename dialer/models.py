@@ -92,7 +92,9 @@ class Contact(SQLModel, table=True):
         # An index, not a table constraint: SQLite cannot drop a constraint's index, and a
         # large import drops this one and builds it again (dialer.ledger.contacts.bulk_load).
         Index("uq_contact_campaign_phone", "campaign_id", "phone", unique=True),
-        Index("ix_contact_due", "campaign_id", "state", "next_attempt_at"),
+        # The claim's shape: per open zone key, never-tried contacts in id order and due
+        # retries by due time, each one range of this index (dialer.ledger.dispatch.claim_due).
+        Index("ix_contact_claim", "campaign_id", "state", "zone_key", "next_attempt_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -147,6 +149,23 @@ class Attempt(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=30)
     outcome_payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     outcome_at: datetime | None = None
+
+
+class ContactCount(SQLModel, table=True):
+    """Signed changes to how many contacts of a campaign are in a state, by zone key and
+    outcome (``""`` for none): the sum of a key's rows is its count. Written by every
+    transition in its own transaction, folded together by the tick (see
+    :mod:`dialer.ledger.counts`)."""
+
+    __tablename__ = "contact_count"
+    __table_args__ = (Index("ix_contact_count_campaign", "campaign_id", "state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int
+    state: str = Field(max_length=20)
+    zone_key: str = Field(sa_column=Column(Text, nullable=False))
+    outcome: str = Field(max_length=30)
+    n: int
 
 
 GLOBAL_SCOPE = 0

@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 from dialer.ledger import campaigns as ledger_campaigns
+from dialer.ledger import counts as ledger_counts
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.engine import session_scope
 from dialer.models import Campaign, CampaignStatus, ContactState
@@ -63,6 +64,7 @@ def tick(
     _reap(engine, settings, now)
     with session_scope(engine) as session:
         running = ledger_campaigns.campaigns_with_status(session, statuses=[CampaignStatus.RUNNING])
+        ledger_counts.compact(session, campaign_ids=[c.id for c in running if c.id is not None])
     budget: dict[str, int] = {}
     for campaign in running:
         if names and campaign.name not in names:
@@ -142,7 +144,6 @@ def _claim(
         return []
     window = CallingWindow.parse(campaign.window, campaign.days)
     with session_scope(engine) as session:
-        ledger_dispatch.cancel_suppressed(session, campaign_id=campaign.id, now=now)
         keys = ledger_campaigns.zone_key_counts(
             session, campaign_id=campaign.id, states=[ContactState.PENDING]
         )

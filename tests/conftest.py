@@ -76,7 +76,8 @@ def _truncate_all(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(
             sqlalchemy.text(
-                "TRUNCATE attempt, contact, suppression, campaign RESTART IDENTITY CASCADE"
+                "TRUNCATE attempt, contact, contact_count, suppression, campaign"
+                " RESTART IDENTITY CASCADE"
             )
         )
 

@@ -16,6 +16,8 @@ import pyarrow.csv as pacsv
 from sqlalchemy import Connection, func, insert, select, update
 from sqlmodel import Session, col
 
+from dialer.ledger import counts as ledger_counts
+from dialer.ledger.counts import Deltas
 from dialer.ledger.engine import rowcount
 from dialer.models import GLOBAL_SCOPE, Contact, ContactState, Suppression
 
@@ -58,19 +60,22 @@ class PreparedContacts:
     campaign_id: int
     rows: int
     data: pa.Table | pa.Buffer
+    zone_keys: dict[str, int]
+    """How many of the contacts have each zone key (for :mod:`dialer.ledger.counts`)."""
 
 
 def prepare_contacts(dialect: str, *, campaign_id: int, frame: pd.DataFrame) -> PreparedContacts:
     """``frame`` (as :func:`insert_contacts` takes it) made ready for ``dialect``'s bulk path."""
     table = pa.Table.from_pandas(frame.loc[:, list(CONTACT_IMPORT_COLUMNS)], preserve_index=False)
+    zone_keys = {str(k): int(n) for k, n in frame["zone_key"].value_counts().items()}
     if dialect != "postgresql":
-        return PreparedContacts(campaign_id, len(frame), table)
+        return PreparedContacts(campaign_id, len(frame), table, zone_keys)
     for name, value in _constants(campaign_id).items():
         table = table.append_column(name, pa.repeat(value, len(frame)))
     # pyarrow writes the CSV in C++: null as an empty field (NULL to COPY), "" as "".
     buffer = pa.BufferOutputStream()
     pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
-    return PreparedContacts(campaign_id, len(frame), buffer.getvalue())
+    return PreparedContacts(campaign_id, len(frame), buffer.getvalue(), zone_keys)
 
 
 def insert_prepared(connection: Connection, prepared: PreparedContacts) -> int:
@@ -83,6 +88,11 @@ def insert_prepared(connection: Connection, prepared: PreparedContacts) -> int:
         _insert_sqlite(connection, constants, prepared.data)
     else:
         _copy_postgres(connection, (*CONTACT_IMPORT_COLUMNS, *constants), prepared.data)
+    pending = ContactState.PENDING.value
+    ledger_counts.record(
+        connection,
+        Deltas({(prepared.campaign_id, pending, k, ""): n for k, n in prepared.zone_keys.items()}),
+    )
     return prepared.rows
 
 
@@ -297,15 +307,23 @@ def reset_contacts(
     session: Session, *, campaign_id: int, states: Iterable[str], now: datetime
 ) -> int:
     """Put the campaign's contacts in ``states`` back to ``pending`` (the retry command)."""
-    result = session.execute(
-        update(Contact)
-        .where(col(Contact.campaign_id) == campaign_id, col(Contact.state).in_(list(states)))
-        .values(
-            state=ContactState.PENDING,
-            next_attempt_at=None,
-            state_changed_at=now,
-            attempts=0,
-            last_error="",
+    deltas = Deltas()
+    reset = 0
+    for state in sorted(set(states)):
+        reset += ledger_counts.move_all(
+            session,
+            update(Contact)
+            .where(col(Contact.campaign_id) == campaign_id, col(Contact.state) == state)
+            .values(
+                state=ContactState.PENDING,
+                next_attempt_at=None,
+                state_changed_at=now,
+                attempts=0,
+                last_error="",
+            ),
+            old=state,
+            new=ContactState.PENDING,
+            deltas=deltas,
         )
-    )
-    return rowcount(result)
+    ledger_counts.record(session, deltas)
+    return reset

@@ -11,11 +11,13 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import itemgetter
+from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, insert, literal, or_, select, update
+from sqlalchemy import Select, bindparam, exists, func, insert, or_, select, union_all, update
 from sqlmodel import Session, col
 
-from dialer.ledger.engine import rowcount
+from dialer.ledger import counts
+from dialer.ledger.counts import MOVED_COLUMNS, Deltas, moved, record
 from dialer.models import (
     ANSWERABLE_STATES,
     GLOBAL_SCOPE,
@@ -46,55 +48,99 @@ def claim_due(
     """Move up to ``limit`` due contacts of a running campaign from ``pending`` to ``queued``.
 
     Due: pending, ``next_attempt_at`` passed (or unset), zone key among the open ``zone_keys``,
-    not suppressed, and fewer than ``frequency_cap`` placed calls to the number in the last
-    24 h across all campaigns (0 = no cap). One statement; on Postgres the candidate rows are
-    locked with SKIP LOCKED so concurrent ticks claim disjoint sets. Returns the claimed ids;
-    the caller commits before enqueueing them.
+    and fewer than ``frequency_cap`` placed calls to the number in the last 24 h across all
+    campaigns (0 = no cap). Lowest ids first, except that due retries are taken by due time
+    within their zone. On Postgres the chosen rows are locked with SKIP LOCKED so concurrent
+    ticks claim disjoint sets. Claimed contacts whose number is on a do-not-call list now are
+    cancelled with :data:`SUPPRESSED_REASON` in the same transaction (a number listed after
+    import is found when its contact comes up, not by a sweep). Returns the ids claimed and
+    not cancelled; the caller commits before enqueueing them.
+
+    Each (zone key, never tried | due retry) pair reads one range of ``ix_contact_claim``,
+    at most ``limit`` entries: the cost follows the batch, not the campaign.
     """
     if not zone_keys or limit <= 0:
         return []
+    ranges = []
+    for zone_key in sorted(set(zone_keys)):
+        same_zone = (
+            col(Contact.campaign_id) == campaign_id,
+            col(Contact.state) == PENDING,
+            col(Contact.zone_key) == zone_key,
+        )
+        ranges.append(
+            _capped(
+                select(col(Contact.id))
+                .where(*same_zone, col(Contact.next_attempt_at).is_(None))
+                .order_by(col(Contact.id)),
+                frequency_cap,
+                now,
+            ).limit(limit)
+        )
+        ranges.append(
+            _capped(
+                select(col(Contact.id))
+                .where(*same_zone, col(Contact.next_attempt_at) <= now)
+                .order_by(col(Contact.next_attempt_at), col(Contact.id)),
+                frequency_cap,
+                now,
+            ).limit(limit)
+        )
+    found = union_all(*(r.subquery().select() for r in ranges)).subquery("found")
     candidates = (
         select(col(Contact.id))
         .where(
-            col(Contact.campaign_id) == campaign_id,
+            col(Contact.id).in_(select(found.c.id).order_by(found.c.id).limit(limit)),
             col(Contact.state) == PENDING,
-            or_(col(Contact.next_attempt_at).is_(None), col(Contact.next_attempt_at) <= now),
-            col(Contact.zone_key).in_(list(zone_keys)),
-            ~exists().where(
-                col(Suppression.phone) == col(Contact.phone),
-                col(Suppression.campaign_id).in_([GLOBAL_SCOPE, campaign_id]),
-            ),
             exists().where(
                 col(Campaign.id) == campaign_id, col(Campaign.status) == CampaignStatus.RUNNING
             ),
         )
         .order_by(col(Contact.id))
-        .limit(limit)
     )
-    if frequency_cap > 0:
-        placed_recently = (
-            select(func.count())
-            .where(
-                col(Attempt.phone) == col(Contact.phone),
-                col(Attempt.result) == ContactState.PLACED,
-                col(Attempt.started_at) > now - timedelta(hours=24),
-            )
-            .correlate(Contact)
-            .scalar_subquery()
-        )
-        candidates = candidates.where(placed_recently < frequency_cap)
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     # A CTE, not ``id IN (subquery)``: Postgres may re-run an IN-subquery per outer row, and
     # with SKIP LOCKED each re-run finds the next rows, so the LIMIT would not hold.
     chosen = candidates.cte("chosen")
-    result = session.execute(
+    claimed = session.execute(
         update(Contact)
         .where(col(Contact.id) == chosen.c.id, col(Contact.state) == PENDING)
         .values(state=QUEUED, state_changed_at=now)
-        .returning(col(Contact.id))
+        .returning(*MOVED_COLUMNS, col(Contact.id), col(Contact.phone))
+    ).all()
+    deltas = moved(claimed, old=PENDING, new=QUEUED)
+    listed = suppressed_among(session, campaign_id=campaign_id, phones=[r[4] for r in claimed])
+    if listed:
+        cancelled = session.execute(
+            update(Contact)
+            .where(col(Contact.id).in_(sorted(r[3] for r in claimed if r[4] in listed)))
+            .values(
+                state=ContactState.CANCELLED, state_changed_at=now, last_error=SUPPRESSED_REASON
+            )
+            .returning(*MOVED_COLUMNS)
+        )
+        moved(cancelled, old=QUEUED, new=ContactState.CANCELLED, deltas=deltas)
+    record(session, deltas)
+    return sorted(r[3] for r in claimed if r[4] not in listed)
+
+
+def _capped(query: Select[Any], frequency_cap: int, now: datetime) -> Select[Any]:
+    """``query`` without the contacts whose number had ``frequency_cap`` placed calls in the
+    last 24 h (0: no cap)."""
+    if frequency_cap <= 0:
+        return query
+    placed_recently = (
+        select(func.count())
+        .where(
+            col(Attempt.phone) == col(Contact.phone),
+            col(Attempt.result) == ContactState.PLACED,
+            col(Attempt.started_at) > now - timedelta(hours=24),
+        )
+        .correlate(Contact)
+        .scalar_subquery()
     )
-    return sorted(result.scalars())
+    return query.where(placed_recently < frequency_cap)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,13 +179,14 @@ def release_claims(session: Session, *, contact_ids: Collection[int], now: datet
     dial them now (paused, window closed, stopping...). Returns the ids released."""
     if not contact_ids:
         return []
-    result = session.execute(
+    released = session.execute(
         update(Contact)
         .where(col(Contact.id).in_(sorted(contact_ids)), col(Contact.state) == QUEUED)
         .values(state=PENDING, state_changed_at=now)
-        .returning(col(Contact.id))
-    )
-    return sorted(result.scalars())
+        .returning(*MOVED_COLUMNS, col(Contact.id))
+    ).all()
+    record(session, moved(released, old=QUEUED, new=PENDING))
+    return sorted(row[3] for row in released)
 
 
 def cancel_contacts(
@@ -154,12 +201,17 @@ def cancel_contacts(
     how many were in an ``expected`` state and moved."""
     if not contact_ids:
         return 0
-    result = session.execute(
-        update(Contact)
-        .where(col(Contact.id).in_(sorted(contact_ids)), col(Contact.state).in_(list(expected)))
-        .values(state=ContactState.CANCELLED, state_changed_at=now, last_error=reason)
-    )
-    return rowcount(result)
+    deltas = Deltas()
+    for state in sorted(set(expected)):
+        rows = session.execute(
+            update(Contact)
+            .where(col(Contact.id).in_(sorted(contact_ids)), col(Contact.state) == state)
+            .values(state=ContactState.CANCELLED, state_changed_at=now, last_error=reason)
+            .returning(*MOVED_COLUMNS)
+        )
+        moved(rows, old=state, new=ContactState.CANCELLED, deltas=deltas)
+    record(session, deltas)
+    return sum(n for key, n in deltas.items() if key[1] == ContactState.CANCELLED)
 
 
 def suppressed_among(session: Session, *, campaign_id: int, phones: Collection[str]) -> set[str]:
@@ -211,10 +263,11 @@ def begin_attempts(
             ),
         )
         .values(state=DIALING, state_changed_at=now, attempts=col(Contact.attempts) + 1)
-        .returning(col(Contact.id), col(Contact.campaign_id), col(Contact.phone))
+        .returning(*MOVED_COLUMNS, col(Contact.id), col(Contact.phone))
     ).all()
     if not won:
         return {}
+    record(connection, moved(won, old=QUEUED, new=DIALING))
     rows = [
         {
             "key": by_contact[contact_id].attempt_key,
@@ -227,7 +280,7 @@ def begin_attempts(
             "error": "",
             "response_body": "",
         }
-        for contact_id, campaign_id, phone in sorted(won, key=itemgetter(0))
+        for campaign_id, _zone, _outcome, contact_id, phone in sorted(won, key=itemgetter(3))
         if contact_id is not None
     ]
     inserted = connection.execute(
@@ -300,6 +353,21 @@ def finish_attempts(session: Session, *, finishes: Sequence[Finish], now: dateti
             for finish in finishes
         ],
     )
+    # Which finishes will move their contact, and from where: read after the attempts'
+    # update, which on SQLite took the database's write lock, and on Postgres with the rows
+    # locked, so nothing else moves them before the update below.
+    before = select(*MOVED_COLUMNS, col(Contact.id), col(Contact.state)).where(
+        col(Contact.id).in_(sorted({finish.contact_id for finish in finishes}))
+    )
+    if connection.dialect.name == "postgresql":
+        before = before.with_for_update()
+    current: dict[int | None, Any] = {row[3]: row for row in connection.execute(before)}
+    deltas = Deltas()
+    for finish in finishes:
+        row = current.get(finish.contact_id)
+        if row is not None and row[4] in ANSWERABLE_STATES:
+            moved([row], old=row[4], new=finish.result.state, deltas=deltas)
+            current[finish.contact_id] = (*row[:4], finish.result.state.value)
     connection.execute(
         update(Contact)
         .where(
@@ -325,6 +393,7 @@ def finish_attempts(session: Session, *, finishes: Sequence[Finish], now: dateti
             for finish in finishes
         ],
     )
+    record(connection, deltas)
 
 
 def reap(
@@ -336,39 +405,55 @@ def reap(
     nothing was sent and the contact may be dialed again. Dialing longer than ``dialing_timeout``:
     the worker died after the request may have left, so the call is ``unknown`` — never redialed
     automatically. Returns (returned to pending, marked unknown).
+
+    Only campaigns whose counts hold queued or dialing contacts are looked at, each through
+    its (campaign, state) range of ``ix_contact_claim``: the cost follows what is in flight.
     """
-    queued = session.execute(
+    busy = counts.campaigns_with(session, states=[QUEUED, DIALING])
+    if not busy:
+        return 0, 0
+    in_busy = col(Contact.campaign_id).in_(busy)
+    deltas = Deltas()
+    returned = counts.move_all(
+        session,
         update(Contact)
         .where(
+            in_busy,
             col(Contact.state) == QUEUED,
             col(Contact.state_changed_at) < now - timedelta(seconds=queued_timeout),
         )
-        .values(state=PENDING, state_changed_at=now)
+        .values(state=PENDING, state_changed_at=now),
+        old=QUEUED,
+        new=PENDING,
+        deltas=deltas,
     )
     stuck_before = now - timedelta(seconds=dialing_timeout)
     stuck_ids = list(
         session.execute(
             select(col(Contact.id)).where(
-                col(Contact.state) == DIALING, col(Contact.state_changed_at) < stuck_before
+                in_busy, col(Contact.state) == DIALING, col(Contact.state_changed_at) < stuck_before
             )
         ).scalars()
     )
     error = "no answer recorded before the dialing timeout (worker lost?)"
     unknown = 0
     if stuck_ids:
-        unknown = rowcount(
-            session.execute(
-                update(Contact)
-                .where(col(Contact.id).in_(stuck_ids), col(Contact.state) == DIALING)
-                .values(state=ContactState.UNKNOWN, state_changed_at=now, last_error=error)
-            )
+        unknown = counts.move_all(
+            session,
+            update(Contact)
+            .where(col(Contact.id).in_(stuck_ids), col(Contact.state) == DIALING)
+            .values(state=ContactState.UNKNOWN, state_changed_at=now, last_error=error),
+            old=DIALING,
+            new=ContactState.UNKNOWN,
+            deltas=deltas,
         )
         session.execute(
             update(Attempt)
             .where(col(Attempt.contact_id).in_(stuck_ids), col(Attempt.finished_at).is_(None))
             .values(result=ContactState.UNKNOWN, error=error, finished_at=now)
         )
-    return rowcount(queued), unknown
+    record(session, deltas)
+    return returned, unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,60 +465,36 @@ class Backlog:
 
 
 def backlog(session: Session, *, campaign_ids: Sequence[int], now: datetime) -> Backlog:
-    """Counts across ``campaign_ids``: in flight, and pending in a retry backoff."""
+    """Counts across ``campaign_ids``: in flight, and pending in a retry backoff.
+
+    Pending contacts are read per zone key (from the counts), each a range of
+    ``ix_contact_claim``: a retry backoff costs what is backing off, not the campaign."""
     if not campaign_ids:
         return Backlog(0, 0)
-    in_campaigns = col(Contact.campaign_id).in_(list(campaign_ids))
-    pending = and_(in_campaigns, col(Contact.state) == PENDING)
-    backing_off = session.execute(
-        select(func.count()).where(
-            pending, col(Contact.attempts) > 0, col(Contact.next_attempt_at) > now
-        )
-    ).scalar_one()
+    pending = counts.counts(session, campaign_ids=campaign_ids, states=[PENDING])
+    backing_off = 0
+    for campaign_id, zone_key in sorted({(c, z) for c, _state, z, _outcome in pending}):
+        backing_off += session.execute(
+            select(func.count()).where(
+                col(Contact.campaign_id) == campaign_id,
+                col(Contact.state) == PENDING,
+                col(Contact.zone_key) == zone_key,
+                col(Contact.next_attempt_at) > now,
+                col(Contact.attempts) > 0,
+            )
+        ).scalar_one()
     busy = in_flight(session, campaign_ids=campaign_ids)
     return Backlog(in_flight=busy, backing_off=backing_off)
 
 
 def in_flight(session: Session, *, campaign_ids: Collection[int]) -> int:
     """How many contacts of ``campaign_ids`` are claimed or being dialed (queued, dialing)."""
-    if not campaign_ids:
-        return 0
-    query = select(func.count()).where(
-        col(Contact.campaign_id).in_(list(campaign_ids)),
-        col(Contact.state).in_(sorted(IN_FLIGHT_STATES)),
-    )
-    return int(session.execute(query).scalar_one())
+    return counts.total(session, campaign_ids=campaign_ids, states=sorted(IN_FLIGHT_STATES))
 
 
 def has_open_contacts(session: Session, *, campaign_id: int) -> bool:
     """True while any contact of the campaign is not in a final state."""
-    query = select(literal(1)).where(
-        col(Contact.campaign_id) == campaign_id,
-        col(Contact.state).in_(sorted(OPEN_STATES)),
-    )
-    return session.execute(query.limit(1)).first() is not None
-
-
-def cancel_suppressed(session: Session, *, campaign_id: int, now: datetime) -> int:
-    """Pending contacts whose number is now on a do-not-call list → ``cancelled``, so a number
-    suppressed after import ends final with its reason instead of waiting forever."""
-    result = session.execute(
-        update(Contact)
-        .where(
-            col(Contact.campaign_id) == campaign_id,
-            col(Contact.state) == PENDING,
-            exists().where(
-                col(Suppression.phone) == col(Contact.phone),
-                col(Suppression.campaign_id).in_([GLOBAL_SCOPE, campaign_id]),
-            ),
-        )
-        .values(
-            state=ContactState.CANCELLED,
-            state_changed_at=now,
-            last_error=SUPPRESSED_REASON,
-        )
-    )
-    return rowcount(result)
+    return counts.total(session, campaign_ids=[campaign_id], states=sorted(OPEN_STATES)) > 0
 
 
 SUPPRESSED_REASON = "suppressed (do-not-call list)"
@@ -444,12 +505,17 @@ def cancel_open_contacts(session: Session, *, campaign_id: int, now: datetime, r
 
     ``dialing`` contacts are left to finish: their request is already on the wire.
     """
-    result = session.execute(
-        update(Contact)
-        .where(
-            col(Contact.campaign_id) == campaign_id,
-            col(Contact.state).in_(sorted(NOT_BEGUN_STATES)),
+    deltas = Deltas()
+    cancelled = 0
+    for state in sorted(NOT_BEGUN_STATES):
+        cancelled += counts.move_all(
+            session,
+            update(Contact)
+            .where(col(Contact.campaign_id) == campaign_id, col(Contact.state) == state)
+            .values(state=ContactState.CANCELLED, state_changed_at=now, last_error=reason),
+            old=state,
+            new=ContactState.CANCELLED,
+            deltas=deltas,
         )
-        .values(state=ContactState.CANCELLED, state_changed_at=now, last_error=reason)
-    )
-    return rowcount(result)
+    record(session, deltas)
+    return cancelled

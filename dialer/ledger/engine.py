@@ -85,13 +85,24 @@ def migrate(engine: Engine) -> None:
         config = Config()
         config.set_main_option("script_location", str(files("dialer") / "migrations"))
         try:
-            with engine.begin() as connection:
-                if connection.dialect.name == "postgresql":
-                    connection.execute(
-                        text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK}
-                    )
-                config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+            # Alembic runs each migration in its own transaction (so that one may build an
+            # index CONCURRENTLY outside any); the advisory lock is the session's, held
+            # across them.
+            with engine.connect() as connection:
+                postgres = connection.dialect.name == "postgresql"
+                if postgres:
+                    connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK})
+                    connection.commit()
+                try:
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+                finally:
+                    if postgres:
+                        connection.rollback()
+                        connection.execute(
+                            text("SELECT pg_advisory_unlock(:k)"), {"k": _MIGRATION_LOCK}
+                        )
+                        connection.commit()
         except OperationalError as exc:
             raise ServiceUnavailable(f"database unreachable: {_first_line(exc)}") from None
         _migrated.add(key)

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
-from dialer.models import Attempt, Campaign, Contact, ContactState
+from dialer.ledger.counts import campaigns_with
+from dialer.models import Attempt, Campaign, Contact, ContactCount, ContactState
 
 
 @dataclass(frozen=True)
@@ -30,20 +31,26 @@ class LedgerMetrics:
 
 
 def ledger_metrics(session: Session) -> LedgerMetrics:
-    """Four grouped scans (attempts twice, contacts, the oldest queued contact); no per-row
-    work."""
+    """Contacts from the counts kept with the transitions (:mod:`dialer.ledger.counts`), the
+    oldest queued contact from the (campaign, state) ranges of what is queued, and two
+    grouped scans of the attempts; no per-row work."""
     attempts = session.execute(
         select(Attempt.account, Attempt.result, func.count()).group_by(
             col(Attempt.account), col(Attempt.result)
         )
     ).all()
     contacts = session.execute(
-        select(Campaign.account, Contact.state, func.count())
-        .join(Campaign, col(Campaign.id) == col(Contact.campaign_id))
-        .group_by(col(Campaign.account), col(Contact.state))
+        select(Campaign.account, ContactCount.state, func.sum(ContactCount.n))
+        .join(Campaign, col(Campaign.id) == col(ContactCount.campaign_id))
+        .group_by(col(Campaign.account), col(ContactCount.state))
+        .having(func.sum(ContactCount.n) != 0)
     ).all()
+    queued = [ContactState.QUEUED]
     oldest = session.execute(
-        select(func.min(Contact.state_changed_at)).where(col(Contact.state) == ContactState.QUEUED)
+        select(func.min(Contact.state_changed_at)).where(
+            col(Contact.campaign_id).in_(campaigns_with(session, states=queued)),
+            col(Contact.state).in_(queued),
+        )
     ).scalar_one()
     waited = col(Attempt.rate_wait_ms) > 0
     waits = session.execute(
@@ -55,7 +62,7 @@ def ledger_metrics(session: Session) -> LedgerMetrics:
     ).all()
     return LedgerMetrics(
         attempts={(account, result or "in_flight"): n for account, result, n in attempts},
-        contacts={(account, state): n for account, state, n in contacts},
+        contacts={(account, state): int(n) for account, state, n in contacts},
         oldest_queued_at=_aware(oldest),
         rate_limit_waits={account: (n, int(ms) / 1000) for account, n, ms in waits},
     )

@@ -19,6 +19,8 @@ from sqlalchemy import and_, exists, func, or_, update
 from sqlmodel import Session, col, select
 
 from dialer.ledger import campaigns as ledger_campaigns
+from dialer.ledger import counts as ledger_counts
+from dialer.ledger.counts import Deltas
 from dialer.ledger.engine import rowcount
 from dialer.models import (
     MAY_HAVE_CALLED_STATES,
@@ -118,6 +120,14 @@ def record_outcome(
         return Recorded.DUPLICATE if known is not None else Recorded.NOT_PLACED
     contact_id, campaign_id = won
     newer = exists().where(col(Attempt.contact_id) == col(Contact.id), col(Attempt.id) > attempt_id)
+    # The contact's state and outcome before: read with the row locked (Postgres; SQLite's
+    # write lock is held since the attempt's update), so the counts move exactly as it does.
+    before = select(col(Contact.zone_key), col(Contact.state), col(Contact.outcome)).where(
+        col(Contact.id) == contact_id
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        before = before.with_for_update()
+    zone_key, state, old_outcome = session.execute(before).one()
     moved = session.execute(
         update(Contact)
         .where(
@@ -127,6 +137,16 @@ def record_outcome(
         )
         .values(state=PLACED, outcome=outcome, state_changed_at=now, last_error="")
     )
+    if rowcount(moved) == 1:
+        ledger_counts.record(
+            session,
+            Deltas(
+                {
+                    (campaign_id, state, zone_key, old_outcome or ""): -1,
+                    (campaign_id, PLACED.value, zone_key, outcome.value): 1,
+                }
+            ),
+        )
     recalled = (
         rowcount(moved) == 1
         and outcome in RECALLABLE
@@ -156,9 +176,11 @@ def _recall(session: Session, *, contact_id: int, campaign_id: int, now: datetim
             placed_calls < campaign.max_attempts,
         )
         .values(state=ContactState.PENDING, next_attempt_at=due, state_changed_at=now)
-    )
-    if rowcount(moved) != 1:
+        .returning(*ledger_counts.MOVED_COLUMNS)
+    ).all()
+    if not moved:
         return False
+    ledger_counts.record(session, ledger_counts.moved(moved, old=PLACED, new=ContactState.PENDING))
     ledger_campaigns.set_status(
         session,
         campaign_id=campaign_id,

@@ -11,6 +11,9 @@ context.configure(
     target_metadata=SQLModel.metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    # One transaction per migration: a migration may leave its own for an autocommit block
+    # (CREATE INDEX CONCURRENTLY on Postgres).
+    transaction_per_migration=True,
 )
 with context.begin_transaction():
     context.run_migrations()

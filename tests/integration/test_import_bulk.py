@@ -223,7 +223,7 @@ def test_a_large_sqlite_import_builds_the_indexes_after_loading(
         name="bulk", account="sandbox", csv_path=leads, rejects_path=tmp_path / "rejects.csv"
     )
     indexes = _index_names(sqlite_url)
-    assert {"ix_contact_due", "uq_contact_campaign_phone"} <= indexes
+    assert {"ix_contact_claim", "uq_contact_campaign_phone"} <= indexes
     seen: list[set[str]] = []
     import_campaign(
         engine,
