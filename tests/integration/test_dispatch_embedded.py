@@ -243,6 +243,7 @@ def test_number_suppressed_after_import_is_never_called(
     _drain(dialer)
     assert _requests(sandbox_url) == {NY[1]: 1}
     assert _contacts(engine)[NY[0]].state == "cancelled"
+    assert _contacts(engine)[NY[0]].last_error == "suppressed (do-not-call list)"
 
 
 def test_window_is_checked_in_each_recipients_own_zone(

@@ -91,7 +91,11 @@ def test_claim_selects_only_due_open_unsuppressed(engine: Engine) -> None:
         again = ledger_dispatch.claim_due(
             session, campaign_id=cid, zone_keys=["America/New_York"], now=NOW, limit=10
         )
+        [listed] = ledger_dispatch.load_for_dispatch(session, contact_ids=[1])
     assert again == []
+    # Found when its turn came, not by a sweep: final, with the reason.
+    assert listed.contact.state == ContactState.CANCELLED
+    assert listed.contact.last_error == ledger_dispatch.SUPPRESSED_REASON
 
 
 def test_claim_respects_campaign_status_and_limit(engine: Engine) -> None:
