@@ -53,22 +53,25 @@ def export_rows(engine: Engine, name: str) -> Iterator[list[object]]:
         lead_columns = [c for c in campaign.columns if c not in FIXED_COLUMNS]
         yield [*FIXED_COLUMNS, *lead_columns]
         for contact in iter_export_rows(session, campaign_id=campaign.id):
-            fixed = [
+            # Only text from outside (the provider, the leads file) can start a formula: the
+            # other cells are numbers, E.164 numbers, time zone names and our own words.
+            fixed: list[object] = [
                 contact.row,
                 contact.phone,
                 status_of(contact.state, contact.outcome),
                 contact.attempts,
-                contact.provider_call_id or "",
-                contact.last_error,
+                neutralise(contact.provider_call_id or ""),
+                neutralise(contact.last_error),
                 contact.outcome or "",
                 contact.state,
-                contact.extension or "",
+                neutralise(contact.extension or ""),
                 contact.number_type,
                 contact.zone_key,
                 contact.state_changed_at.isoformat() if contact.state_changed_at else "",
             ]
-            lead = [contact.variables.get(column, "") for column in lead_columns]
-            yield [neutralise(value) for value in (*fixed, *lead)]
+            variables = contact.variables
+            fixed.extend([neutralise(variables.get(column, "")) for column in lead_columns])
+            yield fixed
 
 
 def write_export(engine: Engine, name: str, out: IO[str]) -> int:

@@ -168,6 +168,21 @@ class ContactCount(SQLModel, table=True):
     n: int
 
 
+class AttemptCount(SQLModel, table=True):
+    """Signed changes to how many attempts of an account have each result (``""`` while in
+    flight), and how many of them waited for the account's rate limit (1 ms or more) and how
+    long in all (written when an attempt begins). Kept like :class:`ContactCount`."""
+
+    __tablename__ = "attempt_count"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str = Field(max_length=200)
+    result: str = Field(max_length=20)
+    n: int
+    waits: int = 0
+    wait_ms: int = 0
+
+
 GLOBAL_SCOPE = 0
 """``Suppression.campaign_id`` of a number nobody may call in any campaign."""
 

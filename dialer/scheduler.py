@@ -28,6 +28,8 @@ from dialer.windows import CallingWindow
 
 log = logging.getLogger("dialer.scheduler")
 
+OPEN_STATES = (ContactState.PENDING, ContactState.QUEUED, ContactState.DIALING)
+
 Enqueue = Callable[[list[int]], None]
 """Hands one dispatch batch (contact ids) to :func:`dialer.dispatch.protocol.place_calls`."""
 
@@ -65,6 +67,8 @@ def tick(
     with session_scope(engine) as session:
         running = ledger_campaigns.campaigns_with_status(session, statuses=[CampaignStatus.RUNNING])
         ledger_counts.compact(session, campaign_ids=[c.id for c in running if c.id is not None])
+        ledger_counts.compact_attempts(session)
+        unfinished = set(ledger_counts.campaigns_with(session, states=OPEN_STATES))
     budget: dict[str, int] = {}
     for campaign in running:
         if names and campaign.name not in names:
@@ -88,7 +92,7 @@ def tick(
         if claimed:
             for batch in dispatch_batches(claimed, settings, account):
                 enqueue(batch)
-        elif _complete_if_done(engine, campaign, now):
+        elif campaign.id not in unfinished and _complete_if_done(engine, campaign, now):
             report.completed.append(campaign.name)
     return report
 

@@ -76,7 +76,7 @@ def _truncate_all(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(
             sqlalchemy.text(
-                "TRUNCATE attempt, contact, contact_count, suppression, campaign"
+                "TRUNCATE attempt, attempt_count, contact, contact_count, suppression, campaign"
                 " RESTART IDENTITY CASCADE"
             )
         )

@@ -1,4 +1,5 @@
-"""Contacts counted by campaign, state, zone key and outcome, kept with the transitions.
+"""Contacts counted by campaign, state, zone key and outcome, and attempts by account and
+result, kept with the transitions.
 
 Every statement that creates contacts or moves them between states is followed, in the same
 transaction, by one multi-row ``INSERT`` of the signed changes it made, one row per
@@ -8,7 +9,9 @@ others', and two transactions touching two rows in different orders could deadlo
 count of a key is the sum of its rows, exact in whatever snapshot reads it, and the rows
 change only with the contacts they count. :func:`compact` folds a campaign's rows into one
 per key (the tick does it for the running campaigns), so the sums stay a handful of rows
-whatever the campaign's size. Outcome ``""`` stands for none.
+whatever the campaign's size. Outcome ``""`` stands for none. Attempts are counted the same
+way (:func:`record_attempts`, :func:`compact_attempts`, :func:`attempt_counts`), a result
+``""`` standing for in flight.
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Update, delete, func, insert, select
+from sqlalchemy import Connection, Update, delete, func, insert, select, update
 from sqlmodel import Session, col
 
-from dialer.models import Contact, ContactCount
+from dialer.models import AttemptCount, Contact, ContactCount
 
 Key = tuple[int, str, str, str]
 """(campaign id, state, zone key, outcome or "")."""
@@ -84,17 +87,33 @@ def record(session: Session | Connection, deltas: Deltas) -> None:
         session.execute(insert(ContactCount), rows)
 
 
+COMPACT_ABOVE = 64
+"""A campaign's rows are folded once it has more than this many (see :func:`compact`)."""
+
+
 def compact(session: Session, *, campaign_ids: Collection[int]) -> None:
-    """Fold the rows of ``campaign_ids`` into one per key with a count (zero counts dropped).
+    """Fold the rows of each of ``campaign_ids`` that holds more than :data:`COMPACT_ABOVE`
+    into one per key with a count (zero counts dropped): reads stay a few dozen rows, and a
+    quiet campaign's rows are not rewritten every tick.
 
     Rows a concurrent transaction is still writing are not seen and stay as they are; two
     compactions at once each fold what the other did not take: the sums never change.
     """
     if not campaign_ids:
         return
+    crowded = list(
+        session.execute(
+            select(col(ContactCount.campaign_id))
+            .where(col(ContactCount.campaign_id).in_(sorted(campaign_ids)))
+            .group_by(col(ContactCount.campaign_id))
+            .having(func.count() > COMPACT_ABOVE)
+        ).scalars()
+    )
+    if not crowded:
+        return
     taken = session.execute(
         delete(ContactCount)
-        .where(col(ContactCount.campaign_id).in_(sorted(campaign_ids)))
+        .where(col(ContactCount.campaign_id).in_(sorted(crowded)))
         .returning(
             col(ContactCount.campaign_id),
             col(ContactCount.state),
@@ -149,3 +168,89 @@ def campaigns_with(session: Session, *, states: Collection[str]) -> list[int]:
         .having(func.sum(col(ContactCount.n)) != 0)
     ).scalars()
     return sorted(rows)
+
+
+AttemptKey = tuple[str, str]
+"""(account, result or "")."""
+
+
+def record_attempts(
+    session: Session | Connection,
+    deltas: Counter[AttemptKey],
+    waits: dict[str, tuple[int, int]] | None = None,
+) -> None:
+    """Insert attempt count changes (non-zero ones), and per account how many attempts began
+    after a rate-limit wait and how many milliseconds they waited."""
+    rows = [
+        {"account": a, "result": r, "n": n, "waits": 0, "wait_ms": 0}
+        for (a, r), n in sorted(deltas.items())
+        if n
+    ]
+    rows += [
+        {"account": a, "result": "", "n": 0, "waits": w, "wait_ms": ms}
+        for a, (w, ms) in sorted((waits or {}).items())
+        if w
+    ]
+    if rows:
+        session.execute(insert(AttemptCount), rows)
+
+
+def compact_attempts(session: Session) -> None:
+    """Fold the attempt counts into one row per (account, result) and wait totals, once
+    there are more than :data:`COMPACT_ABOVE` rows (see :func:`compact`)."""
+    rows = session.execute(select(func.count()).select_from(AttemptCount)).scalar_one()
+    if rows <= COMPACT_ABOVE:
+        return
+    taken = session.execute(
+        delete(AttemptCount).returning(
+            col(AttemptCount.account),
+            col(AttemptCount.result),
+            col(AttemptCount.n),
+            col(AttemptCount.waits),
+            col(AttemptCount.wait_ms),
+        )
+    ).all()
+    folded: dict[AttemptKey, list[int]] = {}
+    for account, result, n, waits, wait_ms in taken:
+        sums = folded.setdefault((account, result), [0, 0, 0])
+        sums[0] += n
+        sums[1] += waits
+        sums[2] += wait_ms
+    rows = [
+        {"account": a, "result": r, "n": n, "waits": w, "wait_ms": ms}
+        for (a, r), (n, w, ms) in sorted(folded.items())
+        if n or w
+    ]
+    if rows:
+        session.execute(insert(AttemptCount), rows)
+
+
+def attempt_counts(session: Session) -> tuple[dict[AttemptKey, int], dict[str, tuple[int, int]]]:
+    """Attempts by (account, result), non-zero ones; and per account (waits, waited ms)."""
+    rows = session.execute(
+        select(
+            col(AttemptCount.account),
+            col(AttemptCount.result),
+            func.sum(col(AttemptCount.n)),
+            func.sum(col(AttemptCount.waits)),
+            func.sum(col(AttemptCount.wait_ms)),
+        ).group_by(col(AttemptCount.account), col(AttemptCount.result))
+    ).all()
+    found: dict[AttemptKey, int] = {}
+    waits: dict[str, tuple[int, int]] = {}
+    for account, result, n, w, ms in rows:
+        if n:
+            found[(account, result)] = int(n)
+        before = waits.get(account, (0, 0))
+        waits[account] = (before[0] + int(w), before[1] + int(ms))
+    return found, {a: w for a, w in waits.items() if w[0]}
+
+
+def lock_for_update(connection: Connection) -> None:
+    """On SQLite, take the database's write lock now (a write that changes nothing), so that
+    what this transaction reads next stays true until it commits; Postgres locks rows with
+    ``FOR UPDATE`` instead, and this does nothing there."""
+    if connection.dialect.name == "sqlite":
+        connection.execute(
+            update(AttemptCount).where(col(AttemptCount.id) == 0).values(n=col(AttemptCount.n))
+        )

@@ -7,6 +7,7 @@ from any number of processes.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -268,6 +269,7 @@ def begin_attempts(
     if not won:
         return {}
     record(connection, moved(won, old=QUEUED, new=DIALING))
+    won_ids = {row[3] for row in won}
     rows = [
         {
             "key": by_contact[contact_id].attempt_key,
@@ -283,6 +285,16 @@ def begin_attempts(
         for campaign_id, _zone, _outcome, contact_id, phone in sorted(won, key=itemgetter(3))
         if contact_id is not None
     ]
+    waited = [
+        wait
+        for contact_id in by_contact
+        if contact_id in won_ids and (wait := by_contact[contact_id].rate_wait_ms or 0) > 0
+    ]
+    counts.record_attempts(
+        connection,
+        Counter({(account, ""): len(rows)}),
+        {account: (len(waited), sum(waited))},
+    )
     inserted = connection.execute(
         insert(Attempt).returning(
             col(Attempt.contact_id), col(Attempt.id), sort_by_parameter_order=True
@@ -328,6 +340,24 @@ def finish_attempts(session: Session, *, finishes: Sequence[Finish], now: dateti
     if not finishes:
         return
     connection = session.connection()  # Core, as in begin_attempts
+    # What each attempt and contact is before: read with the rows locked (Postgres) or the
+    # database's write lock taken (SQLite), so that the counts move exactly as they do.
+    counts.lock_for_update(connection)
+    attempts_before = select(col(Attempt.id), col(Attempt.account), col(Attempt.result)).where(
+        col(Attempt.id).in_(sorted({finish.attempt_id for finish in finishes}))
+    )
+    if connection.dialect.name == "postgresql":
+        attempts_before = attempts_before.with_for_update()
+    results = {
+        i: (account, result or "") for i, account, result in connection.execute(attempts_before)
+    }
+    attempt_deltas: Counter[counts.AttemptKey] = Counter()
+    for finish in finishes:
+        if finish.attempt_id in results:
+            account, result = results[finish.attempt_id]
+            attempt_deltas[(account, result)] -= 1
+            attempt_deltas[(account, finish.result.state.value)] += 1
+            results[finish.attempt_id] = (account, finish.result.state.value)
     connection.execute(
         update(Attempt)
         .where(col(Attempt.id) == bindparam("b_attempt"))
@@ -353,9 +383,6 @@ def finish_attempts(session: Session, *, finishes: Sequence[Finish], now: dateti
             for finish in finishes
         ],
     )
-    # Which finishes will move their contact, and from where: read after the attempts'
-    # update, which on SQLite took the database's write lock, and on Postgres with the rows
-    # locked, so nothing else moves them before the update below.
     before = select(*MOVED_COLUMNS, col(Contact.id), col(Contact.state)).where(
         col(Contact.id).in_(sorted({finish.contact_id for finish in finishes}))
     )
@@ -394,6 +421,7 @@ def finish_attempts(session: Session, *, finishes: Sequence[Finish], now: dateti
         ],
     )
     record(connection, deltas)
+    counts.record_attempts(connection, attempt_deltas)
 
 
 def reap(
@@ -447,11 +475,18 @@ def reap(
             new=ContactState.UNKNOWN,
             deltas=deltas,
         )
-        session.execute(
+        lost = session.execute(
             update(Attempt)
             .where(col(Attempt.contact_id).in_(stuck_ids), col(Attempt.finished_at).is_(None))
             .values(result=ContactState.UNKNOWN, error=error, finished_at=now)
-        )
+            .returning(col(Attempt.account), col(Attempt.result))
+        ).all()
+        # Only begin_attempts leaves an attempt unfinished, and it leaves it without a result.
+        lost_deltas: Counter[counts.AttemptKey] = Counter()
+        for account, _result in lost:
+            lost_deltas[(account, "")] -= 1
+            lost_deltas[(account, ContactState.UNKNOWN.value)] += 1
+        counts.record_attempts(session, lost_deltas)
     record(session, deltas)
     return returned, unknown
 

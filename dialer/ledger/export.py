@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlalchemy import Text, bindparam, cast, select
+from sqlmodel import Session
 
 from dialer.models import Contact
 
@@ -27,25 +28,34 @@ class ExportRow(NamedTuple):
     variables: dict[str, Any]
 
 
-_COLUMNS = [col(getattr(Contact, name)) for name in ExportRow._fields]
+_TABLE = Contact.__table__  # type: ignore[attr-defined]
+# ``variables`` as its JSON text: a batch's texts are decoded in one json.loads call, a
+# third of what one call per row costs.
+_COLUMNS = [
+    cast(_TABLE.c[name], Text) if name == "variables" else _TABLE.c[name]
+    for name in ExportRow._fields
+]
 
 
 def iter_export_rows(
-    session: Session, *, campaign_id: int, batch: int = 5000
+    session: Session, *, campaign_id: int, batch: int = 10_000
 ) -> Iterator[ExportRow]:
-    """The campaign's contacts in source order as plain tuples (no ORM object per row), read
-    ``batch`` at a time by keyset pagination so a million-row export never holds them all."""
+    """The campaign's contacts in source order as plain tuples, read ``batch`` at a time by
+    keyset pagination so a million-row export never holds them all. Core rows on the
+    session's connection: the ORM's row processing cost more than the rest of the export."""
+    connection = session.connection()
+    query = (
+        select(_TABLE.c["id"], *_COLUMNS)
+        .where(_TABLE.c["campaign_id"] == campaign_id, _TABLE.c["id"] > bindparam("after"))
+        .order_by(_TABLE.c["id"])
+        .limit(batch)
+    )
     last_id = 0
     while True:
-        query = (
-            select(col(Contact.id), *_COLUMNS)
-            .where(col(Contact.campaign_id) == campaign_id, col(Contact.id) > last_id)
-            .order_by(col(Contact.id))
-            .limit(batch)
-        )
-        rows = session.execute(query).all()
+        rows = connection.execute(query, {"after": last_id}).all()
         if not rows:
             return
-        for found in rows:
-            yield ExportRow(*found[1:])
+        variables = json.loads("[" + ",".join(row[-1] for row in rows) + "]")
+        for found, values in zip(rows, variables, strict=True):
+            yield ExportRow._make((*found[1:-1], values))
         last_id = rows[-1][0]

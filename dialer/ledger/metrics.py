@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from dialer.ledger.counts import campaigns_with
-from dialer.models import Attempt, Campaign, Contact, ContactCount, ContactState
+from dialer.ledger.counts import attempt_counts, campaigns_with
+from dialer.models import Campaign, Contact, ContactCount, ContactState
 
 
 @dataclass(frozen=True)
@@ -31,14 +31,10 @@ class LedgerMetrics:
 
 
 def ledger_metrics(session: Session) -> LedgerMetrics:
-    """Contacts from the counts kept with the transitions (:mod:`dialer.ledger.counts`), the
-    oldest queued contact from the (campaign, state) ranges of what is queued, and two
-    grouped scans of the attempts; no per-row work."""
-    attempts = session.execute(
-        select(Attempt.account, Attempt.result, func.count()).group_by(
-            col(Attempt.account), col(Attempt.result)
-        )
-    ).all()
+    """Contacts and attempts from the counts kept with the transitions
+    (:mod:`dialer.ledger.counts`), the oldest queued contact from the (campaign, state) ranges
+    of what is queued: nothing here grows with the ledger."""
+    attempts, waits = attempt_counts(session)
     contacts = session.execute(
         select(Campaign.account, ContactCount.state, func.sum(ContactCount.n))
         .join(Campaign, col(Campaign.id) == col(ContactCount.campaign_id))
@@ -52,19 +48,11 @@ def ledger_metrics(session: Session) -> LedgerMetrics:
             col(Contact.state).in_(queued),
         )
     ).scalar_one()
-    waited = col(Attempt.rate_wait_ms) > 0
-    waits = session.execute(
-        select(
-            Attempt.account,
-            func.count(case((waited, 1))),
-            func.coalesce(func.sum(case((waited, Attempt.rate_wait_ms))), 0),
-        ).group_by(col(Attempt.account))
-    ).all()
     return LedgerMetrics(
-        attempts={(account, result or "in_flight"): n for account, result, n in attempts},
+        attempts={(account, result or "in_flight"): n for (account, result), n in attempts.items()},
         contacts={(account, state): int(n) for account, state, n in contacts},
         oldest_queued_at=_aware(oldest),
-        rate_limit_waits={account: (n, int(ms) / 1000) for account, n, ms in waits},
+        rate_limit_waits={account: (n, ms / 1000) for account, (n, ms) in waits.items()},
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -103,22 +104,32 @@ def record_outcome(
     fewer placed calls than the campaign's ``max_attempts``, the campaign is running, paused or
     completed (then reopened), and the wait ends before the campaign's end time.
     """
-    won = session.execute(
-        update(Attempt)
-        .where(
-            col(Attempt.id) == attempt_id,
-            col(Attempt.outcome).is_(None),
-            col(Attempt.result).in_(sorted(MAY_HAVE_CALLED_STATES)),
-        )
-        .values(result=PLACED, outcome=outcome, outcome_payload=dict(payload), outcome_at=now)
-        .returning(col(Attempt.contact_id), col(Attempt.campaign_id))
-    ).first()
+    won = None
+    # MAY_HAVE_CALLED_STATES one at a time: an unknown attempt becoming placed moves the
+    # attempt counts, a placed one does not.
+    for result in (UNKNOWN, PLACED):
+        won = session.execute(
+            update(Attempt)
+            .where(
+                col(Attempt.id) == attempt_id,
+                col(Attempt.outcome).is_(None),
+                col(Attempt.result) == result,
+            )
+            .values(result=PLACED, outcome=outcome, outcome_payload=dict(payload), outcome_at=now)
+            .returning(col(Attempt.contact_id), col(Attempt.campaign_id), col(Attempt.account))
+        ).first()
+        if won is not None:
+            if result == UNKNOWN:
+                ledger_counts.record_attempts(
+                    session, Counter({(won[2], UNKNOWN.value): -1, (won[2], PLACED.value): 1})
+                )
+            break
     if won is None:
         known = session.execute(
             select(col(Attempt.outcome)).where(col(Attempt.id) == attempt_id)
         ).scalar_one_or_none()
         return Recorded.DUPLICATE if known is not None else Recorded.NOT_PLACED
-    contact_id, campaign_id = won
+    contact_id, campaign_id, _account = won
     newer = exists().where(col(Attempt.contact_id) == col(Contact.id), col(Attempt.id) > attempt_id)
     # The contact's state and outcome before: read with the row locked (Postgres; SQLite's
     # write lock is held since the attempt's update), so the counts move exactly as it does.

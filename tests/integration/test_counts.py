@@ -131,7 +131,14 @@ class Walk:
     def begin(self, campaign_id: int) -> None:
         with session_scope(self.engine) as session:
             ids = self._ids(session, campaign_id, ContactState.QUEUED)
-            begins = [Begin(contact_id=i, attempt_key=str(uuid.uuid4())) for i in ids]
+            begins = [
+                Begin(
+                    contact_id=i,
+                    attempt_key=str(uuid.uuid4()),
+                    rate_wait_ms=self.rng.choice([None, 0, 1, 250]),
+                )
+                for i in ids
+            ]
             ledger_dispatch.begin_attempts(session, begins=begins, account="sandbox", now=self.now)
 
     def finish(self, campaign_id: int) -> None:
@@ -213,6 +220,7 @@ class Walk:
     def compact(self, campaign_id: int) -> None:
         with session_scope(self.engine) as session:
             ledger_counts.compact(session, campaign_ids=[campaign_id])
+            ledger_counts.compact_attempts(session)
 
     def end(self, campaign_id: int) -> None:
         if self.rng.random() < 0.7:  # rarer than the rest: it empties the campaign
@@ -269,6 +277,19 @@ class Walk:
             ).all()
             metrics = ledger_metrics(session)
             assert {s: n for (_a, s), n in metrics.contacts.items()} == dict(by_state)
+            by_result = session.execute(
+                select(col(Attempt.result), func.count()).group_by(col(Attempt.result))
+            ).all()
+            assert {r: n for (_a, r), n in metrics.attempts.items()} == {
+                result or "in_flight": n for result, n in by_result
+            }
+            waited = session.execute(
+                select(func.count(), func.sum(col(Attempt.rate_wait_ms))).where(
+                    col(Attempt.rate_wait_ms) > 0
+                )
+            ).one()
+            expected_waits = {"sandbox": (waited[0], waited[1] / 1000)} if waited[0] else {}
+            assert metrics.rate_limit_waits == expected_waits
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -1,16 +1,16 @@
-"""contact_count: contacts counted with the transitions; ix_contact_claim shaped like the claim
+"""contact_count, attempt_count: counted with the transitions; ix_contact_claim like the claim
 
 contact_count holds signed changes to the number of contacts per (campaign, state, zone key,
-outcome), written by every transition (dialer.ledger.counts); it is filled here from the
-contacts, once. ix_contact_claim (campaign_id, state, zone_key, next_attempt_at, id) lets the
-claim read one short range per open zone key, and replaces ix_contact_due, whose queries it
-serves too.
+outcome), attempt_count the same for attempts per (account, result) and their rate-limit
+waits, written by every transition (dialer.ledger.counts); both are filled here, once.
+ix_contact_claim (campaign_id, state, zone_key, next_attempt_at, id) lets the claim read one
+short range per open zone key, and replaces ix_contact_due, whose queries it serves too.
 
-On Postgres the counts are filled while writes to contact wait (SHARE lock: readers go on),
-then the index is built and the old one dropped CONCURRENTLY, outside a transaction: the
-dispatcher keeps writing meanwhile. Stop workers and beat of the previous version before
-upgrading: they would move contacts without counting them. bench/README.md says what the
-upgrade of a large ledger costs.
+On Postgres the counts are filled while writes to contact and attempt wait (SHARE locks:
+readers go on), then the index is built and the old one dropped CONCURRENTLY, outside a
+transaction: the dispatcher keeps writing meanwhile. Stop workers and beat of the previous
+version before upgrading: they would move contacts without counting them. bench/README.md
+says what the upgrade of a large ledger costs.
 
 Revision ID: 0005
 Revises: 0004
@@ -43,8 +43,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_contact_count_campaign", "contact_count", ["campaign_id", "state"])
+    op.create_table(
+        "attempt_count",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account", sa.String(length=200), nullable=False),
+        sa.Column("result", sa.String(length=20), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.Column("waits", sa.Integer(), nullable=False),
+        sa.Column("wait_ms", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
     if postgres:
-        op.execute("LOCK TABLE contact IN SHARE MODE")
+        op.execute("LOCK TABLE contact, attempt IN SHARE MODE")
+    op.execute(
+        "INSERT INTO attempt_count (account, result, n, waits, wait_ms)"
+        " SELECT account, COALESCE(result, ''), COUNT(*),"
+        " COUNT(CASE WHEN rate_wait_ms > 0 THEN 1 END),"
+        " COALESCE(SUM(CASE WHEN rate_wait_ms > 0 THEN rate_wait_ms END), 0)"
+        " FROM attempt GROUP BY account, COALESCE(result, '')"
+    )
     op.execute(
         "INSERT INTO contact_count (campaign_id, state, zone_key, outcome, n)"
         " SELECT campaign_id, state, zone_key, COALESCE(outcome, ''), COUNT(*) FROM contact"
@@ -64,3 +81,4 @@ def downgrade() -> None:
     op.drop_index("ix_contact_claim", "contact")
     op.drop_index("ix_contact_count_campaign", "contact_count")
     op.drop_table("contact_count")
+    op.drop_table("attempt_count")
