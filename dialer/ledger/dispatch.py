@@ -73,7 +73,9 @@ def claim_due(
             _capped(
                 select(col(Contact.id))
                 .where(*same_zone, col(Contact.next_attempt_at).is_(None))
-                .order_by(col(Contact.id)),
+                # By next_attempt_at too (all NULL here): Postgres follows an index's order
+                # only past equality conditions, and ``IS NULL`` is not one.
+                .order_by(col(Contact.next_attempt_at), col(Contact.id)),
                 frequency_cap,
                 now,
             ).limit(limit)
