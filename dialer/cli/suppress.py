@@ -11,6 +11,7 @@ from campaigns.suppression import read_number_list
 from dialer.cli.context import console, context
 from dialer.errors import InputError
 from dialer.ledger import contacts as ledger_contacts
+from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.engine import session_scope, utcnow
 from dialer.phones import PhoneNumber, normalize_phone
 
@@ -47,6 +48,7 @@ def add(
         added = ledger_contacts.add_suppressions(
             session, phones=numbers, source=source, now=utcnow()
         )
+        ledger_dispatch.cancel_listed(session, phones=numbers, now=utcnow())
     console.print(f"{added:,} numbers added ({len(numbers) - added:,} were already listed)")
 
 

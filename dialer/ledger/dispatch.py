@@ -537,6 +537,45 @@ def has_open_contacts(session: Session, *, campaign_id: int) -> bool:
 SUPPRESSED_REASON = "suppressed (do-not-call list)"
 
 
+def cancel_listed(
+    session: Session, *, phones: Collection[str], now: datetime, campaign_id: int = GLOBAL_SCOPE
+) -> int:
+    """Pending contacts whose number was just put on a do-not-call list → ``cancelled`` with
+    :data:`SUPPRESSED_REASON`: in every campaign for the global list, else in ``campaign_id``.
+
+    The list changing is the event; a contact claimed meanwhile is caught by the claim's own
+    check (:func:`claim_due`). Looked up by (campaign, phone), for the campaigns that have
+    pending contacts at all: the cost follows the numbers listed. Returns how many.
+    """
+    if campaign_id == GLOBAL_SCOPE:
+        scope = counts.campaigns_with(session, states=[PENDING])
+    else:
+        scope = [campaign_id]
+    listed = sorted(set(phones))
+    if not scope or not listed:
+        return 0
+    deltas = Deltas()
+    cancelled = 0
+    for start in range(0, len(listed), 5000):
+        cancelled += counts.move_all(
+            session,
+            update(Contact)
+            .where(
+                col(Contact.campaign_id).in_(scope),
+                col(Contact.phone).in_(listed[start : start + 5000]),
+                col(Contact.state) == PENDING,
+            )
+            .values(
+                state=ContactState.CANCELLED, state_changed_at=now, last_error=SUPPRESSED_REASON
+            ),
+            old=PENDING,
+            new=ContactState.CANCELLED,
+            deltas=deltas,
+        )
+    record(session, deltas)
+    return cancelled
+
+
 def cancel_open_contacts(session: Session, *, campaign_id: int, now: datetime, reason: str) -> int:
     """Every pending or queued contact of the campaign → ``cancelled`` (campaign cancel/end).
 

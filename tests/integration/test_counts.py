@@ -22,7 +22,7 @@ from dialer.ledger import outcomes as ledger_outcomes
 from dialer.ledger.dispatch import AttemptResult, Begin, Finish
 from dialer.ledger.engine import session_scope
 from dialer.ledger.metrics import ledger_metrics
-from dialer.models import Attempt, Campaign, CampaignStatus, Contact, ContactState
+from dialer.models import GLOBAL_SCOPE, Attempt, Campaign, CampaignStatus, Contact, ContactState
 from dialer.outcomes import Outcome
 
 START = datetime(2027, 1, 13, 18, 0, tzinfo=UTC)
@@ -175,10 +175,15 @@ class Walk:
         if self.phones == 0:
             return
         phone = f"+1212555{self.rng.randrange(self.phones):04d}"
+        scope = self.rng.choice([campaign_id, GLOBAL_SCOPE])
         with session_scope(self.engine) as session:
             ledger_contacts.add_suppressions(
-                session, phones=[phone], campaign_id=campaign_id, source="t", now=self.now
+                session, phones=[phone], campaign_id=scope, source="t", now=self.now
             )
+            if self.rng.random() < 0.5:  # else found when claimed
+                ledger_dispatch.cancel_listed(
+                    session, phones=[phone], now=self.now, campaign_id=scope
+                )
 
     def reap(self, _campaign_id: int) -> None:
         with session_scope(self.engine) as session:

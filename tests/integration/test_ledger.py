@@ -98,6 +98,27 @@ def test_claim_selects_only_due_open_unsuppressed(engine: Engine) -> None:
     assert listed.contact.last_error == ledger_dispatch.SUPPRESSED_REASON
 
 
+def test_listing_a_number_cancels_its_pending_contacts_in_scope(engine: Engine) -> None:
+    spring, autumn = _campaign(engine), _campaign(engine, name="autumn")
+    _contacts(engine, spring, _phones(3))
+    _contacts(engine, autumn, _phones(2))
+    with session_scope(engine) as session:
+        ledger_dispatch.claim_due(session, campaign_id=spring, zone_keys=[""], now=NOW, limit=1)
+        own = ledger_dispatch.cancel_listed(
+            session, phones=[_phones(3)[2]], now=NOW, campaign_id=autumn
+        )
+        everywhere = ledger_dispatch.cancel_listed(session, phones=_phones(2), now=NOW)
+        contacts = ledger_dispatch.load_for_dispatch(session, contact_ids=range(1, 6))
+    assert (own, everywhere) == (0, 3)  # autumn has no third number; spring's first is queued
+    assert [(d.contact.state, d.contact.last_error) for d in contacts] == [
+        ("queued", ""),
+        ("cancelled", ledger_dispatch.SUPPRESSED_REASON),
+        ("pending", ""),
+        ("cancelled", ledger_dispatch.SUPPRESSED_REASON),
+        ("cancelled", ledger_dispatch.SUPPRESSED_REASON),
+    ]
+
+
 def test_claim_respects_campaign_status_and_limit(engine: Engine) -> None:
     cid = _campaign(engine, status="paused")
     _contacts(engine, cid, _phones(5))
