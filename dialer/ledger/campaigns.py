@@ -94,10 +94,21 @@ def state_counts(session: Session, *, campaign_id: int) -> dict[str, int]:
     """Contacts of the campaign by state; every state present, zero where none. Read from
     the counts kept with the transitions (:mod:`dialer.ledger.counts`): exact, and a handful
     of rows whatever the campaign's size."""
-    counts = {state.value: 0 for state in ContactState}
-    for (_c, state, _z, _o), n in ledger_counts.counts(session, campaign_ids=[campaign_id]).items():
-        counts[state] += n
-    return counts
+    return state_counts_of(session, campaign_ids=[campaign_id])[campaign_id]
+
+
+def state_counts_of(
+    session: Session, *, campaign_ids: Collection[int]
+) -> dict[int, dict[str, int]]:
+    """:func:`state_counts` of each of ``campaign_ids``, in one query."""
+    found = {
+        campaign_id: {state.value: 0 for state in ContactState} for campaign_id in campaign_ids
+    }
+    for (campaign_id, state, _z, _o), n in ledger_counts.counts(
+        session, campaign_ids=campaign_ids
+    ).items():
+        found[campaign_id][state] += n
+    return found
 
 
 def outcome_counts(session: Session, *, campaign_id: int) -> dict[str, int]:
