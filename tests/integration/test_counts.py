@@ -277,6 +277,18 @@ class Walk:
                     )
                 ).scalar_one()
                 assert ledger_dispatch.in_flight(session, campaign_ids=[campaign_id]) == busy
+                pending = (
+                    col(Contact.campaign_id) == campaign_id,
+                    col(Contact.state) == ContactState.PENDING,
+                )
+                backing_off = session.execute(
+                    select(func.count()).where(
+                        *pending, col(Contact.attempts) > 0, col(Contact.next_attempt_at) > self.now
+                    )
+                ).scalar_one()
+                assert ledger_dispatch.backlog(
+                    session, campaign_ids=[campaign_id], now=self.now
+                ) == ledger_dispatch.Backlog(busy, backing_off)
             by_state = session.execute(
                 select(col(Contact.state), func.count()).group_by(col(Contact.state))
             ).all()
