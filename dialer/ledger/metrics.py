@@ -42,12 +42,14 @@ def ledger_metrics(session: Session) -> LedgerMetrics:
         .having(func.sum(ContactCount.n) != 0)
     ).all()
     queued = [ContactState.QUEUED]
-    oldest = session.execute(
-        select(func.min(Contact.state_changed_at)).where(
-            col(Contact.campaign_id).in_(campaigns_with(session, states=queued)),
-            col(Contact.state).in_(queued),
-        )
-    ).scalar_one()
+    holding = campaigns_with(session, states=queued)
+    oldest = None
+    if holding:  # (SQLite scans the table for an empty IN list)
+        oldest = session.execute(
+            select(func.min(Contact.state_changed_at)).where(
+                col(Contact.campaign_id).in_(holding), col(Contact.state).in_(queued)
+            )
+        ).scalar_one()
     return LedgerMetrics(
         attempts={(account, result or "in_flight"): n for (account, result), n in attempts.items()},
         contacts={(account, state): int(n) for account, state, n in contacts},
