@@ -271,7 +271,7 @@ def main() -> None:
             print(
                 f"latency {latency:>3} ms: {result.calls_per_second:7.1f} calls/s "
                 f"(first to last request), wall {result.wall:.2f} s "
-                f"({contacts / result.wall:.1f} contacts/s end to end)"
+                f"({result.calls / result.wall:.1f} contacts/s end to end)"
             )
             print(f"    CPU ms per call: {result.cpu_report()}")
 
