@@ -345,8 +345,10 @@ def finish_attempts(session: Session, *, finishes: Sequence[Finish], now: dateti
     # What each attempt and contact is before: read with the rows locked (Postgres) or the
     # database's write lock taken (SQLite), so that the counts move exactly as they do.
     counts.lock_for_update(connection)
-    attempts_before = select(col(Attempt.id), col(Attempt.account), col(Attempt.result)).where(
-        col(Attempt.id).in_(sorted({finish.attempt_id for finish in finishes}))
+    attempts_before = (
+        select(col(Attempt.id), col(Attempt.account), col(Attempt.result))
+        .where(col(Attempt.id).in_(sorted({finish.attempt_id for finish in finishes})))
+        .order_by(col(Attempt.id))  # locks taken in one order by every worker
     )
     if connection.dialect.name == "postgresql":
         attempts_before = attempts_before.with_for_update()
@@ -385,8 +387,10 @@ def finish_attempts(session: Session, *, finishes: Sequence[Finish], now: dateti
             for finish in finishes
         ],
     )
-    before = select(*MOVED_COLUMNS, col(Contact.id), col(Contact.state)).where(
-        col(Contact.id).in_(sorted({finish.contact_id for finish in finishes}))
+    before = (
+        select(*MOVED_COLUMNS, col(Contact.id), col(Contact.state))
+        .where(col(Contact.id).in_(sorted({finish.contact_id for finish in finishes})))
+        .order_by(col(Contact.id))
     )
     if connection.dialect.name == "postgresql":
         before = before.with_for_update()

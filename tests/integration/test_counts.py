@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -317,3 +318,68 @@ def test_counts_equal_a_full_count_after_random_transitions(engine: Engine, seed
         done.append(walk.step())
         walk.check()
     assert {"claim", "begin", "finish", "outcome"} <= set(done)
+
+
+class Worker:
+    """Claims, begins, finishes and releases only the contacts it claimed itself, while
+    others do the same in the same campaigns: the counts of every key change concurrently."""
+
+    def __init__(self, walk: Walk, seed: int) -> None:
+        self.walk = walk
+        self.rng = random.Random(seed)
+        self.queued: list[int] = []
+        self.dialing: list[tuple[int, int]] = []  # (attempt id, contact id)
+
+    def step(self) -> None:
+        engine, now = self.walk.engine, START + timedelta(seconds=self.rng.randint(0, 10))
+        campaign_id = self.rng.choice(self.walk.campaigns)
+        with session_scope(engine) as session:
+            action = self.rng.randrange(5)
+            if action == 0:
+                self.queued += ledger_dispatch.claim_due(
+                    session, campaign_id=campaign_id, zone_keys=ZONES, now=now, limit=5
+                )
+            elif action == 1 and self.queued:
+                begins = [Begin(contact_id=i, attempt_key=str(uuid.uuid4())) for i in self.queued]
+                won = ledger_dispatch.begin_attempts(
+                    session, begins=begins, account="sandbox", now=now
+                )
+                self.dialing += [(attempt, contact) for contact, attempt in won.items()]
+                self.queued = []
+            elif action == 2 and self.dialing:
+                finishes = [
+                    Finish(a, c, AttemptResult(state=self.rng.choice(FINAL_RESULTS)))
+                    for a, c in self.dialing
+                ]
+                ledger_dispatch.finish_attempts(session, finishes=finishes, now=now)
+                self.dialing = []
+            elif action == 3 and self.queued:
+                ledger_dispatch.release_claims(session, contact_ids=self.queued, now=now)
+                self.queued = []
+            else:
+                ledger_counts.compact(session, campaign_ids=self.walk.campaigns)
+                ledger_counts.compact_attempts(session)
+
+
+def test_counts_stay_exact_with_workers_at_once(engine: Engine) -> None:
+    walk = Walk(engine, seed=99)
+    for _ in range(8):
+        walk.append(walk.campaigns[0])
+        walk.append(walk.campaigns[1])
+    workers = [Worker(walk, seed) for seed in range(4)]
+    errors: list[BaseException] = []
+
+    def work(worker: Worker) -> None:
+        try:
+            for _ in range(40):
+                worker.step()
+        except BaseException as exc:  # reported below, not lost with the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(worker,)) for worker in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    walk.check()
