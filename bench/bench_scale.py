@@ -51,6 +51,7 @@ from sqlalchemy.engine import Engine
 from campaigns.export import export_to_file
 from campaigns.status import campaign_report
 from dialer.ledger import campaigns as ledger_campaigns
+from dialer.ledger import counts as ledger_counts
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.engine import make_engine, migrate, session_scope
 from dialer.ledger.metrics import ledger_metrics
@@ -129,17 +130,10 @@ def build(engine: Engine, campaigns: int, size: int) -> list[str]:
                     )
                 )
         with engine.begin() as connection:
-            # Contacts written behind the ledger's back: counted as the migration counts them
-            # (unless the ledger is from before the counts: to measure the upgrade).
+            # Contacts written behind the ledger's back: counted from a full count (unless
+            # the ledger is from before the counts: to measure the upgrade).
             if inspect(connection).has_table("contact_count"):
-                connection.execute(
-                    text(
-                        "INSERT INTO contact_count (campaign_id, state, zone_key, outcome, n)"
-                        " SELECT campaign_id, state, zone_key, '', COUNT(*) FROM contact"
-                        " WHERE campaign_id = :c GROUP BY campaign_id, state, zone_key"
-                    ),
-                    {"c": campaign_id},
-                )
+                ledger_counts.recount(connection, campaign_ids=[campaign_id])
         names.append(f"scale-{number}")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         postgres = engine.dialect.name == "postgresql"
