@@ -22,13 +22,11 @@ from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import counts as ledger_counts
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.engine import session_scope
-from dialer.models import Campaign, CampaignStatus, ContactState
+from dialer.models import OPEN_STATES, Campaign, CampaignStatus, ContactState
 from dialer.settings import AccountConfig, Settings
 from dialer.windows import CallingWindow
 
 log = logging.getLogger("dialer.scheduler")
-
-OPEN_STATES = (ContactState.PENDING, ContactState.QUEUED, ContactState.DIALING)
 
 Enqueue = Callable[[list[int]], None]
 """Hands one dispatch batch (contact ids) to :func:`dialer.dispatch.protocol.place_calls`."""
@@ -68,7 +66,7 @@ def tick(
         running = ledger_campaigns.campaigns_with_status(session, statuses=[CampaignStatus.RUNNING])
         ledger_counts.compact(session, campaign_ids=[c.id for c in running if c.id is not None])
         ledger_counts.compact_attempts(session)
-        unfinished = set(ledger_counts.campaigns_with(session, states=OPEN_STATES))
+        unfinished = set(ledger_counts.campaigns_with(session, states=sorted(OPEN_STATES)))
     budget: dict[str, int] = {}
     for campaign in running:
         if names and campaign.name not in names:
