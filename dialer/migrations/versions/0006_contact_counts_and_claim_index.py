@@ -12,8 +12,8 @@ transaction: the dispatcher keeps writing meanwhile. Stop workers and beat of th
 version before upgrading: they would move contacts without counting them. bench/README.md
 says what the upgrade of a large ledger costs.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-04 12:50:00
 """
 
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
