@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,11 +12,11 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from rich.table import Table
 
 from campaigns import lifecycle
-from campaigns.export import export_to_file
+from campaigns.export import export_to_file, export_to_stream
 from campaigns.importer import ImportSummary, import_campaign
 from campaigns.spec import CampaignSpec
 from campaigns.status import CampaignReport, campaign_report
-from dialer.cli.context import console, context, err_console
+from dialer.cli.context import console, context, err_console, plural
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger.engine import session_scope, utcnow
 from dialer.names import campaign_name
@@ -185,7 +186,8 @@ def retry(
     cli = context(ctx)
     states = [s.strip() for s in status.split(",") if s.strip()]
     count = lifecycle.retry(cli.engine, name, states, now=utcnow())
-    console.print(f"{count:,} contacts of {name!r} are pending again.")
+    verb = "is" if count == 1 else "are"
+    console.print(f"{plural(count, 'contact')} of {name!r} {verb} pending again.", markup=False)
 
 
 @app.command()
@@ -233,12 +235,21 @@ def _print_report(report: CampaignReport) -> None:
 def export(
     ctx: typer.Context,
     name: str,
-    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="CSV file to write ('-': standard output).")
+    ],
+    excel: Annotated[
+        bool, typer.Option("--excel", help="UTF-8 with a byte-order mark, for Excel.")
+    ] = False,
 ) -> None:
     """Write every contact with its status, attempts, call id and error to a CSV."""
     cli = context(ctx)
-    count = export_to_file(cli.engine, name, output)
-    console.print(f"Exported {count:,} contacts of {name!r} to {output}")
+    if str(output) == "-":
+        count = export_to_stream(cli.engine, name, sys.stdout.buffer, excel=excel)
+        err_console.print(f"Exported {plural(count, 'contact')} of {name!r}", markup=False)
+        return
+    count = export_to_file(cli.engine, name, output, excel=excel)
+    console.print(f"Exported {plural(count, 'contact')} of {name!r} to {output}", markup=False)
 
 
 @app.command("list")

@@ -54,6 +54,11 @@ def configure_logging(verbose: bool) -> None:
     )
 
 
+def plural(count: int, noun: str, nouns: str = "") -> str:
+    """``1 number``, ``2 numbers``: the count (with thousands separators) and the noun."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
 def counts_line(counts: dict[str, int]) -> str:
     """One line of contact counts by state, as ``run`` and ``demo`` show them."""
     waiting = counts.get("pending", 0) + counts.get("queued", 0)

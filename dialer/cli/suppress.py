@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from campaigns.suppression import read_number_list
-from dialer.cli.context import console, context
+from dialer.cli.context import console, context, plural
 from dialer.errors import InputError
 from dialer.ledger import contacts as ledger_contacts
 from dialer.ledger.engine import session_scope, utcnow
@@ -47,7 +47,10 @@ def add(
         added = ledger_contacts.add_suppressions(
             session, phones=numbers, source=source, now=utcnow()
         )
-    console.print(f"{added:,} numbers added ({len(numbers) - added:,} were already listed)")
+    already = len(numbers) - added
+    console.print(
+        f"{plural(added, 'number')} added ({plural(already, 'was', 'were')} already listed)"
+    )
 
 
 @app.command()
@@ -61,7 +64,7 @@ def remove(
     numbers, _ = _numbers(items, region.upper())
     with session_scope(cli.engine) as session:
         removed = ledger_contacts.remove_suppressions(session, phones=numbers)
-    console.print(f"{removed:,} numbers removed")
+    console.print(f"{plural(removed, 'number')} removed")
 
 
 @app.command("list")

@@ -191,6 +191,25 @@ def test_export_streams_every_contact_formula_safe(client: TestClient) -> None:
     assert {row["status"] for row in exported} == {"pending"}
 
 
+def test_export_keeps_lead_columns_named_like_its_own_and_speaks_excel(
+    client: TestClient,
+) -> None:
+    leads = "Phone,State,Status,Ville\n(212) 555-2671,NY,hot,Montréal\n"
+    assert upload(client, content=leads)[0] == 201
+    plain = client.get("/campaigns/spring/export")
+    (row,) = list(csv.DictReader(io.StringIO(plain.text)))
+    assert (row["state"], row["status"]) == ("pending", "pending")
+    assert (row["lead_phone"], row["lead_state"], row["lead_status"], row["ville"]) == (
+        "(212) 555-2671",
+        "NY",
+        "hot",
+        "Montréal",
+    )
+    assert plain.content.startswith(b"row,phone,")
+    excel = client.get("/campaigns/spring/export", params={"excel": "1"})
+    assert excel.content == b"\xef\xbb\xbf" + plain.content
+
+
 def test_accounts_are_names_and_kinds_never_credentials(
     sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
 ) -> None:

@@ -14,29 +14,7 @@ from pathlib import Path
 
 import pytest
 
-
-def dialer(
-    cwd: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DIALER_")}
-    environment.update({"COLUMNS": "200", **(env or {})})
-    return subprocess.run(
-        [sys.executable, "-m", "dialer", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    return lines[0]
+from tests.cli.running import dialer, one_line_error
 
 
 @pytest.fixture
@@ -286,7 +264,7 @@ def test_suppress_add_list_remove(workdir: Path) -> None:
     )
     assert "suppressed                      1" in created.stdout
     removed = dialer(workdir, "suppress", "remove", "+12125552671")
-    assert removed.stdout.strip() == "1 numbers removed"
+    assert removed.stdout.strip() == "1 number removed"
     refused = dialer(workdir, "suppress", "add", "nope")
     assert "neither a file nor a valid phone number" in one_line_error(refused)
 
