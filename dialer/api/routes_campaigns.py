@@ -107,7 +107,8 @@ def list_campaigns(ctx: Context) -> list[CampaignListItem]:
 @router.get("/{name}", responses=errors.responses(404, 503))
 def get_campaign(name: str, ctx: Context) -> CampaignStatusReport:
     """Counters, progress (``done`` of ``total``) and the finish estimate."""
-    return CampaignStatusReport.of(campaign_report(ctx.engine, ctx.settings, name, now=utcnow()))
+    report = campaign_report(ctx.engine, ctx.settings, name, now=utcnow())
+    return CampaignStatusReport.of(report, dialing=ctx.dialing)
 
 
 _ACTIONS = {
@@ -122,7 +123,8 @@ def _action(action: str) -> Callable[[str, ApiContext], CampaignStatusReport]:
     def change(name: str, ctx: Context) -> CampaignStatusReport:
         now = utcnow()
         lifecycle.change(ctx.engine, name, action, now=now)
-        return CampaignStatusReport.of(campaign_report(ctx.engine, ctx.settings, name, now=now))
+        report = campaign_report(ctx.engine, ctx.settings, name, now=now)
+        return CampaignStatusReport.of(report, dialing=ctx.dialing)
 
     return change
 

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from dialer.api.app import create_app
+from dialer.api.app import NO_DIALER, create_app
 from tests.api.conftest import API_KEY, LEADS, ServedApp, api_settings, upload
 
 pytestmark = pytest.mark.timeout(60)
@@ -189,6 +189,13 @@ def test_export_streams_every_contact_formula_safe(client: TestClient) -> None:
     assert exported[0]["phone"] == "+12125550000"
     assert exported[0]["note"] == "'=HYPERLINK(x0)"
     assert {row["status"] for row in exported} == {"pending"}
+
+
+def test_a_server_with_no_dialer_says_so(client: TestClient) -> None:
+    assert upload(client)[0] == 201
+    started = client.post("/campaigns/spring/start").json()
+    assert (started["status"], started["dialing"]) == ("running", NO_DIALER)
+    assert client.get("/campaigns/spring").json()["dialing"] == NO_DIALER
 
 
 def test_export_keeps_lead_columns_named_like_its_own_and_speaks_excel(
