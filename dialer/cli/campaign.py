@@ -5,23 +5,20 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-from rich.table import Table
 
-from campaigns import lifecycle
-from campaigns.export import export_to_file, export_to_stream
-from campaigns.importer import ImportSummary, import_campaign
-from campaigns.spec import CampaignSpec
-from campaigns.status import CampaignReport, campaign_report
 from dialer.cli.context import console, context, err_console, plural
-from dialer.ledger import campaigns as ledger_campaigns
-from dialer.ledger.engine import session_scope, utcnow
 from dialer.names import campaign_name
-from dialer.templates import MessageTemplates, parse_variables
 from dialer.windows import DEFAULT_DAYS, DEFAULT_WINDOW
+
+if TYPE_CHECKING:
+    from campaigns.importer import ImportSummary
+    from campaigns.status import CampaignReport
+
+# Each command imports what it needs when it runs: pandas, SQLAlchemy and the rest would
+# cost every command (and `--help`) a second or more of start-up.
 
 app = typer.Typer(help="Create and control campaigns.", no_args_is_help=True)
 
@@ -75,6 +72,13 @@ def create(
     ] = False,
 ) -> None:
     """Import a leads CSV into a new campaign (or --append to an existing one)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from campaigns.importer import import_campaign
+    from campaigns.spec import CampaignSpec
+    from dialer.ledger.engine import utcnow
+    from dialer.templates import MessageTemplates, parse_variables
+
     cli = context(ctx)
     spec = CampaignSpec(
         name=campaign_name(name),
@@ -140,6 +144,10 @@ def _print_summary(summary: ImportSummary, csv: Path) -> None:
 
 
 def _change(ctx: typer.Context, name: str, action: str) -> None:
+    from campaigns import lifecycle
+    from campaigns.status import campaign_report
+    from dialer.ledger.engine import utcnow
+
     cli = context(ctx)
     now = utcnow()
     campaign = lifecycle.change(cli.engine, name, action, now=now)
@@ -183,6 +191,9 @@ def retry(
     status: Annotated[str, typer.Option(help="Which contacts: failed,unknown,cancelled.")],
 ) -> None:
     """Put chosen contacts back to pending (the only way an unknown contact is redialed)."""
+    from campaigns import lifecycle
+    from dialer.ledger.engine import utcnow
+
     cli = context(ctx)
     states = [s.strip() for s in status.split(",") if s.strip()]
     count = lifecycle.retry(cli.engine, name, states, now=utcnow())
@@ -197,6 +208,9 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Counters, progress and the finish estimate of one campaign."""
+    from campaigns.status import campaign_report
+    from dialer.ledger.engine import utcnow
+
     cli = context(ctx)
     report = campaign_report(cli.engine, cli.settings, name, now=utcnow())
     if as_json:
@@ -243,6 +257,8 @@ def export(
     ] = False,
 ) -> None:
     """Write every contact with its status, attempts, call id and error to a CSV."""
+    from campaigns.export import export_to_file, export_to_stream
+
     cli = context(ctx)
     if str(output) == "-":
         count = export_to_stream(cli.engine, name, sys.stdout.buffer, excel=excel)
@@ -255,6 +271,11 @@ def export(
 @app.command("list")
 def list_campaigns(ctx: typer.Context) -> None:
     """Every campaign with its status and counts."""
+    from rich.table import Table
+
+    from dialer.ledger import campaigns as ledger_campaigns
+    from dialer.ledger.engine import session_scope
+
     cli = context(ctx)
     table = Table("name", "account", "status", "contacts", "placed", "failed", "pending")
     with session_scope(cli.engine) as session:

@@ -12,6 +12,17 @@ app = typer.Typer(help="Ledger database maintenance.", no_args_is_help=True)
 @app.command()
 def upgrade(ctx: typer.Context) -> None:
     """Apply every pending schema migration (safe to run from several machines at once)."""
+    from dialer.ledger.engine import HEAD_REVISION, make_engine, migrate
+
     cli = context(ctx)
-    cli.engine  # noqa: B018  (building the engine migrates it)
-    console.print("ledger schema is up to date")
+    engine = make_engine(cli.settings.database_url)
+    try:
+        before = migrate(engine)
+    finally:
+        engine.dispose()
+    if before is None:
+        console.print(f"created the ledger schema (revision {HEAD_REVISION})")
+    elif before != HEAD_REVISION:
+        console.print(f"upgraded the ledger schema from revision {before} to {HEAD_REVISION}")
+    else:
+        console.print(f"the ledger schema is up to date (revision {HEAD_REVISION})")

@@ -8,13 +8,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich import box
-from rich.progress import Progress as Bar
-from rich.progress import TextColumn
-from rich.table import Column, Table
 
 from dialer.cli.context import console, counts_line, err_console
-from dialer.runner import Progress
 
 
 def demo(
@@ -24,7 +19,11 @@ def demo(
 ) -> None:
     """Import the sample leads, dial them all against a local sandbox, print the results."""
     # Imported here: the sandbox and runner cost every other command startup time.
+    from rich.progress import Progress as Bar
+    from rich.progress import TextColumn
+
     from campaigns.demo import run_demo
+    from dialer.runner import Progress
 
     # The demo provokes a dropped connection on purpose: its warning would only be noise here.
     logging.getLogger("dialer").setLevel(logging.ERROR)
@@ -56,6 +55,9 @@ def _reasons(counts: dict[str, int]) -> str:
 
 
 def _show_export(path: Path, limit: int = 12) -> None:
+    from rich import box
+    from rich.table import Column, Table
+
     table = Table(
         Column("row", no_wrap=True, min_width=3),
         Column("phone", no_wrap=True, min_width=12),

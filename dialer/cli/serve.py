@@ -82,9 +82,9 @@ def _dialing(settings: Settings, engine: Engine, *, enabled: bool) -> Iterator[N
         yield
         return
     from dialer.runner import EmbeddedRunner
-    from dialer.wiring import build_dialer
+    from dialer.wiring import build_service
 
-    runner = EmbeddedRunner(build_dialer(settings, engine))
+    runner = EmbeddedRunner(build_service(settings, engine))
     thread = threading.Thread(target=runner.run, kwargs={"drain": False}, name="dialer-runner")
     thread.start()
     try:

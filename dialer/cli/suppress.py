@@ -7,17 +7,16 @@ from typing import Annotated
 
 import typer
 
-from campaigns.suppression import read_number_list
 from dialer.cli.context import console, context, plural
 from dialer.errors import InputError
-from dialer.ledger import contacts as ledger_contacts
-from dialer.ledger.engine import session_scope, utcnow
-from dialer.phones import PhoneNumber, normalize_phone
 
 app = typer.Typer(help="The global do-not-call list.", no_args_is_help=True)
 
 
 def _numbers(items: list[str], region: str) -> tuple[set[str], str]:
+    from campaigns.suppression import read_number_list
+    from dialer.phones import PhoneNumber, normalize_phone
+
     numbers: set[str] = set()
     sources: list[str] = []
     for item in items:
@@ -41,6 +40,9 @@ def add(
     region: Annotated[str, typer.Option(help="Default country of the numbers.")] = "US",
 ) -> None:
     """Add numbers nobody may call, in any campaign, from now on (dispatch checks it too)."""
+    from dialer.ledger import contacts as ledger_contacts
+    from dialer.ledger.engine import session_scope, utcnow
+
     cli = context(ctx)
     numbers, source = _numbers(items, region.upper())
     with session_scope(cli.engine) as session:
@@ -60,6 +62,9 @@ def remove(
     region: Annotated[str, typer.Option(help="Default country of the numbers.")] = "US",
 ) -> None:
     """Take numbers off the global do-not-call list."""
+    from dialer.ledger import contacts as ledger_contacts
+    from dialer.ledger.engine import session_scope
+
     cli = context(ctx)
     numbers, _ = _numbers(items, region.upper())
     with session_scope(cli.engine) as session:
@@ -70,6 +75,9 @@ def remove(
 @app.command("list")
 def list_numbers(ctx: typer.Context) -> None:
     """Print the global do-not-call list (number, source, added at)."""
+    from dialer.ledger import contacts as ledger_contacts
+    from dialer.ledger.engine import session_scope
+
     cli = context(ctx)
     with session_scope(cli.engine) as session:
         rows = ledger_contacts.list_suppressions(session)
