@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dialer.cli.context import console, context, err_console, plural
+from dialer.cli.help import Command, Group
 from dialer.names import campaign_name
 from dialer.windows import DEFAULT_DAYS, DEFAULT_WINDOW
 
@@ -20,13 +21,18 @@ if TYPE_CHECKING:
 # Each command imports what it needs when it runs: pandas, SQLAlchemy and the rest would
 # cost every command (and `--help`) a second or more of start-up.
 
-app = typer.Typer(help="Create and control campaigns.", no_args_is_help=True)
+app = typer.Typer(cls=Group, help="Create and control campaigns.", no_args_is_help=True)
+
+MAX_ATTEMPTS_DEPRECATED = (
+    "warning: --max-attempts is now --max-calls (calls per contact); "
+    "the old name will go away in a later release"
+)
 
 # Files smaller than this import in about a second: no progress bar needed.
 _PROGRESS_BAR_BYTES = 5_000_000
 
 
-@app.command()
+@app.command(cls=Command)
 def create(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Campaign name (unique).")],
@@ -52,8 +58,12 @@ def create(
     timezone: Annotated[
         str | None, typer.Option(help="Zone for numbers with no known zone (default UTC).")
     ] = None,
+    max_calls: Annotated[
+        int | None,
+        typer.Option(help="Calls per contact: a no-answer/busy is called again until then.", min=1),
+    ] = None,
     max_attempts: Annotated[
-        int | None, typer.Option(help="Calls per contact (no-answer/busy called again).")
+        int | None, typer.Option(hidden=True, help="Old name of --max-calls.", min=1)
     ] = None,
     retry_after: Annotated[
         str | None, typer.Option(help="Wait before calling a no-answer/busy again, e.g. 2h.")
@@ -79,6 +89,8 @@ def create(
     from dialer.ledger.engine import utcnow
     from dialer.templates import MessageTemplates, parse_variables
 
+    if max_attempts is not None:
+        err_console.print(MAX_ATTEMPTS_DEPRECATED, markup=False, soft_wrap=True)
     cli = context(ctx)
     spec = CampaignSpec(
         name=campaign_name(name),
@@ -94,7 +106,7 @@ def create(
         window=window,
         days=days,
         timezone=timezone,
-        max_attempts=max_attempts,
+        max_attempts=max_calls if max_calls is not None else max_attempts,
         retry_after=retry_after,
         templates=MessageTemplates(
             intro=intro,
@@ -160,31 +172,31 @@ def _change(ctx: typer.Context, name: str, action: str) -> None:
             console.print(f"No broker configured: dial with `dialer run {name}`.", markup=False)
 
 
-@app.command()
+@app.command(cls=Command)
 def start(ctx: typer.Context, name: str) -> None:
     """Start dialing (at --start if that is later)."""
     _change(ctx, name, "start")
 
 
-@app.command()
+@app.command(cls=Command)
 def pause(ctx: typer.Context, name: str) -> None:
     """Hold every call, including retries waiting for their backoff."""
     _change(ctx, name, "pause")
 
 
-@app.command()
+@app.command(cls=Command)
 def resume(ctx: typer.Context, name: str) -> None:
     """Continue a paused campaign."""
     _change(ctx, name, "resume")
 
 
-@app.command()
+@app.command(cls=Command)
 def cancel(ctx: typer.Context, name: str) -> None:
     """Stop for good: every contact not yet dialed becomes cancelled."""
     _change(ctx, name, "cancel")
 
 
-@app.command()
+@app.command(cls=Command)
 def retry(
     ctx: typer.Context,
     name: str,
@@ -201,7 +213,7 @@ def retry(
     console.print(f"{plural(count, 'contact')} of {name!r} {verb} pending again.", markup=False)
 
 
-@app.command()
+@app.command(cls=Command)
 def status(
     ctx: typer.Context,
     name: str,
@@ -245,7 +257,7 @@ def _print_report(report: CampaignReport) -> None:
         console.print(f"  estimate   {report.estimate}", markup=False)
 
 
-@app.command()
+@app.command(cls=Command)
 def export(
     ctx: typer.Context,
     name: str,
@@ -268,7 +280,7 @@ def export(
     console.print(f"Exported {plural(count, 'contact')} of {name!r} to {output}", markup=False)
 
 
-@app.command("list")
+@app.command("list", cls=Command)
 def list_campaigns(ctx: typer.Context) -> None:
     """Every campaign with its status and counts."""
     from rich.table import Table

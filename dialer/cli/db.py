@@ -5,11 +5,12 @@ from __future__ import annotations
 import typer
 
 from dialer.cli.context import console, context
+from dialer.cli.help import Command, Group
 
-app = typer.Typer(help="Ledger database maintenance.", no_args_is_help=True)
+app = typer.Typer(cls=Group, help="Ledger database maintenance.", no_args_is_help=True)
 
 
-@app.command()
+@app.command(cls=Command)
 def upgrade(ctx: typer.Context) -> None:
     """Apply every pending schema migration (safe to run from several machines at once)."""
     from dialer.ledger.engine import HEAD_REVISION, make_engine, migrate

@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 
 from dialer.cli.context import console, context, plural
+from dialer.cli.help import Command, Group
 from dialer.errors import InputError
 
-app = typer.Typer(help="The global do-not-call list.", no_args_is_help=True)
+app = typer.Typer(cls=Group, help="The global do-not-call list.", no_args_is_help=True)
 
 
 def _numbers(items: list[str], region: str) -> tuple[set[str], str]:
@@ -33,7 +34,7 @@ def _numbers(items: list[str], region: str) -> tuple[set[str], str]:
     return numbers, ", ".join(dict.fromkeys(sources))
 
 
-@app.command()
+@app.command(cls=Command)
 def add(
     ctx: typer.Context,
     items: Annotated[list[str], typer.Argument(help="Files (CSV or one per line) or numbers.")],
@@ -55,7 +56,7 @@ def add(
     )
 
 
-@app.command()
+@app.command(cls=Command)
 def remove(
     ctx: typer.Context,
     items: Annotated[list[str], typer.Argument(help="Files or numbers to take off the list.")],
@@ -72,7 +73,7 @@ def remove(
     console.print(f"{plural(removed, 'number')} removed")
 
 
-@app.command("list")
+@app.command("list", cls=Command)
 def list_numbers(ctx: typer.Context) -> None:
     """Print the global do-not-call list (number, source, added at)."""
     from dialer.ledger import contacts as ledger_contacts
