@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -194,8 +195,10 @@ def test_a_campaign_end_to_end_against_the_sandbox(workdir: Path, sandbox_url: s
     assert "cannot start campaign 'spring': it is completed" in one_line_error(again)
 
 
-def test_ctrl_c_stops_cleanly_with_nothing_left_in_flight(workdir: Path, sandbox_url: str) -> None:
-    import signal
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_stops_cleanly_with_nothing_left_in_flight(
+    workdir: Path, sandbox_url: str, stop_signal: signal.Signals
+) -> None:
     import time
 
     import httpx
@@ -237,7 +240,7 @@ def test_ctrl_c_stops_cleanly_with_nothing_left_in_flight(workdir: Path, sandbox
     while len(httpx.get(f"{sandbox_url}/_sandbox/requests").json()) < 5:
         assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.1)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop_signal)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
