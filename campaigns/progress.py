@@ -8,12 +8,13 @@ and is meant for when nothing is due (one query per campaign, not per tick).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from dialer.errors import InputError, UnknownCampaign
 from dialer.ledger import campaigns as ledger_campaigns
@@ -51,17 +52,23 @@ def campaigns_to_show(engine: Engine, names: Sequence[str]) -> list[str]:
         return [campaign.name for campaign in shown]
 
 
+def _existing(session: Session, names: Sequence[str]) -> Iterator[tuple[Campaign, int]]:
+    """The named campaigns that exist (one may have been removed meanwhile), with their ids."""
+    for name in names:
+        try:
+            campaign = ledger_campaigns.get_campaign(session, name=name)
+        except UnknownCampaign:
+            continue
+        assert campaign.id is not None
+        yield campaign, campaign.id
+
+
 def read_progress(engine: Engine, names: Sequence[str]) -> list[CampaignProgress]:
     """Each named campaign's progress, in the order given."""
     found = []
     with session_scope(engine) as session:
-        for name in names:
-            try:
-                campaign = ledger_campaigns.get_campaign(session, name=name)
-            except UnknownCampaign:
-                continue
-            assert campaign.id is not None
-            counts = ledger_campaigns.state_counts(session, campaign_id=campaign.id)
+        for campaign, campaign_id in _existing(session, names):
+            counts = ledger_campaigns.state_counts(session, campaign_id=campaign_id)
             found.append(
                 CampaignProgress(
                     name=campaign.name,
@@ -81,18 +88,13 @@ def waiting_reasons(engine: Engine, names: Sequence[str], *, now: datetime) -> d
     :func:`why_waiting`); campaigns with nothing pending, or something due, are left out."""
     reasons = {}
     with session_scope(engine) as session:
-        for name in names:
-            try:
-                campaign = ledger_campaigns.get_campaign(session, name=name)
-            except UnknownCampaign:
-                continue
-            assert campaign.id is not None
+        for campaign, campaign_id in _existing(session, names):
             keys = ledger_campaigns.zone_key_counts(
-                session, campaign_id=campaign.id, states=[ContactState.PENDING]
+                session, campaign_id=campaign_id, states=[ContactState.PENDING]
             )
             reason = why_waiting(campaign, keys, now=now) if keys else ""
             if reason:
-                reasons[name] = reason
+                reasons[campaign.name] = reason
     return reasons
 
 

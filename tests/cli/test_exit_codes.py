@@ -45,7 +45,7 @@ def test_a_second_ctrl_c_interrupts(tmp_path: Path, sandbox_url: str) -> None:
     create = ("campaign", "create", "c", "--account", "box", "--csv", "l.csv")
     assert dialer(tmp_path, *create, "--window", "00:00-24:00", "--days", "all").returncode == 0
     assert dialer(tmp_path, "campaign", "start", "c").returncode == 0
-    httpx.post(f"{sandbox_url}/_sandbox/config", json={"latency_ms": 20_000}).raise_for_status()
+    httpx.post(f"{sandbox_url}/_sandbox/config", json={"latency_ms": 5_000}).raise_for_status()
     process = subprocess.Popen(
         [sys.executable, "-m", "dialer", "run"],
         cwd=tmp_path,
@@ -62,4 +62,4 @@ def test_a_second_ctrl_c_interrupts(tmp_path: Path, sandbox_url: str) -> None:
     process.send_signal(signal.SIGINT)  # ...second: the user insists
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == EXIT_INTERRUPTED, stderr
-    assert stderr.splitlines()[-1] == "interrupted"
+    assert stderr == "stopping: letting calls in flight finish...\n"
