@@ -8,7 +8,7 @@ import typer
 
 SANDBOX_PORT = 8765
 """Where ``dialer sandbox`` listens by default: the port of the default ``sandbox`` account
-(``dialer.settings.SANDBOX_PORT``; kept here so ``--help`` needs no settings import)."""
+(``dialer.providers.sandbox.SANDBOX_PORT``; kept here so ``--help`` needs no settings import)."""
 
 
 def sandbox(

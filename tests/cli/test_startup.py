@@ -15,10 +15,10 @@ from alembic.script import ScriptDirectory
 
 from dialer.cli.sandbox import SANDBOX_PORT
 from dialer.ledger.engine import HEAD_REVISION
-from dialer.settings import SANDBOX_PORT as SETTINGS_SANDBOX_PORT
+from dialer.providers.sandbox import SANDBOX_PORT as SETTINGS_SANDBOX_PORT
 from tests.cli.running import dialer, environment
 
-HEAVY = {"pandas", "numpy", "pyarrow", "alembic", "redis", "celery", "httpx", "uvicorn"}
+HEAVY = {"pandas", "numpy", "pyarrow", "alembic", "redis", "celery", "uvicorn"}
 
 
 def imported_by(cwd: Path, *args: str) -> set[str]:
@@ -38,7 +38,7 @@ def imported_by(cwd: Path, *args: str) -> set[str]:
 
 def test_help_imports_no_database_or_data_library(tmp_path: Path) -> None:
     loaded = imported_by(tmp_path, "--help")
-    assert loaded & (HEAVY | {"sqlalchemy", "sqlmodel", "pydantic"}) == set()
+    assert loaded & (HEAVY | {"sqlalchemy", "sqlmodel", "pydantic", "httpx"}) == set()
 
 
 def test_campaign_status_imports_no_data_library(tmp_path: Path) -> None:
