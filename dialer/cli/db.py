@@ -13,7 +13,7 @@ app = typer.Typer(cls=Group, help="Ledger database maintenance.", no_args_is_hel
 @app.command(cls=Command)
 def upgrade(ctx: typer.Context) -> None:
     """Apply every pending schema migration (safe to run from several machines at once)."""
-    from dialer.ledger.engine import HEAD_REVISION, make_engine, migrate
+    from dialer.ledger.engine import head_revision, make_engine, migrate
 
     cli = context(ctx)
     engine = make_engine(cli.settings.database_url)
@@ -22,8 +22,8 @@ def upgrade(ctx: typer.Context) -> None:
     finally:
         engine.dispose()
     if before is None:
-        console.print(f"created the ledger schema (revision {HEAD_REVISION})")
-    elif before != HEAD_REVISION:
-        console.print(f"upgraded the ledger schema from revision {before} to {HEAD_REVISION}")
+        console.print(f"created the ledger schema (revision {head_revision()})")
+    elif before != head_revision():
+        console.print(f"upgraded the ledger schema from revision {before} to {head_revision()}")
     else:
-        console.print(f"the ledger schema is up to date (revision {HEAD_REVISION})")
+        console.print(f"the ledger schema is up to date (revision {head_revision()})")

@@ -14,7 +14,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from dialer.cli.sandbox import SANDBOX_PORT
-from dialer.ledger.engine import HEAD_REVISION
+from dialer.ledger.engine import head_revision
 from dialer.providers.sandbox import SANDBOX_PORT as SETTINGS_SANDBOX_PORT
 from tests.cli.running import dialer, environment
 
@@ -54,15 +54,15 @@ def test_campaign_status_imports_no_data_library(tmp_path: Path) -> None:
 
 def test_db_upgrade_says_what_it_did(tmp_path: Path) -> None:
     assert dialer(tmp_path, "db", "upgrade").stdout == (
-        f"created the ledger schema (revision {HEAD_REVISION})\n"
+        f"created the ledger schema (revision {head_revision()})\n"
     )
     assert dialer(tmp_path, "db", "upgrade").stdout == (
-        f"the ledger schema is up to date (revision {HEAD_REVISION})\n"
+        f"the ledger schema is up to date (revision {head_revision()})\n"
     )
 
 
 def test_constants_kept_for_startup_match_their_sources() -> None:
     config = Config()
     config.set_main_option("script_location", str(files("dialer") / "migrations"))
-    assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
+    assert ScriptDirectory.from_config(config).get_current_head() == head_revision()
     assert SANDBOX_PORT == SETTINGS_SANDBOX_PORT
