@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+import io
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -32,6 +33,15 @@ FIXED_COLUMNS = (
 )
 """The export's own columns; the lead's own columns follow."""
 
+LEAD_PREFIX = "lead_"
+"""Put before a lead column whose name an export column (or another header) already has."""
+
+EXCEL_ENCODING = "utf-8-sig"
+"""UTF-8 with a byte-order mark: without it, Excel reads a CSV as the system code page."""
+
+BYTE_ORDER_MARK = "\ufeff"
+"""What :data:`EXCEL_ENCODING` writes first, for writers that encode as they stream."""
+
 _SHOWN_AS_PENDING = IN_FLIGHT_STATES
 
 
@@ -50,8 +60,8 @@ def export_rows(engine: Engine, name: str) -> Iterator[list[object]]:
     with session_scope(engine) as session:
         campaign = ledger_campaigns.get_campaign(session, name=name)
         assert campaign.id is not None
-        lead_columns = [c for c in campaign.columns if c not in FIXED_COLUMNS]
-        yield [*FIXED_COLUMNS, *lead_columns]
+        lead_columns = list(campaign.columns)
+        yield [*FIXED_COLUMNS, *lead_headers(lead_columns)]
         for contact in iter_export_rows(session, campaign_id=campaign.id):
             # Only text from outside (the provider, the leads file) can start a formula: the
             # other cells are numbers, E.164 numbers, time zone names and our own words.
@@ -74,6 +84,22 @@ def export_rows(engine: Engine, name: str) -> Iterator[list[object]]:
             yield fixed
 
 
+def lead_headers(columns: Sequence[str]) -> list[str]:
+    """The export's header for each lead column: its own name, or, when an export column
+    (or an earlier header) has that name, the name with :data:`LEAD_PREFIX` before it as
+    often as needed (``state`` -> ``lead_state``). Every lead column comes out, and the
+    export's own columns keep their names and places."""
+    taken = set(FIXED_COLUMNS)
+    headers = []
+    for column in columns:
+        header = column
+        while header in taken:
+            header = LEAD_PREFIX + header
+        taken.add(header)
+        headers.append(header)
+    return headers
+
+
 def write_export(engine: Engine, name: str, out: IO[str]) -> int:
     """Write the export CSV to ``out``. Returns the number of contacts written."""
     writer = csv.writer(out)
@@ -83,11 +109,24 @@ def write_export(engine: Engine, name: str, out: IO[str]) -> int:
     return max(count, 0)
 
 
-def export_to_file(engine: Engine, name: str, path: Path) -> int:
-    """Write the export to ``path`` atomically (a partial file never replaces a good one)."""
+def export_to_stream(engine: Engine, name: str, out: IO[bytes], *, excel: bool = False) -> int:
+    """Write the export to the binary stream ``out`` (standard output); with ``excel``, as
+    UTF-8 with a byte-order mark. The stream stays open."""
+    text = io.TextIOWrapper(out, encoding=EXCEL_ENCODING if excel else "utf-8", newline="")
+    try:
+        return write_export(engine, name, text)
+    finally:
+        text.flush()
+        text.detach()
+
+
+def export_to_file(engine: Engine, name: str, path: Path, *, excel: bool = False) -> int:
+    """Write the export to ``path`` atomically (a partial file never replaces a good one);
+    with ``excel``, as UTF-8 with a byte-order mark."""
     partial = path.with_name(path.name + ".part")
     try:
-        with open_private(partial, "w", newline="", encoding="utf-8") as out:
+        encoding = EXCEL_ENCODING if excel else "utf-8"
+        with open_private(partial, "w", newline="", encoding=encoding) as out:
             count = write_export(engine, name, out)
         partial.replace(path)
     finally:

@@ -72,6 +72,7 @@ def retry(engine: Engine, name: str, states: Collection[str], *, now: datetime) 
                 expected=[S.COMPLETED, S.CANCELLED],
                 new=S.PAUSED,
                 now=now,
-                reason=f"{count} contacts put back to pending; start it to dial them",
+                reason=f"{count} contact{'' if count == 1 else 's'} put back to pending; "
+                "start it to dial them",
             )
         return count

@@ -60,7 +60,7 @@ def parse_times(spec: CampaignSpec, settings: Settings) -> CampaignTimes:
     if len(spec.region) != 2 or not spec.region.isalpha():
         raise InputError(f"--region {spec.region!r} is not a two-letter country code")
     if spec.max_attempts is not None and spec.max_attempts < 1:
-        raise InputError("--max-attempts must be at least 1")
+        raise InputError("--max-calls must be at least 1")
     window = CallingWindow.parse(spec.window, spec.days)
     timezone = validate_timezone(spec.timezone or "UTC")
     start_at = _instant(spec.start, "--start", timezone)
@@ -71,7 +71,7 @@ def parse_times(spec: CampaignSpec, settings: Settings) -> CampaignTimes:
     if spec.retry_after:
         retry_after = int(parse_duration(spec.retry_after).total_seconds())
     if retry_after is not None and (spec.max_attempts or 1) < 2:
-        raise InputError("--retry-after needs --max-attempts of 2 or more")
+        raise InputError("--retry-after needs --max-calls of 2 or more")
     return CampaignTimes(
         window=window,
         timezone=timezone,

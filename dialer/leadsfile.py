@@ -93,7 +93,8 @@ DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
 """Delimiters ``open_leads`` recognises, preferred in this order when the evidence ties."""
 
 ROW_COLUMN = "row"
-"""The column ``iter_chunks`` adds; a lead column that would take this name becomes ``row_2``."""
+"""The column ``iter_chunks`` adds; a lead column that would take this name becomes ``lead_row``
+(the export's rule for a lead column named like one of its own, see ``campaigns.export``)."""
 
 BLOCK_SIZE = 256 * 1024
 """Bytes pyarrow parses at a time, so the longest record a leads file may hold; the start of
@@ -194,12 +195,14 @@ def column_names(headers: Sequence[str]) -> tuple[str, ...]:
 
     Each is ``snake_case(header)``; a header with no letter or digit becomes ``column_N``
     (N its 1-based position); a repeated name gets ``_2``, ``_3``... in order of appearance,
-    as does a header whose name would be ``row`` (``ROW_COLUMN`` is taken).
+    and a header whose name would be ``row`` (``ROW_COLUMN`` is taken) is ``lead_row``.
     """
     taken = {ROW_COLUMN}
     names: list[str] = []
     for position, header in enumerate(headers, start=1):
         base = snake_case(header) or f"column_{position}"
+        if base == ROW_COLUMN:
+            base = f"lead_{ROW_COLUMN}"
         name, n = base, 1
         while name in taken:
             n += 1

@@ -22,6 +22,7 @@ from dialer import logredaction
 from dialer.errors import ConfigError
 from dialer.polling import POLL_SECONDS
 from dialer.settings import load_settings
+from workers.logs import quiet_schedule_tasks
 from workers.queues import Queue
 
 VISIBILITY_TIMEOUT = 3600
@@ -68,6 +69,7 @@ def create_app() -> Celery:
             },
         },
     )
+    quiet_schedule_tasks()
     return celery
 
 

@@ -44,8 +44,16 @@ ROUTER_MODULES = (
 )
 
 
+DIALS_ON_WORKERS = "the Celery workers (a broker is configured)"
+NO_DIALER = "nobody: this server runs no dialer and no broker is configured; run `dialer run`"
+
+
 def create_app(
-    settings: Settings, engine: Engine | None = None, files_dir: Path | None = None
+    settings: Settings,
+    engine: Engine | None = None,
+    files_dir: Path | None = None,
+    *,
+    dialing: str | None = None,
 ) -> FastAPI:
     """The application for ``settings``. ConfigError unless ``settings.api_keys`` holds at
     least one usable key (see :mod:`dialer.api.auth`).
@@ -53,6 +61,8 @@ def create_app(
     ``engine``: the ledger's, already migrated (default: one for ``settings.database_url``,
     whose schema the caller migrates). ``files_dir``: where uploads and rejects files go
     (default: a private temporary directory, removed when the application shuts down).
+    ``dialing``: who dials the campaigns it starts, or why nobody does, as the campaign
+    answers say (default: the workers with a broker, else nobody).
     """
     check_keys(settings.api_keys)
     logredaction.install(settings)
@@ -78,6 +88,7 @@ def create_app(
         settings=settings,
         engine=engine if engine is not None else make_engine(settings.database_url),
         files=files,
+        dialing=dialing or (DIALS_ON_WORKERS if settings.broker_url else NO_DIALER),
     )
     install_error_handlers(app)
     for module in ROUTER_MODULES:

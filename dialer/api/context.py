@@ -17,6 +17,8 @@ class ApiContext:
     settings: Settings
     engine: Engine
     files: FileStore
+    dialing: str
+    """Who dials the campaigns this server starts, or why nobody does."""
 
 
 def get_context(request: Request) -> ApiContext:

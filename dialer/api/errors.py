@@ -1,7 +1,8 @@
 """The one place the HTTP API turns errors into status codes and JSON bodies.
 
 Every error answer is ``{"error": "<one line>"}``; for a :class:`~dialer.errors.DialerError` the
-line is the one the CLI prints after ``error:``. The mapping follows the exception tree::
+line is the one the CLI prints after ``error:``, with CLI options named as form fields
+(:func:`in_form_terms`). The mapping follows the exception tree::
 
     UnknownCampaign 404 · InvalidTransition, CampaignError 409 · InputError (CsvError,
     TemplateError) 422 · ConfigError 400 · ServiceUnavailable, database unreachable 503
@@ -12,6 +13,7 @@ Anything else is a bug: logged with its traceback, answered 500 with no detail.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -79,7 +81,23 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def error_response(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": " ".join(message.split())}, status_code=status)
+    return JSONResponse({"error": in_form_terms(" ".join(message.split()))}, status_code=status)
+
+
+_FLAG = re.compile(r"(?<![\w-])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)")
+_BOOLEAN_FIELDS = frozenset({"append"})
+
+
+def in_form_terms(message: str) -> str:
+    """A line written for the CLI, told in the API's words: each ``--option`` becomes the form
+    field of the same name (``--phone-column`` -> ``phone_column``; a flag, ``append=true``).
+    The one place CLI wording is translated: the core's messages are written once."""
+
+    def field(match: re.Match[str]) -> str:
+        name = match.group(1).replace("-", "_")
+        return f"{name}=true" if name in _BOOLEAN_FIELDS else name
+
+    return _FLAG.sub(field, message)
 
 
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -45,7 +45,12 @@ class CampaignForm(BaseModel):
     timezone: str = Field("", description="Zone for numbers with no known zone (default UTC).")
     start: str = Field("", description="ISO 8601 start (default: when started).")
     end: str = Field("", description="ISO 8601 end: dialing stops then.")
-    max_attempts: int | None = Field(None, ge=1, description="Calls per contact.")
+    max_calls: int | None = Field(
+        None, ge=1, description="Calls per contact: a no-answer/busy is called again until then."
+    )
+    max_attempts: int | None = Field(
+        None, ge=1, description="Old name of max_calls.", json_schema_extra={"deprecated": True}
+    )
     retry_after: str = Field("", description="Wait before calling a no-answer/busy again.")
     intro: str = Field("", description="Message when a human answers.")
     voicemail: str = Field("", description="Message left on voicemail.")
@@ -108,7 +113,7 @@ class CampaignForm(BaseModel):
             window=self.window,
             days=self.days,
             timezone=self.timezone or None,
-            max_attempts=self.max_attempts,
+            max_attempts=self.max_calls if self.max_calls is not None else self.max_attempts,
             retry_after=self.retry_after or None,
             templates=MessageTemplates(
                 intro=self.intro,
@@ -134,9 +139,10 @@ def _request_body() -> dict[str, Any]:
         **schema["properties"],
     }
     # "Not given" is leaving a field out; a form has no null.
-    properties["max_attempts"] = {
-        k: v for k, v in properties["max_attempts"].items() if k not in ("anyOf", "default")
-    } | {"type": "integer", "minimum": 1}
+    for name in ("max_calls", "max_attempts"):
+        properties[name] = {
+            k: v for k, v in properties[name].items() if k not in ("anyOf", "default")
+        } | {"type": "integer", "minimum": 1}
     return {
         "required": True,
         "content": {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from campaigns import activity, lifecycle
-from campaigns.export import export_rows
+from campaigns.export import BYTE_ORDER_MARK, export_rows
 from campaigns.importer import ImportSummary, import_campaign
 from campaigns.spec import CampaignSpec
 from campaigns.status import campaign_report
@@ -106,7 +107,8 @@ def list_campaigns(ctx: Context) -> list[CampaignListItem]:
 @router.get("/{name}", responses=errors.responses(404, 503))
 def get_campaign(name: str, ctx: Context) -> CampaignStatusReport:
     """Counters, progress (``done`` of ``total``) and the finish estimate."""
-    return CampaignStatusReport.of(campaign_report(ctx.engine, ctx.settings, name, now=utcnow()))
+    report = campaign_report(ctx.engine, ctx.settings, name, now=utcnow())
+    return CampaignStatusReport.of(report, dialing=ctx.dialing)
 
 
 _ACTIONS = {
@@ -121,7 +123,8 @@ def _action(action: str) -> Callable[[str, ApiContext], CampaignStatusReport]:
     def change(name: str, ctx: Context) -> CampaignStatusReport:
         now = utcnow()
         lifecycle.change(ctx.engine, name, action, now=now)
-        return CampaignStatusReport.of(campaign_report(ctx.engine, ctx.settings, name, now=now))
+        report = campaign_report(ctx.engine, ctx.settings, name, now=now)
+        return CampaignStatusReport.of(report, dialing=ctx.dialing)
 
     return change
 
@@ -144,13 +147,15 @@ for _name, _doc in _ACTIONS.items():
         **errors.responses(404, 503),
     },
 )
-def export_campaign(name: str, ctx: Context) -> StreamingResponse:
+def export_campaign(name: str, ctx: Context, excel: bool = False) -> StreamingResponse:
     """Every contact with its status, attempts, call id and error, then the lead's own
-    columns; streamed from the ledger. Cells are neutralised against formula injection."""
+    columns; streamed from the ledger. Cells are neutralised against formula injection.
+    ``?excel=1``: starts with a byte-order mark, so Excel reads the file as UTF-8."""
     rows = export_rows(ctx.engine, name)
     header = next(rows)  # UnknownCampaign here, before the answer has started
+    text = _csv_text(header, rows)
     return StreamingResponse(
-        _csv_text(header, rows),
+        itertools.chain([BYTE_ORDER_MARK], text) if excel else text,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": _attachment(f"{name}-export.csv")},
     )

@@ -58,10 +58,14 @@ class CampaignStatusReport(BaseModel):
     total: int = Field(description="Contacts in the campaign.")
     done: int = Field(description="Contacts in a final state.")
     estimate: str = Field(description="When the campaign should finish, or why it cannot.")
+    dialing: str = Field(
+        description="Who dials this server's campaigns, or why nobody does (the estimate "
+        "assumes somebody does)."
+    )
 
     @classmethod
-    def of(cls, report: CampaignReport) -> CampaignStatusReport:
-        return cls.model_validate(report.to_json())
+    def of(cls, report: CampaignReport, *, dialing: str) -> CampaignStatusReport:
+        return cls.model_validate(report.to_json() | {"dialing": dialing})
 
 
 class CampaignListItem(BaseModel):

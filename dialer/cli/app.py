@@ -10,9 +10,11 @@ import typer
 
 from dialer.cli import campaign, db, demo, keygen, run, sandbox, serve, suppress
 from dialer.cli.context import CliContext, configure_logging, err_console
+from dialer.cli.help import Command, Group
 from dialer.errors import DialerError, ServiceUnavailable
 
 app = typer.Typer(
+    cls=Group,
     name="dialer",
     help="Bulk campaign dialer for AI voice agents.",
     no_args_is_help=True,
@@ -22,11 +24,11 @@ app = typer.Typer(
 app.add_typer(campaign.app, name="campaign")
 app.add_typer(suppress.app, name="suppress")
 app.add_typer(db.app, name="db")
-app.command("run")(run.run)
-app.command("sandbox")(sandbox.sandbox)
-app.command("demo")(demo.demo)
-app.command("serve")(serve.serve)
-app.command("keygen")(keygen.keygen)
+app.command("run", cls=Command)(run.run)
+app.command("sandbox", cls=Command)(sandbox.sandbox)
+app.command("demo", cls=Command)(demo.demo)
+app.command("serve", cls=Command)(serve.serve)
+app.command("keygen", cls=Command)(keygen.keygen)
 
 
 @app.callback()

@@ -3,32 +3,36 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-from rich.table import Table
 
-from campaigns import lifecycle
-from campaigns.export import export_to_file
-from campaigns.importer import ImportSummary, import_campaign
-from campaigns.spec import CampaignSpec
-from campaigns.status import CampaignReport, campaign_report
-from dialer.cli.context import console, context, err_console
-from dialer.ledger import campaigns as ledger_campaigns
-from dialer.ledger.engine import session_scope, utcnow
+from dialer.cli.context import console, context, err_console, plural
+from dialer.cli.help import Command, Group
 from dialer.names import campaign_name
-from dialer.templates import MessageTemplates, parse_variables
 from dialer.windows import DEFAULT_DAYS, DEFAULT_WINDOW
 
-app = typer.Typer(help="Create and control campaigns.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from campaigns.importer import ImportSummary
+    from campaigns.status import CampaignReport
+
+# Each command imports what it needs when it runs: pandas, SQLAlchemy and the rest would
+# cost every command (and `--help`) a second or more of start-up.
+
+app = typer.Typer(cls=Group, help="Create and control campaigns.", no_args_is_help=True)
+
+MAX_ATTEMPTS_DEPRECATED = (
+    "warning: --max-attempts is now --max-calls (calls per contact); "
+    "the old name will go away in a later release"
+)
 
 # Files smaller than this import in about a second: no progress bar needed.
 _PROGRESS_BAR_BYTES = 5_000_000
 
 
-@app.command()
+@app.command(cls=Command)
 def create(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Campaign name (unique).")],
@@ -54,8 +58,12 @@ def create(
     timezone: Annotated[
         str | None, typer.Option(help="Zone for numbers with no known zone (default UTC).")
     ] = None,
+    max_calls: Annotated[
+        int | None,
+        typer.Option(help="Calls per contact: a no-answer/busy is called again until then.", min=1),
+    ] = None,
     max_attempts: Annotated[
-        int | None, typer.Option(help="Calls per contact (no-answer/busy called again).")
+        int | None, typer.Option(hidden=True, help="Old name of --max-calls.", min=1)
     ] = None,
     retry_after: Annotated[
         str | None, typer.Option(help="Wait before calling a no-answer/busy again, e.g. 2h.")
@@ -74,6 +82,15 @@ def create(
     ] = False,
 ) -> None:
     """Import a leads CSV into a new campaign (or --append to an existing one)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from campaigns.importer import import_campaign
+    from campaigns.spec import CampaignSpec
+    from dialer.ledger.engine import utcnow
+    from dialer.templates import MessageTemplates, parse_variables
+
+    if max_attempts is not None:
+        err_console.print(MAX_ATTEMPTS_DEPRECATED, markup=False, soft_wrap=True)
     cli = context(ctx)
     spec = CampaignSpec(
         name=campaign_name(name),
@@ -89,7 +106,7 @@ def create(
         window=window,
         days=days,
         timezone=timezone,
-        max_attempts=max_attempts,
+        max_attempts=max_calls if max_calls is not None else max_attempts,
         retry_after=retry_after,
         templates=MessageTemplates(
             intro=intro,
@@ -139,6 +156,10 @@ def _print_summary(summary: ImportSummary, csv: Path) -> None:
 
 
 def _change(ctx: typer.Context, name: str, action: str) -> None:
+    from campaigns import lifecycle
+    from campaigns.status import campaign_report
+    from dialer.ledger.engine import utcnow
+
     cli = context(ctx)
     now = utcnow()
     campaign = lifecycle.change(cli.engine, name, action, now=now)
@@ -151,50 +172,57 @@ def _change(ctx: typer.Context, name: str, action: str) -> None:
             console.print(f"No broker configured: dial with `dialer run {name}`.", markup=False)
 
 
-@app.command()
+@app.command(cls=Command)
 def start(ctx: typer.Context, name: str) -> None:
     """Start dialing (at --start if that is later)."""
     _change(ctx, name, "start")
 
 
-@app.command()
+@app.command(cls=Command)
 def pause(ctx: typer.Context, name: str) -> None:
     """Hold every call, including retries waiting for their backoff."""
     _change(ctx, name, "pause")
 
 
-@app.command()
+@app.command(cls=Command)
 def resume(ctx: typer.Context, name: str) -> None:
     """Continue a paused campaign."""
     _change(ctx, name, "resume")
 
 
-@app.command()
+@app.command(cls=Command)
 def cancel(ctx: typer.Context, name: str) -> None:
     """Stop for good: every contact not yet dialed becomes cancelled."""
     _change(ctx, name, "cancel")
 
 
-@app.command()
+@app.command(cls=Command)
 def retry(
     ctx: typer.Context,
     name: str,
     status: Annotated[str, typer.Option(help="Which contacts: failed,unknown,cancelled.")],
 ) -> None:
     """Put chosen contacts back to pending (the only way an unknown contact is redialed)."""
+    from campaigns import lifecycle
+    from dialer.ledger.engine import utcnow
+
     cli = context(ctx)
     states = [s.strip() for s in status.split(",") if s.strip()]
     count = lifecycle.retry(cli.engine, name, states, now=utcnow())
-    console.print(f"{count:,} contacts of {name!r} are pending again.")
+    verb = "is" if count == 1 else "are"
+    console.print(f"{plural(count, 'contact')} of {name!r} {verb} pending again.", markup=False)
 
 
-@app.command()
+@app.command(cls=Command)
 def status(
     ctx: typer.Context,
     name: str,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Counters, progress and the finish estimate of one campaign."""
+    from campaigns.status import campaign_report
+    from dialer.ledger.engine import utcnow
+
     cli = context(ctx)
     report = campaign_report(cli.engine, cli.settings, name, now=utcnow())
     if as_json:
@@ -229,21 +257,37 @@ def _print_report(report: CampaignReport) -> None:
         console.print(f"  estimate   {report.estimate}", markup=False)
 
 
-@app.command()
+@app.command(cls=Command)
 def export(
     ctx: typer.Context,
     name: str,
-    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="CSV file to write ('-': standard output).")
+    ],
+    excel: Annotated[
+        bool, typer.Option("--excel", help="UTF-8 with a byte-order mark, for Excel.")
+    ] = False,
 ) -> None:
     """Write every contact with its status, attempts, call id and error to a CSV."""
+    from campaigns.export import export_to_file, export_to_stream
+
     cli = context(ctx)
-    count = export_to_file(cli.engine, name, output)
-    console.print(f"Exported {count:,} contacts of {name!r} to {output}")
+    if str(output) == "-":
+        count = export_to_stream(cli.engine, name, sys.stdout.buffer, excel=excel)
+        err_console.print(f"Exported {plural(count, 'contact')} of {name!r}", markup=False)
+        return
+    count = export_to_file(cli.engine, name, output, excel=excel)
+    console.print(f"Exported {plural(count, 'contact')} of {name!r} to {output}", markup=False)
 
 
-@app.command("list")
+@app.command("list", cls=Command)
 def list_campaigns(ctx: typer.Context) -> None:
     """Every campaign with its status and counts."""
+    from rich.table import Table
+
+    from dialer.ledger import campaigns as ledger_campaigns
+    from dialer.ledger.engine import session_scope
+
     cli = context(ctx)
     table = Table("name", "account", "status", "contacts", "placed", "failed", "pending")
     with session_scope(cli.engine) as session:

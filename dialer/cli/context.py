@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from sqlalchemy.engine import Engine
 
-from dialer import logredaction
-from dialer.ledger.engine import make_engine, migrate
-from dialer.settings import Settings, load_settings
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from dialer.settings import Settings
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -27,6 +28,9 @@ class CliContext:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from dialer import logredaction
+            from dialer.settings import load_settings
+
             self._settings = load_settings(self.config)
             logredaction.install(self._settings)
         return self._settings
@@ -35,6 +39,8 @@ class CliContext:
     def engine(self) -> Engine:
         """The ledger engine, its schema migrated to the newest revision."""
         if self._engine is None:
+            from dialer.ledger.engine import make_engine, migrate
+
             self._engine = make_engine(self.settings.database_url)
             migrate(self._engine)
         return self._engine
@@ -47,11 +53,18 @@ def context(ctx: typer.Context) -> CliContext:
 
 
 def configure_logging(verbose: bool) -> None:
+    from dialer import logredaction
+
     logredaction.install()
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+
+
+def plural(count: int, noun: str, nouns: str = "") -> str:
+    """``1 number``, ``2 numbers``: the count (with thousands separators) and the noun."""
+    return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def counts_line(counts: dict[str, int]) -> str:

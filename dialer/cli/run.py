@@ -7,12 +7,8 @@ from types import FrameType
 from typing import Annotated
 
 import typer
-from rich.progress import Progress as Bar
-from rich.progress import TextColumn
 
-from dialer.cli.context import console, context, counts_line, err_console
-from dialer.runner import EmbeddedRunner, Progress
-from dialer.wiring import build_service
+from dialer.cli.context import context, err_console
 
 
 def run(
@@ -33,7 +29,13 @@ def run(
     ] = 32,
 ) -> None:
     """Run the scheduler and the dialer in this process until Ctrl-C (or --drain)."""
+    from campaigns.progress import campaigns_to_show
+    from dialer.cli.run_display import final_report, showing
+    from dialer.runner import EmbeddedRunner
+    from dialer.wiring import build_service
+
     cli = context(ctx)
+    shown = campaigns_to_show(cli.engine, names or ())
     runner = EmbeddedRunner(build_service(cli.settings, cli.engine), names or (), threads=threads)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -44,14 +46,6 @@ def run(
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    last: dict[str, int] = {}
-    with Bar(TextColumn("{task.description}"), console=err_console, transient=True) as bar:
-        task = bar.add_task("starting")
-
-        def show(progress: Progress) -> None:
-            last.clear()
-            last.update(progress.counts)
-            bar.update(task, description=counts_line(progress.counts))
-
-        runner.run(drain=drain, on_progress=show)
-    console.print(counts_line(last) if last else "nothing to run")
+    with showing(cli.engine, shown):
+        runner.run(drain=drain)
+    final_report(cli.engine, shown)

@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
-from dialer import sandbox as sandbox_server
-from dialer.settings import SANDBOX_PORT
+SANDBOX_PORT = 8765
+"""Where ``dialer sandbox`` listens by default: the port of the default ``sandbox`` account
+(``dialer.providers.sandbox.SANDBOX_PORT``; kept here so ``--help`` needs no settings import)."""
 
 
 def sandbox(
@@ -15,4 +16,6 @@ def sandbox(
     latency_ms: Annotated[int, typer.Option(help="Delay before each answer.")] = 0,
 ) -> None:
     """Serve the five provider APIs locally, with fault injection under /_sandbox/."""
+    from dialer import sandbox as sandbox_server
+
     sandbox_server.run(port, latency_ms)

@@ -7,18 +7,17 @@ from typing import Annotated
 
 import typer
 
-from campaigns.suppression import read_number_list
-from dialer.cli.context import console, context
+from dialer.cli.context import console, context, plural
+from dialer.cli.help import Command, Group
 from dialer.errors import InputError
-from dialer.ledger import contacts as ledger_contacts
-from dialer.ledger import dispatch as ledger_dispatch
-from dialer.ledger.engine import session_scope, utcnow
-from dialer.phones import PhoneNumber, normalize_phone
 
-app = typer.Typer(help="The global do-not-call list.", no_args_is_help=True)
+app = typer.Typer(cls=Group, help="The global do-not-call list.", no_args_is_help=True)
 
 
 def _numbers(items: list[str], region: str) -> tuple[set[str], str]:
+    from campaigns.suppression import read_number_list
+    from dialer.phones import PhoneNumber, normalize_phone
+
     numbers: set[str] = set()
     sources: list[str] = []
     for item in items:
@@ -35,13 +34,17 @@ def _numbers(items: list[str], region: str) -> tuple[set[str], str]:
     return numbers, ", ".join(dict.fromkeys(sources))
 
 
-@app.command()
+@app.command(cls=Command)
 def add(
     ctx: typer.Context,
     items: Annotated[list[str], typer.Argument(help="Files (CSV or one per line) or numbers.")],
     region: Annotated[str, typer.Option(help="Default country of the numbers.")] = "US",
 ) -> None:
     """Add numbers nobody may call, in any campaign, from now on (dispatch checks it too)."""
+    from dialer.ledger import contacts as ledger_contacts
+    from dialer.ledger import dispatch as ledger_dispatch
+    from dialer.ledger.engine import session_scope, utcnow
+
     cli = context(ctx)
     numbers, source = _numbers(items, region.upper())
     with session_scope(cli.engine) as session:
@@ -49,26 +52,35 @@ def add(
             session, phones=numbers, source=source, now=utcnow()
         )
         ledger_dispatch.cancel_listed(session, phones=numbers, now=utcnow())
-    console.print(f"{added:,} numbers added ({len(numbers) - added:,} were already listed)")
+    already = len(numbers) - added
+    console.print(
+        f"{plural(added, 'number')} added ({plural(already, 'was', 'were')} already listed)"
+    )
 
 
-@app.command()
+@app.command(cls=Command)
 def remove(
     ctx: typer.Context,
     items: Annotated[list[str], typer.Argument(help="Files or numbers to take off the list.")],
     region: Annotated[str, typer.Option(help="Default country of the numbers.")] = "US",
 ) -> None:
     """Take numbers off the global do-not-call list."""
+    from dialer.ledger import contacts as ledger_contacts
+    from dialer.ledger.engine import session_scope
+
     cli = context(ctx)
     numbers, _ = _numbers(items, region.upper())
     with session_scope(cli.engine) as session:
         removed = ledger_contacts.remove_suppressions(session, phones=numbers)
-    console.print(f"{removed:,} numbers removed")
+    console.print(f"{plural(removed, 'number')} removed")
 
 
-@app.command("list")
+@app.command("list", cls=Command)
 def list_numbers(ctx: typer.Context) -> None:
     """Print the global do-not-call list (number, source, added at)."""
+    from dialer.ledger import contacts as ledger_contacts
+    from dialer.ledger.engine import session_scope
+
     cli = context(ctx)
     with session_scope(cli.engine) as session:
         rows = ledger_contacts.list_suppressions(session)

@@ -12,8 +12,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
-from dialer.api.app import create_app
+from dialer.api.app import NO_DIALER, create_app
+from dialer.ledger.engine import session_scope
+from dialer.models import Campaign
 from tests.api.conftest import API_KEY, LEADS, ServedApp, api_settings, upload
 
 pytestmark = pytest.mark.timeout(60)
@@ -94,7 +97,7 @@ def test_unknown_campaign_is_404_everywhere(client: TestClient) -> None:
         (
             b"name,email\nAnn,a@b.c\n",
             422,
-            "no phone column in leads.csv; columns are: name, email; use --phone-column",
+            "no phone column in leads.csv; columns are: name, email; use phone_column",
         ),
     ],
 )
@@ -109,7 +112,10 @@ def test_a_bad_file_gets_the_clis_line_and_writes_nothing(
     ("form", "status", "message"),
     [
         ({"account": "ghost"}, 400, "no account named 'ghost' (configured: sandbox)"),
-        ({"var": ["nokey"]}, 422, "--var 'nokey' is not KEY=VALUE"),
+        ({"var": ["nokey"]}, 422, "var 'nokey' is not KEY=VALUE"),
+        ({"intro": "Hi"}, 422, "intro and voicemail go together: give both or neither"),
+        ({"max_calls": "0"}, 422, "form field max_calls: Input should be greater"),
+        ({"max_calls": "1", "retry_after": "1h"}, 422, "retry_after needs max_calls of 2"),
         ({"intro": "Hi {nam}", "voicemail": "v"}, 422, "{nam}"),
         ({"window": "25:00-26:00"}, 422, "25:00-26:00"),
         ({"max_attempts": "0"}, 422, "form field max_attempts: Input should be greater"),
@@ -126,6 +132,7 @@ def test_bad_options_are_one_line(
     assert list(body) == ["error"]
     error = str(body["error"])
     assert message in error and "\n" not in error
+    assert "--" not in error
     assert client.get("/campaigns").json() == []
 
 
@@ -149,7 +156,7 @@ def test_name_taken_is_409_and_append_adds_to_it(client: TestClient) -> None:
     status, body = upload(client)
     assert (status, body) == (
         409,
-        {"error": "campaign 'spring' already exists (use --append to add leads to it)"},
+        {"error": "campaign 'spring' already exists (use append=true to add leads to it)"},
     )
     more = "Phone\n+12125552672\n+12125552671\n"
     status, body = upload(client, content=more, filename="more.csv", append="true")
@@ -189,6 +196,40 @@ def test_export_streams_every_contact_formula_safe(client: TestClient) -> None:
     assert exported[0]["phone"] == "+12125550000"
     assert exported[0]["note"] == "'=HYPERLINK(x0)"
     assert {row["status"] for row in exported} == {"pending"}
+
+
+def test_a_server_with_no_dialer_says_so(client: TestClient) -> None:
+    assert upload(client)[0] == 201
+    started = client.post("/campaigns/spring/start").json()
+    assert (started["status"], started["dialing"]) == ("running", NO_DIALER)
+    assert client.get("/campaigns/spring").json()["dialing"] == NO_DIALER
+
+
+def test_max_calls_and_its_deprecated_name(client: TestClient, sqlite_engine: Engine) -> None:
+    assert upload(client, "a", max_calls="3")[0] == 201
+    assert upload(client, "b", max_attempts="4")[0] == 201
+    with session_scope(sqlite_engine) as session:
+        budgets = {c.name: c.max_attempts for c in session.exec(select(Campaign))}
+    assert budgets == {"a": 3, "b": 4}
+
+
+def test_export_keeps_lead_columns_named_like_its_own_and_speaks_excel(
+    client: TestClient,
+) -> None:
+    leads = "Phone,State,Status,Ville\n(212) 555-2671,NY,hot,Montréal\n"
+    assert upload(client, content=leads)[0] == 201
+    plain = client.get("/campaigns/spring/export")
+    (row,) = list(csv.DictReader(io.StringIO(plain.text)))
+    assert (row["state"], row["status"]) == ("pending", "pending")
+    assert (row["lead_phone"], row["lead_state"], row["lead_status"], row["ville"]) == (
+        "(212) 555-2671",
+        "NY",
+        "hot",
+        "Montréal",
+    )
+    assert plain.content.startswith(b"row,phone,")
+    excel = client.get("/campaigns/spring/export", params={"excel": "1"})
+    assert excel.content == b"\xef\xbb\xbf" + plain.content
 
 
 def test_accounts_are_names_and_kinds_never_credentials(

@@ -8,35 +8,14 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-
-def dialer(
-    cwd: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("DIALER_")}
-    environment.update({"COLUMNS": "200", **(env or {})})
-    return subprocess.run(
-        [sys.executable, "-m", "dialer", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    return lines[0]
+from tests.cli.running import dialer, one_line_error
 
 
 @pytest.fixture
@@ -216,8 +195,10 @@ def test_a_campaign_end_to_end_against_the_sandbox(workdir: Path, sandbox_url: s
     assert "cannot start campaign 'spring': it is completed" in one_line_error(again)
 
 
-def test_ctrl_c_stops_cleanly_with_nothing_left_in_flight(workdir: Path, sandbox_url: str) -> None:
-    import signal
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_stops_cleanly_with_nothing_left_in_flight(
+    workdir: Path, sandbox_url: str, stop_signal: signal.Signals
+) -> None:
     import time
 
     import httpx
@@ -259,7 +240,7 @@ def test_ctrl_c_stops_cleanly_with_nothing_left_in_flight(workdir: Path, sandbox
     while len(httpx.get(f"{sandbox_url}/_sandbox/requests").json()) < 5:
         assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.1)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop_signal)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
@@ -286,7 +267,7 @@ def test_suppress_add_list_remove(workdir: Path) -> None:
     )
     assert "suppressed                      1" in created.stdout
     removed = dialer(workdir, "suppress", "remove", "+12125552671")
-    assert removed.stdout.strip() == "1 numbers removed"
+    assert removed.stdout.strip() == "1 number removed"
     refused = dialer(workdir, "suppress", "add", "nope")
     assert "neither a file nor a valid phone number" in one_line_error(refused)
 

@@ -48,7 +48,7 @@ def test_the_api_refuses_it_with_one_line_not_a_500(api: TestClient, template: s
     status, body = upload(api, intro=template, voicemail="Sorry we missed you")
     assert status == 422, body
     error = str(body["error"])
-    assert error.startswith("--intro: placeholder {") and "\n" not in error
+    assert error.startswith("intro: placeholder {") and "\n" not in error
     assert api.get("/campaigns/spring").status_code == 404
 
 

@@ -73,7 +73,7 @@ def test_column_names_number_repeats_in_order() -> None:
 
 
 def test_column_names_keep_row_for_the_row_number() -> None:
-    assert column_names(["Row", "Phone"]) == (f"{ROW_COLUMN}_2", "phone")
+    assert column_names(["Row", "Phone", "Lead Row"]) == ("lead_row", "phone", "lead_row_2")
 
 
 @given(st.lists(st.text(max_size=8), max_size=12))

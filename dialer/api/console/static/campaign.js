@@ -36,6 +36,7 @@ function showReport(data) {
   $("progress").value = data.done;
   $("done").textContent = `${number(data.done)} of ${number(data.total)} contacts done`;
   $("estimate").textContent = data.estimate;
+  $("dialing").textContent = `Dialed by ${data.dialing}`;
   fillCounts($("states"), Object.fromEntries(Object.entries(data.contacts).filter(([, n]) => n > 0)));
   fillCounts($("outcomes"), data.outcomes);
   $("outcomes").hidden = Object.keys(data.outcomes).length === 0;

@@ -1,0 +1,125 @@
+"""``dialer serve`` as a user runs it: it dials with no broker, says so when it does not, and
+stops cleanly on SIGTERM, leaving no process behind (the import's phone pool included)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dialer.cli.serve import DIALS_HERE, NOT_DIALING
+from dialer.phones import POOL_THRESHOLD
+from tests.cli.running import environment
+from tests.procs import free_port, wait_until
+
+KEY = "serve-test-key-0123456789"
+
+
+def session_processes(session: int) -> list[int]:
+    """Every process of session ``session`` still alive (zombies included: not reaped)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:
+            found.append(int(entry.name))
+    return found
+
+
+class Served:
+    def __init__(self, workdir: Path, *args: str) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "dialer", "serve", "--port", str(port), *args],
+            cwd=workdir,
+            env=environment(DIALER_API_KEYS=KEY),
+            stdout=subprocess.DEVNULL,
+            stderr=(workdir / "serve.log").open("wb"),
+            start_new_session=True,
+        )
+        self.log = workdir / "serve.log"
+        self.client = httpx.Client(base_url=self.url, headers={"X-API-Key": KEY}, timeout=60)
+        wait_until(self._up, timeout=60, what=lambda: f"dialer serve: {self.log.read_text()}")
+
+    def _up(self) -> bool:
+        assert self.process.poll() is None, self.log.read_text()
+        try:
+            return self.client.get("/healthz").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def upload(self, name: str, content: str) -> httpx.Response:
+        data = {"name": name, "account": "box", "window": "00:00-24:00", "days": "all"}
+        files = {"file": ("leads.csv", content, "text/csv")}
+        return self.client.post("/campaigns", files=files, data=data)
+
+    def stop(self) -> None:
+        self.client.close()
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, sandbox_url: str) -> Path:
+    (tmp_path / "dialer.toml").write_text(
+        f'[accounts.box]\nprovider = "sandbox"\nbase_url = "{sandbox_url}"\nrate = "100/s"\n',
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+@pytest.fixture
+def served(workdir: Path) -> Iterator[Served]:
+    server = Served(workdir)
+    yield server
+    server.stop()
+
+
+def test_serve_dials_with_no_broker_and_stops_cleanly_on_sigterm(served: Served) -> None:
+    # Enough rows for the import to start its phone-normalization processes.
+    big = "phone\n" + "".join(f"+1212{n:07d}\n" for n in range(POOL_THRESHOLD + 500))
+    assert served.upload("big", big).status_code == 201, served.log.read_text()
+    assert served.upload("small", "phone\n+12125552671\n+12125552672\n").status_code == 201
+    started = served.client.post("/campaigns/small/start").json()
+    assert started["dialing"] == DIALS_HERE
+    wait_until(
+        lambda: served.client.get("/campaigns/small").json()["status"] == "completed",
+        timeout=60,
+        what="campaign 'small' completed by the server's own dialer",
+    )
+    assert served.client.get("/campaigns/small").json()["contacts"]["placed"] == 2
+    assert len(session_processes(served.process.pid)) > 1  # the phone pool is running
+
+    served.process.send_signal(signal.SIGTERM)
+    assert served.process.wait(timeout=60) == 0, served.log.read_text()
+    assert "Traceback" not in served.log.read_text()
+    deadline = time.monotonic() + 10
+    while session_processes(served.process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert session_processes(served.process.pid) == []
+
+
+def test_no_dial_says_who_dials_nobody(workdir: Path) -> None:
+    server = Served(workdir, "--no-dial")
+    try:
+        assert server.upload("spring", "phone\n+12125552671\n").status_code == 201
+        started = server.client.post("/campaigns/spring/start").json()
+        assert (started["status"], started["dialing"]) == ("running", NOT_DIALING)
+        assert server.client.get("/campaigns/spring").json()["dialing"] == NOT_DIALING
+        time.sleep(1)
+        assert server.client.get("/campaigns/spring").json()["contacts"]["pending"] == 1
+    finally:
+        server.stop()
