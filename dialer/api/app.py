@@ -31,6 +31,7 @@ from dialer.api.errors import install_error_handlers
 from dialer.api.files import FileStore
 from dialer.ledger.engine import make_engine
 from dialer.settings import Settings
+from dialer.webhooks.subscriptions import subscribe
 
 ROUTER_MODULES = (
     console,
@@ -60,6 +61,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        subscribe(context.engine, settings.webhooks)
         yield
         if files_dir is None:
             files.remove()
@@ -74,7 +76,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    app.state.dialer = ApiContext(
+    app.state.dialer = context = ApiContext(
         settings=settings,
         engine=engine if engine is not None else make_engine(settings.database_url),
         files=files,

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from dialer import logredaction
 from dialer.ledger.engine import make_engine, migrate
 from dialer.settings import Settings, load_settings
+from dialer.webhooks.subscriptions import subscribe
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -37,6 +38,7 @@ class CliContext:
         if self._engine is None:
             self._engine = make_engine(self.settings.database_url)
             migrate(self._engine)
+            subscribe(self._engine, self.settings.webhooks)
         return self._engine
 
 
