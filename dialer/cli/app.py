@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from dialer.cli import campaign, db, demo, keygen, run, sandbox, serve, suppress
+from dialer.cli import campaign, db, demo, keygen, run, sandbox, serve, suppress, webhooks
 from dialer.cli.context import CliContext, configure_logging, err_console
 from dialer.errors import DialerError, ServiceUnavailable
 
@@ -22,6 +22,7 @@ app = typer.Typer(
 app.add_typer(campaign.app, name="campaign")
 app.add_typer(suppress.app, name="suppress")
 app.add_typer(db.app, name="db")
+app.add_typer(webhooks.app, name="webhooks")
 app.command("run")(run.run)
 app.command("sandbox")(sandbox.sandbox)
 app.command("demo")(demo.demo)

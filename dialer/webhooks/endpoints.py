@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from dialer.errors import ConfigError
 from dialer.webhooks.events import EventType
 
 SECRET_PREFIX = "whsec_"
@@ -102,3 +103,12 @@ def _unique_names(endpoints: tuple[WebhookEndpoint, ...]) -> tuple[WebhookEndpoi
 
 WebhookEndpoints = Annotated[tuple[WebhookEndpoint, ...], AfterValidator(_unique_names)]
 """The ``webhooks`` field of :class:`dialer.settings.Settings`."""
+
+
+def find_endpoint(endpoints: Sequence[WebhookEndpoint], name: str) -> WebhookEndpoint:
+    """The endpoint called ``name``; ConfigError naming the configured ones otherwise."""
+    for endpoint in endpoints:
+        if endpoint.name == name:
+            return endpoint
+    known = ", ".join(sorted(endpoint.name for endpoint in endpoints)) or "none"
+    raise ConfigError(f"no webhook named {name!r} (configured: {known})")
