@@ -7,12 +7,14 @@ adding a feature's routes is adding its module there.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from dialer import logredaction
 from dialer.api import (
@@ -22,6 +24,7 @@ from dialer.api import (
     routes_accounts,
     routes_activity,
     routes_campaigns,
+    routes_outbound_webhooks,
     routes_preview,
     webhooks,
 )
@@ -33,6 +36,8 @@ from dialer.ledger.engine import make_engine
 from dialer.settings import Settings
 from dialer.webhooks.subscriptions import subscribe
 
+log = logging.getLogger("dialer.api")
+
 ROUTER_MODULES = (
     console,
     health,
@@ -42,6 +47,7 @@ ROUTER_MODULES = (
     routes_activity,
     metrics,
     webhooks,
+    routes_outbound_webhooks,
 )
 
 
@@ -61,7 +67,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        subscribe(context.engine, settings.webhooks)
+        try:
+            subscribe(context.engine, settings.webhooks)
+        except OperationalError:
+            # Serve anyway: every route answers 503 until the database is back, and the
+            # workers and the CLI subscribe too.
+            log.warning("database unreachable: webhook subscriptions not updated")
         yield
         if files_dir is None:
             files.remove()
@@ -84,4 +95,5 @@ def create_app(
     install_error_handlers(app)
     for module in ROUTER_MODULES:
         app.include_router(module.router)
+    routes_outbound_webhooks.document_events(app)
     return app

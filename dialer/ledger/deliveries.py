@@ -252,3 +252,17 @@ def delivery_counts(session: Session) -> dict[tuple[str, str], int]:
 def aware(moment: datetime) -> datetime:
     """Postgres returns aware instants, SQLite naive UTC ones."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookMetrics:
+    """``tries``: by (endpoint, result); ``oldest_undelivered_at``: see
+    :func:`oldest_undelivered`."""
+
+    tries: dict[tuple[str, str], int]
+    oldest_undelivered_at: datetime | None
+
+
+def webhook_metrics(session: Session) -> WebhookMetrics:
+    """Two small reads: the counters' rows and one index lookup; no scan of the outbox."""
+    return WebhookMetrics(delivery_counts(session), oldest_undelivered(session))
