@@ -199,6 +199,23 @@ def _count(session: Session, counts: Counter[tuple[str, str]]) -> None:
     )
 
 
+def hand_back(session: Session, *, ids: Collection[int], lease: datetime, due: datetime) -> int:
+    """Events claimed under ``lease`` and not sent after all: due again at ``due``, no try
+    counted. Returns how many were still the caller's."""
+    if not ids:
+        return 0
+    result = session.execute(
+        update(WebhookEvent)
+        .where(
+            col(WebhookEvent.id).in_(sorted(ids)),
+            col(WebhookEvent.state) == PENDING,
+            col(WebhookEvent.next_try_at) == lease,
+        )
+        .values(next_try_at=due)
+    )
+    return rowcount(result)
+
+
 def list_events(
     session: Session, *, state: str | None = None, limit: int = 50
 ) -> list[WebhookEvent]:

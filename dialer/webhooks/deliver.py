@@ -27,6 +27,7 @@ from dialer.backoff import parse_retry_after
 from dialer.ledger import deliveries
 from dialer.ledger.deliveries import EventRecord, TryResult
 from dialer.ledger.engine import session_scope, utcnow
+from dialer.webhooks import schedule
 from dialer.webhooks.endpoints import WebhookEndpoint
 from dialer.webhooks.payloads import event_body, ping_body
 from dialer.webhooks.schedule import Verdict, after_failure, verdict_for
@@ -137,7 +138,12 @@ def _endpoint_pass(courier: Courier, endpoint: WebhookEndpoint) -> PassReport:
 
 
 def _batch(courier: Courier, endpoint: WebhookEndpoint, limit: int) -> tuple[PassReport, bool, int]:
-    """Claim, send and record one batch. (what it did, endpoint unreachable, claimed)."""
+    """Claim, send and record one batch. (what it did, endpoint unreachable, claimed).
+
+    Once one request of the batch gets no answer, the batch's requests not yet sent stay
+    unsent: handed back due a little later, no try counted. So an endpoint that hangs costs
+    a batch one ``timeout``, not one per event.
+    """
     now = courier.clock()
     lease = now + timedelta(seconds=endpoint.timeout * ROUNDS) + LEASE_MARGIN
     with session_scope(courier.engine) as session:
@@ -148,17 +154,24 @@ def _batch(courier: Courier, endpoint: WebhookEndpoint, limit: int) -> tuple[Pas
     if not records:
         return PassReport(), False, 0
     client, sender = courier.client(endpoint), courier.sender(endpoint)
-    futures = [sender.submit(_try, courier, client, endpoint, r, lease) for r in records]
-    results = [future.result() for future in futures]
+    unreachable = threading.Event()
+    futures = [
+        sender.submit(_try, courier, client, endpoint, record, lease, unreachable)
+        for record in records
+    ]
+    tried = [result for future in futures if (result := future.result()) is not None]
+    unsent = sorted(set(ids) - {result.event_id for result in tried})
     with session_scope(courier.engine) as session:
-        deliveries.record_tries(session, results=results, now=courier.clock())
+        deliveries.record_tries(session, results=tried, now=courier.clock())
+        deliveries.hand_back(
+            session, ids=unsent, lease=lease, due=courier.clock() + schedule.FIRST_DELAY
+        )
     report = PassReport(
-        delivered=sum(r.state == deliveries.DELIVERED for r in results),
-        failed=sum(r.state == deliveries.PENDING for r in results),
-        dead=sum(r.state == deliveries.DEAD for r in results),
+        delivered=sum(r.state == deliveries.DELIVERED for r in tried),
+        failed=sum(r.state == deliveries.PENDING for r in tried),
+        dead=sum(r.state == deliveries.DEAD for r in tried),
     )
-    unreachable = any(r.http_status is None and r.state != deliveries.DELIVERED for r in results)
-    return report, unreachable, len(ids)
+    return report, unreachable.is_set(), len(ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,10 +206,16 @@ def _try(
     endpoint: WebhookEndpoint,
     record: EventRecord,
     lease: datetime,
-) -> TryResult:
+    unreachable: threading.Event,
+) -> TryResult | None:
+    """One try of ``record``; None when it was not sent (``unreachable`` already)."""
+    if unreachable.is_set():
+        return None
     body = event_body(record, include_lead=endpoint.include_lead)
     now = courier.clock()
     answer = post(client, endpoint, message_id=record.message_id, body=body)
+    if answer.status is None:
+        unreachable.set()
     verdict = verdict_for(answer.status)
 
     def result(state: str, next_try_at: datetime | None = None) -> TryResult:

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -148,6 +149,7 @@ def test_retry_after_is_honoured(engine: Engine, dialer: Dialer, tmp_path: Path)
 
 _KILLED_SENDER = """
 import sys
+import time
 from dialer.ledger.engine import make_engine
 from dialer.webhooks.deliver import Courier, deliver_due
 from tests.webhook_support import endpoint
@@ -183,3 +185,29 @@ def test_a_sender_killed_mid_send_loses_nothing_and_the_retry_has_the_same_id(
     assert receiver.tries[event.message_id] == 2
     assert list(receiver.processed) == [event.message_id]
     assert receiver.duplicates[event.message_id] == 1
+
+
+def test_a_hanging_endpoint_holds_up_neither_another_nor_more_than_one_timeout(
+    engine: Engine, dialer: Dialer, tmp_path: Path
+) -> None:
+    with Receiver(always("hang"), hang_seconds=5) as slow, Receiver() as fast:
+        hooks = [endpoint(fast.url, name="fast"), endpoint(slow.url, name="slow", timeout=0.5)]
+        subscribe(engine, hooks)
+        make_campaign(engine, dialer.settings, tmp_path, PHONES, name="spring", account="sandbox")
+        dial_all(dialer)
+        courier = Courier(engine, hooks)
+        started = time.monotonic()
+        try:
+            report = deliver_due(courier)
+        finally:
+            courier.close()
+        took = time.monotonic() - started
+    by_endpoint = {
+        name: sorted((e.state, e.tries) for e in events(engine) if e.endpoint == name)
+        for name in ("fast", "slow")
+    }
+    assert by_endpoint["fast"] == [("delivered", 1)] * (len(PHONES) + 1)
+    # One round of the slow endpoint's concurrency timed out; the rest were handed back untried.
+    assert by_endpoint["slow"] == [("pending", 0)] * (len(PHONES) + 1 - 4) + [("pending", 1)] * 4
+    assert report.delivered == len(PHONES) + 1
+    assert took < 0.5 + 1.5, f"the pass took {took:.1f} s"
