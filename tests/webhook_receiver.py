@@ -36,6 +36,12 @@ def flaky(message_id: str, n: int) -> str:
     return "ok"
 
 
+def fails_first(message_id: str, n: int) -> str:
+    """The first try of every id fails (500, hang or drop, by the id), every later one works:
+    misbehaviour whose retries fit a test run in real time."""
+    return ("500", "hang", "drop")[random.Random(message_id).randrange(3)] if n == 0 else "ok"
+
+
 def always(mode: str) -> Callable[[str, int], str]:
     return lambda _id, _n: mode
 

@@ -39,7 +39,7 @@ DELIVER_SECONDS = 1.0
 """How often beat (and the embedded runner) starts a delivery pass."""
 ROUNDS = 8
 PASS_SECONDS = 20.0
-LEASE_MARGIN = timedelta(seconds=30)
+LEASE_MARGIN = timedelta(seconds=10)
 
 
 class Courier:
