@@ -5,8 +5,9 @@ thread call :func:`deliver_due`; nothing here runs on a dialing thread.
 Bounds, so that a slow or dead endpoint holds up nothing but its own events: each request has
 the endpoint's ``timeout``; each endpoint has its own ``concurrency`` sending threads (per
 process) and its own loop in a pass; a pass claims at most :data:`ROUNDS` rounds of
-``concurrency`` events per batch, and stops taking batches from an endpoint that did not
-answer (connection error, timeout) or once :data:`PASS_SECONDS` have gone by.
+``concurrency`` events per batch; once a request of a batch times out, the batch's unsent
+events are handed back untried and the endpoint's pass ends; a pass also ends once
+:data:`PASS_SECONDS` have gone by.
 """
 
 from __future__ import annotations
@@ -130,19 +131,20 @@ def _endpoint_pass(courier: Courier, endpoint: WebhookEndpoint) -> PassReport:
     batch = endpoint.concurrency * ROUNDS
     report = PassReport()
     while True:
-        done, unreachable, claimed = _batch(courier, endpoint, batch)
+        done, hanging, claimed = _batch(courier, endpoint, batch)
         report += done
         elapsed = (courier.clock() - started).total_seconds()
-        if claimed < batch or unreachable or elapsed >= PASS_SECONDS:
+        if claimed < batch or hanging or elapsed >= PASS_SECONDS:
             return report
 
 
 def _batch(courier: Courier, endpoint: WebhookEndpoint, limit: int) -> tuple[PassReport, bool, int]:
-    """Claim, send and record one batch. (what it did, endpoint unreachable, claimed).
+    """Claim, send and record one batch. (what it did, a request timed out, claimed).
 
-    Once one request of the batch gets no answer, the batch's requests not yet sent stay
-    unsent: handed back due a little later, no try counted. So an endpoint that hangs costs
-    a batch one ``timeout``, not one per event.
+    Once one request of the batch times out, the batch's requests not yet sent stay unsent:
+    handed back due a little later, no try counted. So an endpoint that hangs costs a batch
+    one ``timeout``, not one per event. (A refused or dropped connection is no reason: it
+    costs no time.)
     """
     now = courier.clock()
     lease = now + timedelta(seconds=endpoint.timeout * ROUNDS) + LEASE_MARGIN
@@ -154,10 +156,9 @@ def _batch(courier: Courier, endpoint: WebhookEndpoint, limit: int) -> tuple[Pas
     if not records:
         return PassReport(), False, 0
     client, sender = courier.client(endpoint), courier.sender(endpoint)
-    unreachable = threading.Event()
+    hanging = threading.Event()
     futures = [
-        sender.submit(_try, courier, client, endpoint, record, lease, unreachable)
-        for record in records
+        sender.submit(_try, courier, client, endpoint, record, lease, hanging) for record in records
     ]
     tried = [result for future in futures if (result := future.result()) is not None]
     unsent = sorted(set(ids) - {result.event_id for result in tried})
@@ -171,7 +172,7 @@ def _batch(courier: Courier, endpoint: WebhookEndpoint, limit: int) -> tuple[Pas
         failed=sum(r.state == deliveries.PENDING for r in tried),
         dead=sum(r.state == deliveries.DEAD for r in tried),
     )
-    return report, unreachable.is_set(), len(ids)
+    return report, hanging.is_set(), len(ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +182,7 @@ class Answer:
     status: int | None
     error: str = ""
     retry_after: str | None = None
+    timed_out: bool = False
 
 
 def post(
@@ -195,7 +197,8 @@ def post(
     except httpx.HTTPError as exc:
         # httpx may name the URL in its message: show it masked, like everywhere else.
         text = str(exc).replace(endpoint.url, endpoint.shown_url) or "no answer"
-        return Answer(None, f"{type(exc).__name__}: {text}"[:300])
+        error = f"{type(exc).__name__}: {text}"[:300]
+        return Answer(None, error, timed_out=isinstance(exc, httpx.TimeoutException))
     error = "" if response.is_success else f"HTTP {response.status_code}"
     return Answer(response.status_code, error, response.headers.get("retry-after"))
 
@@ -206,16 +209,16 @@ def _try(
     endpoint: WebhookEndpoint,
     record: EventRecord,
     lease: datetime,
-    unreachable: threading.Event,
+    hanging: threading.Event,
 ) -> TryResult | None:
-    """One try of ``record``; None when it was not sent (``unreachable`` already)."""
-    if unreachable.is_set():
+    """One try of ``record``; None when it was not sent (the endpoint is ``hanging``)."""
+    if hanging.is_set():
         return None
     body = event_body(record, include_lead=endpoint.include_lead)
     now = courier.clock()
     answer = post(client, endpoint, message_id=record.message_id, body=body)
-    if answer.status is None:
-        unreachable.set()
+    if answer.timed_out:
+        hanging.set()
     verdict = verdict_for(answer.status)
 
     def result(state: str, next_try_at: datetime | None = None) -> TryResult:

@@ -1,6 +1,6 @@
 """Webhooks in the distributed mode: beat schedules ``dialer.deliver_webhooks``, workers send
 the outbox to a receiver that fails every first try (500, hang or dropped connection), and the
-worker sending is SIGKILLed midway. The receiver, deduping on ``webhook-id``, gets every
+first worker is SIGKILLed midway. The receiver, deduping on ``webhook-id``, gets every
 event exactly once; every signature verifies with ``standardwebhooks``."""
 
 from __future__ import annotations
@@ -70,8 +70,10 @@ def test_workers_deliver_every_event_once_through_a_flaky_receiver_and_a_killed_
             days="all",
         )
         import_campaign(engine, settings, spec, now=utcnow())
-        first = procs.start_worker("w1", concurrency=4)
-        wait_worker_ready(first)  # it subscribes the endpoint: the calls' events are written
+        # Both start together (each takes seconds to import); either subscribes the endpoint.
+        first, second = (procs.start_worker(name, concurrency=4) for name in ("w1", "w2"))
+        wait_worker_ready(first)
+        wait_worker_ready(second)
         lifecycle.change(engine, "celery", "start", now=utcnow())
         procs.beat()
         wait_until(
@@ -79,8 +81,7 @@ def test_workers_deliver_every_event_once_through_a_flaky_receiver_and_a_killed_
             timeout=60,
             what=lambda: f"some events delivered ({len(receiver.processed)})",
         )
-        first.kill()  # SIGKILL, whatever it was sending
-        procs.worker("w2", concurrency=4)
+        first.kill()  # SIGKILL, whatever it was sending: the other worker takes over
         wait_until(
             lambda: (
                 {e.state for e in events(engine)} == {"delivered"}
