@@ -32,6 +32,7 @@ from dialer.api.auth import check_keys
 from dialer.api.context import ApiContext
 from dialer.api.errors import install_error_handlers
 from dialer.api.files import FileStore
+from dialer.errors import ServiceUnavailable
 from dialer.ledger.engine import make_engine
 from dialer.settings import Settings
 from dialer.webhooks.subscriptions import subscribe
@@ -69,7 +70,7 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         try:
             subscribe(context.engine, settings.webhooks)
-        except OperationalError:
+        except (OperationalError, ServiceUnavailable):
             # Serve anyway: every route answers 503 until the database is back, and the
             # workers and the CLI subscribe too.
             log.warning("database unreachable: webhook subscriptions not updated")

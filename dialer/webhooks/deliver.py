@@ -59,7 +59,7 @@ class Courier:
         self.engine = engine
         self.endpoints = tuple(endpoints)
         self.clock = clock
-        self.rng = rng or random.Random()
+        self.rng = rng or random.Random()  # noqa: S311 (jitter, not secrets)
         self._transport = transport
         self._lock = threading.Lock()
         self._clients: dict[str, httpx.Client] = {}

@@ -26,7 +26,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, mo
 from dialer.errors import ConfigError
 from dialer.webhooks.events import EventType
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 (the format's prefix, not a secret)
 _MASK = "***"
 
 

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from dialer.dialing import Dialer
 from dialer.ledger import deliveries
 from dialer.ledger.engine import session_scope
+from dialer.service import CallService
 from dialer.webhooks.deliver import Courier, deliver_due
 from dialer.webhooks.subscriptions import subscribe
-from dialer.wiring import build_dialer
+from dialer.wiring import build_service
 from tests.outcome_support import dial_all, make_campaign, outcome_settings
 from tests.procs import wait_until
 from tests.sandbox_fixture import SandboxControl
@@ -32,15 +32,15 @@ PHONES = [f"+1212555{n:04d}" for n in range(100, 112)]
 
 
 @pytest.fixture
-def dialer(engine: Engine, database_url: str, sandbox_url: str) -> Iterator[Dialer]:
+def dialer(engine: Engine, database_url: str, sandbox_url: str) -> Iterator[CallService]:
     with SandboxControl(sandbox_url) as control:
         control.configure(call_duration_ms=3_600_000, webhooks=False)
-    made = build_dialer(outcome_settings(database_url, sandbox_url), engine)
+    made = build_service(outcome_settings(database_url, sandbox_url), engine)
     yield made
     made.providers.close()
 
 
-def _dial(engine: Engine, dialer: Dialer, tmp_path: Path, url: str, **fields: object) -> None:
+def _dial(engine: Engine, dialer: CallService, tmp_path: Path, url: str, **fields: object) -> None:
     """Subscribe an endpoint at ``url``, then dial PHONES (the runner itself delivers nothing:
     its settings have no webhooks)."""
     subscribe(engine, [endpoint(url, **fields)])
@@ -49,7 +49,7 @@ def _dial(engine: Engine, dialer: Dialer, tmp_path: Path, url: str, **fields: ob
 
 
 def test_every_event_reaches_a_flaky_receiver_exactly_once(
-    engine: Engine, dialer: Dialer, tmp_path: Path
+    engine: Engine, dialer: CallService, tmp_path: Path
 ) -> None:
     with Receiver(flaky, hang_seconds=0.6) as receiver:
         _dial(engine, dialer, tmp_path, receiver.url)
@@ -88,7 +88,7 @@ def test_the_runner_delivers_what_it_made_true(
     with Receiver() as receiver:
         hook = endpoint(receiver.url, include_lead=True, events=["call.placed"])
         settings = outcome_settings(database_url, sandbox_url, webhooks=[hook])
-        dialer = build_dialer(settings, engine)
+        dialer = build_service(settings, engine)
         try:
             make_campaign(engine, settings, tmp_path, PHONES[:3], name="spring", account="sandbox")
             dial_all(dialer)
@@ -108,7 +108,7 @@ def test_the_runner_delivers_what_it_made_true(
 
 
 def test_a_refusing_endpoint_makes_dead_letters_that_resend_delivers(
-    engine: Engine, dialer: Dialer, tmp_path: Path
+    engine: Engine, dialer: CallService, tmp_path: Path
 ) -> None:
     modes = {"now": "400"}
     with Receiver(lambda _id, _n: modes["now"]) as receiver:
@@ -133,7 +133,7 @@ def test_a_refusing_endpoint_makes_dead_letters_that_resend_delivers(
     assert all(receiver.tries[e.message_id] == 2 for e in dead)
 
 
-def test_retry_after_is_honoured(engine: Engine, dialer: Dialer, tmp_path: Path) -> None:
+def test_retry_after_is_honoured(engine: Engine, dialer: CallService, tmp_path: Path) -> None:
     with Receiver(always("429")) as receiver:
         _dial(engine, dialer, tmp_path, receiver.url, events=["campaign.completed"])
         clock = fake_clock()
@@ -158,7 +158,7 @@ deliver_due(Courier(make_engine(sys.argv[1]), [endpoint(sys.argv[2], timeout=60)
 
 
 def test_a_sender_killed_mid_send_loses_nothing_and_the_retry_has_the_same_id(
-    engine: Engine, database_url: str, dialer: Dialer, tmp_path: Path
+    engine: Engine, database_url: str, dialer: CallService, tmp_path: Path
 ) -> None:
     with Receiver(lambda _id, n: "hang" if n == 0 else "ok", hang_seconds=30) as receiver:
         _dial(engine, dialer, tmp_path, receiver.url, events=["campaign.completed"])
@@ -188,7 +188,7 @@ def test_a_sender_killed_mid_send_loses_nothing_and_the_retry_has_the_same_id(
 
 
 def test_a_hanging_endpoint_holds_up_neither_another_nor_more_than_one_timeout(
-    engine: Engine, dialer: Dialer, tmp_path: Path
+    engine: Engine, dialer: CallService, tmp_path: Path
 ) -> None:
     with Receiver(always("hang"), hang_seconds=5) as slow, Receiver() as fast:
         hooks = [endpoint(fast.url, name="fast"), endpoint(slow.url, name="slow", timeout=0.5)]
