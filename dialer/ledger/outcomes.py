@@ -21,8 +21,8 @@ from sqlmodel import Session, col, select
 
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import counts as ledger_counts
-from dialer.ledger.counts import Deltas
 from dialer.ledger import outbox
+from dialer.ledger.counts import Deltas
 from dialer.ledger.engine import rowcount
 from dialer.models import (
     MAY_HAVE_CALLED_STATES,
