@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from dialer.ledger import campaigns as ledger_campaigns
+from dialer.ledger import counts as ledger_counts
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger import outbox
 from dialer.ledger import outcomes as ledger_outcomes
@@ -45,6 +46,7 @@ def _campaign(engine: Engine, wanted: dict[str, list[str]], contacts: int = 3) -
             row.state = ContactState.QUEUED
         session.add_all(rows)
         session.flush()
+        ledger_counts.recount(session, campaign_ids=[campaign.id or 0])  # as an import does
         begins = [Begin(contact_id=c.id or 0, attempt_key=f"key-{c.id}") for c in rows]
         return ledger_dispatch.begin_attempts(session, begins=begins, account="sandbox", now=NOW)
 
