@@ -61,6 +61,7 @@ from procs import (
     write_config,
     write_leads,
 )
+from webhook_receiver import SECRET, Receiver
 
 OPEN = (ContactState.PENDING, ContactState.QUEUED, ContactState.DIALING)
 
@@ -95,7 +96,9 @@ def run(
     engine = make_engine(database_url)
     try:
         migrate(engine)
-        return _run(args, workdir, engine, database_url, rate, latency_ms, contacts)
+        with contextlib.ExitStack() as hooks:
+            receiver = hooks.enter_context(Receiver()) if args.webhook else None
+            return _run(args, workdir, engine, database_url, rate, latency_ms, contacts, receiver)
     finally:
         engine.dispose()
         with admin.connect() as conn:
@@ -111,6 +114,7 @@ def _run(
     rate: str,
     latency_ms: int,
     contacts: int,
+    receiver: Receiver | None,
 ) -> Result:
     port = free_port()
     env = {"DIALER_DATABASE_URL": database_url, "DIALER_BROKER_URL": f"redis://127.0.0.1:{port}/0"}
@@ -124,6 +128,10 @@ def _run(
             concurrency=args.concurrency,
             settings={"claim_batch": args.claim_batch, "tick_seconds": args.tick},
         )
+        if receiver is not None:
+            with config.open("a", encoding="utf-8") as toml:
+                toml.write(f'[[webhooks]]\nname = "bench"\nurl = "{receiver.url}"\n')
+                toml.write(f'secret = "{SECRET}"\nevents = ["call.placed", "campaign.completed"]\n')
         procs.env["DIALER_CONFIG"] = str(config)
         settings = load_settings(config, env=env)
         numbers = phones(contacts)
@@ -169,6 +177,16 @@ def _run(
             every=0.1,
         )
         wall = time.monotonic() - started
+        if receiver is not None:
+            wait_until(
+                lambda: len(receiver.processed) >= contacts + 1,
+                timeout=args.timeout,
+                what=lambda: f"every event delivered ({len(receiver.processed)} so far)",
+            )
+            print(
+                f"    webhooks: {len(receiver.processed)} events delivered "
+                f"{time.monotonic() - started - wall:.2f} s after the last contact was final"
+            )
         cpu = {name: procs_cpu - cpu_before[name] for name, procs_cpu in _cpu(procs).items()}
         cpu["postgres (at least)"] = sum(backends.values())
         control = SandboxControl(url)
@@ -237,6 +255,9 @@ def main() -> None:
         "--tick-worker", action="store_true", help="run the tick on a worker of its own"
     )
     parser.add_argument("--rate", default="20/s")
+    parser.add_argument(
+        "--webhook", action="store_true", help="with one webhook endpoint (a local receiver)"
+    )
     parser.add_argument("--timeout", type=float, default=300, help="seconds per run")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--keep", type=Path, help="keep each process's log under this directory")

@@ -195,3 +195,60 @@ class Suppression(SQLModel, table=True):
     campaign_id: int = Field(default=GLOBAL_SCOPE, description="0: global, else that campaign")
     source: str = Field(default="", max_length=500)
     created_at: datetime
+
+
+class WebhookSubscription(SQLModel, table=True):
+    """Which endpoint wants which event type: the ``[[webhooks]]`` of dialer.toml as the
+    ledger sees them, so a transition writes its events with one ``INSERT ... SELECT``."""
+
+    __tablename__ = "webhook_subscription"
+
+    endpoint: str = Field(primary_key=True, max_length=100)
+    event_type: str = Field(primary_key=True, max_length=40)
+
+
+class WebhookEvent(SQLModel, table=True):
+    """The outbox: one event for one endpoint, written in the transaction that made it true.
+
+    ``state``: ``pending`` until delivered (``next_try_at``: when it may be sent; a sender's
+    lease while it is being sent), then ``delivered`` or ``dead``. ``message_id`` is the
+    ``webhook-id`` header of every try. What the payload says of the contact, the attempt and
+    the campaign is read from their rows when sent (those fields never change); what changes
+    (the status) is kept here.
+    """
+
+    __tablename__ = "webhook_event"
+    __table_args__ = (
+        Index("uq_webhook_event_message", "endpoint", "message_id", unique=True),
+        Index("ix_webhook_event_due", "state", "endpoint", "next_try_at"),
+        Index("ix_webhook_event_age", "state", "occurred_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    endpoint: str = Field(max_length=100)
+    message_id: str = Field(max_length=100)
+    event_type: str = Field(max_length=40)
+    campaign_id: int
+    contact_id: int | None = None
+    attempt_id: int | None = None
+    status: str = Field(default="", max_length=30, description="call result, outcome, status")
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    occurred_at: datetime
+    state: str = Field(default="pending", max_length=12)
+    next_try_at: datetime | None = None
+    tries: int = 0
+    first_tried_at: datetime | None = None
+    last_tried_at: datetime | None = None
+    last_status: int | None = None
+    last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    delivered_at: datetime | None = None
+
+
+class WebhookCounter(SQLModel, table=True):
+    """Delivery tries by endpoint and result, kept with each result (for ``/metrics``)."""
+
+    __tablename__ = "webhook_counter"
+
+    endpoint: str = Field(primary_key=True, max_length=100)
+    result: str = Field(primary_key=True, max_length=20)
+    count: int = 0

@@ -28,6 +28,7 @@ from dialer.models import CampaignStatus
 from dialer.polling import POLL_SECONDS, poll_outcomes
 from dialer.scheduler import tick
 from dialer.service import CallService
+from dialer.webhooks.thread import DeliveryThread
 
 log = logging.getLogger("dialer.runner")
 
@@ -72,6 +73,7 @@ class EmbeddedRunner:
         pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="dial")
         ticks = 0
         polled_at: datetime | None = None
+        delivery = DeliveryThread.start(self.service.engine, settings.webhooks, clock.now)
         try:
             while not self.stop_event.is_set():
                 now = clock.now()
@@ -99,6 +101,7 @@ class EmbeddedRunner:
                 clock.wait(self.stop_event, 0.05 if report.claimed else settings.tick_seconds)
         finally:
             self._shutdown(pool)
+            delivery.stop()
         if on_progress is not None:
             on_progress(Progress(counts=self._counts(), ticks=ticks))
 

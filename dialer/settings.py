@@ -23,6 +23,7 @@ from dialer.errors import ConfigError
 from dialer.providers import AnyAccount
 from dialer.providers.account import UNLIMITED, AccountConfig, parse_rate
 from dialer.providers.sandbox import SANDBOX_PORT, SANDBOX_URL, SandboxAccount
+from dialer.webhooks.endpoints import WebhookEndpoints
 
 __all__ = [
     "SANDBOX_PORT",
@@ -63,6 +64,7 @@ class Settings(BaseModel):
     api_keys: tuple[SecretStr, ...] = ()
     public_url: str = "http://127.0.0.1:8000"
     max_upload_mb: int = Field(default=100, ge=1)
+    webhooks: WebhookEndpoints = ()  # [[webhooks]]: see dialer.webhooks.endpoints
 
     @model_validator(mode="before")
     @classmethod

@@ -12,6 +12,7 @@ from dialer.clock import Clock
 from dialer.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from dialer.service import CallService
 from dialer.settings import Settings
+from dialer.webhooks.subscriptions import subscribe
 
 
 def make_limiter(settings: Settings) -> RateLimiter:
@@ -28,4 +29,5 @@ def build_service(
     transport: TransportFactory | None = None,
     clock: Clock | None = None,
 ) -> CallService:
+    subscribe(engine, settings.webhooks)
     return CallService(engine, settings, make_limiter(settings), transport=transport, clock=clock)

@@ -77,7 +77,7 @@ def _truncate_all(engine: Engine) -> None:
         conn.execute(
             sqlalchemy.text(
                 "TRUNCATE attempt, attempt_count, contact, contact_count, suppression, campaign"
-                " RESTART IDENTITY CASCADE"
+                ", webhook_event, webhook_subscription, webhook_counter RESTART IDENTITY CASCADE"
             )
         )
 

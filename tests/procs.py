@@ -27,7 +27,7 @@ from types import TracebackType
 
 import httpx
 
-ALL_QUEUES = "dialer.dial,dialer.schedule"
+ALL_QUEUES = "dialer.dial,dialer.schedule,dialer.webhooks"
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 POLL = 0.05

@@ -22,6 +22,7 @@ from dialer import logredaction
 from dialer.errors import ConfigError
 from dialer.polling import POLL_SECONDS
 from dialer.settings import load_settings
+from dialer.webhooks.deliver import DELIVER_SECONDS
 from workers.logs import quiet_schedule_tasks
 from workers.queues import Queue
 
@@ -49,6 +50,7 @@ def create_app() -> Celery:
             "dialer.place_calls": {"queue": Queue.DIAL.value},
             "dialer.tick": {"queue": Queue.SCHEDULE.value},
             "dialer.poll_outcomes": {"queue": Queue.SCHEDULE.value},
+            "dialer.deliver_webhooks": {"queue": Queue.WEBHOOKS.value},
         },
         broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
         broker_connection_retry_on_startup=True,
@@ -61,6 +63,11 @@ def create_app() -> Celery:
                 "schedule": settings.tick_seconds,
                 # A tick that waited longer than two intervals is stale: the next one is due.
                 "options": {"expires": settings.tick_seconds * 2},
+            },
+            "deliver-webhooks": {
+                "task": "dialer.deliver_webhooks",
+                "schedule": DELIVER_SECONDS,
+                "options": {"expires": DELIVER_SECONDS},
             },
             "poll-outcomes": {
                 "task": "dialer.poll_outcomes",

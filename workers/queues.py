@@ -8,3 +8,5 @@ class Queue(StrEnum):
     """place_calls tasks: one per dispatch batch of claimed contacts."""
     SCHEDULE = "dialer.schedule"
     """the beat-driven tick (claim + reap) and outcome polling."""
+    WEBHOOKS = "dialer.webhooks"
+    """deliver_webhooks: sending the outbox, apart from dialing and ticks."""

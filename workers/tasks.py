@@ -14,10 +14,12 @@ from dialer.polling import poll_outcomes
 from dialer.scheduler import tick
 from dialer.service import CallService
 from dialer.settings import load_settings
+from dialer.webhooks.deliver import Courier, deliver_due
 from dialer.wiring import build_service
 
 _lock = threading.Lock()
 _state: dict[int, CallService] = {}
+_couriers: dict[int, Courier] = {}
 
 
 def process_service() -> CallService:
@@ -55,6 +57,26 @@ def poll_outcomes_task() -> int:
     """Ask providers that keep a call's status what became of placed calls; record them."""
     service = process_service()
     return poll_outcomes(service, service.clock.now())
+
+
+@shared_task(name="dialer.deliver_webhooks", ignore_result=True)
+def deliver_webhooks_task() -> int:
+    """Send the outbox's due events to their endpoints; returns how many were delivered."""
+    return deliver_due(process_courier()).delivered
+
+
+def process_courier() -> Courier:
+    """This process's Courier (webhook HTTP clients and sending threads), built after any fork."""
+    service = process_service()
+    pid = os.getpid()
+    with _lock:
+        found = _couriers.get(pid)
+        if found is None:
+            _couriers.clear()
+            found = _couriers[pid] = Courier(
+                service.engine, service.settings.webhooks, clock=service.clock.now
+            )
+        return found
 
 
 def _enqueue(contact_ids: list[int]) -> None:

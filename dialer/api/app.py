@@ -7,12 +7,14 @@ adding a feature's routes is adding its module there.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from dialer import logredaction
 from dialer.api import (
@@ -22,6 +24,7 @@ from dialer.api import (
     routes_accounts,
     routes_activity,
     routes_campaigns,
+    routes_outbound_webhooks,
     routes_preview,
     webhooks,
 )
@@ -29,8 +32,12 @@ from dialer.api.auth import check_keys
 from dialer.api.context import ApiContext
 from dialer.api.errors import install_error_handlers
 from dialer.api.files import FileStore
+from dialer.errors import ServiceUnavailable
 from dialer.ledger.engine import make_engine
 from dialer.settings import Settings
+from dialer.webhooks.subscriptions import subscribe
+
+log = logging.getLogger("dialer.api")
 
 ROUTER_MODULES = (
     console,
@@ -41,6 +48,7 @@ ROUTER_MODULES = (
     routes_activity,
     metrics,
     webhooks,
+    routes_outbound_webhooks,
 )
 
 
@@ -70,6 +78,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            subscribe(context.engine, settings.webhooks)
+        except (OperationalError, ServiceUnavailable):
+            # Serve anyway: every route answers 503 until the database is back, and the
+            # workers and the CLI subscribe too.
+            log.warning("database unreachable: webhook subscriptions not updated")
         yield
         if files_dir is None:
             files.remove()
@@ -84,7 +98,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    app.state.dialer = ApiContext(
+    app.state.dialer = context = ApiContext(
         settings=settings,
         engine=engine if engine is not None else make_engine(settings.database_url),
         files=files,
@@ -93,4 +107,5 @@ def create_app(
     install_error_handlers(app)
     for module in ROUTER_MODULES:
         app.include_router(module.router)
+    routes_outbound_webhooks.document_events(app)
     return app

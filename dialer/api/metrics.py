@@ -9,6 +9,10 @@ workers placed the calls:
 - ``dialer_queue_lag_seconds``: how long the oldest ``queued`` contact has waited for a worker.
 - ``dialer_rate_limit_waits_total{account}`` and ``dialer_rate_limit_wait_seconds_total{account}``:
   requests that waited for their account's rate limit (1 ms or more), and the time they waited.
+- ``dialer_webhook_deliveries_total{endpoint,result}``: outbound webhook tries by how they
+  ended (``delivered``, ``failed`` = tried again later, ``dead``).
+- ``dialer_webhook_oldest_undelivered_seconds``: age of the oldest event not yet delivered
+  (nor dead); 0 when none waits.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from prometheus_client.registry import Collector
 from dialer.api import errors
 from dialer.api.auth import AUTHENTICATED
 from dialer.api.context import Context
+from dialer.ledger.deliveries import WebhookMetrics, webhook_metrics
 from dialer.ledger.engine import session_scope, utcnow
 from dialer.ledger.metrics import LedgerMetrics, ledger_metrics
 
@@ -75,6 +80,23 @@ def _families(snapshot: LedgerMetrics, now: datetime) -> list[Metric]:
     return [attempts, contacts, lag, waits, waited]
 
 
+def _webhook_families(snapshot: WebhookMetrics, now: datetime) -> list[Metric]:
+    tries = CounterMetricFamily(
+        "dialer_webhook_deliveries",
+        "Outbound webhook tries by endpoint and result (delivered, failed, dead).",
+        labels=["endpoint", "result"],
+    )
+    for (endpoint, result), count in sorted(snapshot.tries.items()):
+        tries.add_metric([endpoint, result], count)
+    age = GaugeMetricFamily(
+        "dialer_webhook_oldest_undelivered_seconds",
+        "Age of the oldest outbound webhook event not yet delivered; 0 when none waits.",
+    )
+    oldest = snapshot.oldest_undelivered_at
+    age.add_metric([], 0.0 if oldest is None else max((now - oldest).total_seconds(), 0.0))
+    return [tries, age]
+
+
 @router.get(
     "/metrics",
     response_class=Response,
@@ -87,5 +109,7 @@ def metrics(ctx: Context) -> Response:
     """Prometheus text exposition of the ledger's counters (scrape with the X-API-Key header)."""
     with session_scope(ctx.engine) as session:
         snapshot = ledger_metrics(session)
-    text = generate_latest(_Families(_families(snapshot, utcnow())))
+        webhooks = webhook_metrics(session)
+    now = utcnow()
+    text = generate_latest(_Families(_families(snapshot, now) + _webhook_families(webhooks, now)))
     return Response(text, media_type=CONTENT_TYPE_LATEST)

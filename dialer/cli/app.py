@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from dialer.cli import campaign, db, demo, keygen, run, sandbox, serve, suppress
+from dialer.cli import campaign, db, demo, keygen, run, sandbox, serve, suppress, webhooks
 from dialer.cli.context import CliContext, configure_logging, err_console
 from dialer.cli.help import Command, Group
 from dialer.errors import DialerError, ServiceUnavailable
@@ -24,6 +24,7 @@ app = typer.Typer(
 app.add_typer(campaign.app, name="campaign")
 app.add_typer(suppress.app, name="suppress")
 app.add_typer(db.app, name="db")
+app.add_typer(webhooks.app, name="webhooks")
 app.command("run", cls=Command)(run.run)
 app.command("sandbox", cls=Command)(sandbox.sandbox)
 app.command("demo", cls=Command)(demo.demo)

@@ -40,9 +40,11 @@ class CliContext:
         """The ledger engine, its schema migrated to the newest revision."""
         if self._engine is None:
             from dialer.ledger.engine import make_engine, migrate
+            from dialer.webhooks.subscriptions import subscribe
 
             self._engine = make_engine(self.settings.database_url)
             migrate(self._engine)
+            subscribe(self._engine, self.settings.webhooks)
         return self._engine
 
 

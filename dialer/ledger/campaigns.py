@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from dialer.errors import CampaignError, InputError, UnknownCampaign
 from dialer.ledger import counts as ledger_counts
+from dialer.ledger import outbox
 from dialer.ledger.engine import rowcount
 from dialer.models import Campaign, CampaignStatus, ContactState
 from dialer.names import campaign_name, name_key
@@ -72,7 +73,9 @@ def set_status(
         .where(col(Campaign.id) == campaign_id, col(Campaign.status).in_(expected))
         .values(**values)
     )
-    return rowcount(result) == 1
+    won = rowcount(result) == 1
+    outbox.campaigns_changed(session, campaign_ids=[campaign_id] * won, status=new, now=now)
+    return won
 
 
 def record_import(
@@ -141,5 +144,8 @@ def pause_account(session: Session, *, account: str, reason: str, now: datetime)
         update(Campaign)
         .where(col(Campaign.account) == account, col(Campaign.status) == CampaignStatus.RUNNING)
         .values(status=CampaignStatus.PAUSED, status_reason=redact(reason, limit=ERROR_LIMIT))
+        .returning(col(Campaign.id))
     )
-    return rowcount(result)
+    paused = list(result.scalars())
+    outbox.campaigns_changed(session, campaign_ids=paused, status=CampaignStatus.PAUSED, now=now)
+    return len(paused)

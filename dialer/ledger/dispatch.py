@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, col
 
-from dialer.ledger import counts
+from dialer.ledger import counts, outbox
 from dialer.ledger.counts import MOVED_COLUMNS, Deltas, moved, record
 from dialer.models import (
     ANSWERABLE_STATES,
@@ -456,6 +456,7 @@ def finish_attempts(session: Session, *, finishes: Sequence[Finish], now: dateti
     )
     record(connection, deltas)
     counts.record_attempts(connection, attempt_deltas)
+    outbox.calls_finished(session, attempt_ids=[f.attempt_id for f in finishes], now=now)
 
 
 def reap(
@@ -521,6 +522,7 @@ def reap(
             lost_deltas[(account, "")] -= 1
             lost_deltas[(account, ContactState.UNKNOWN.value)] += 1
         counts.record_attempts(session, lost_deltas)
+        outbox.calls_unknown(session, contact_ids=stuck_ids, now=now)
     record(session, deltas)
     return returned, unknown
 

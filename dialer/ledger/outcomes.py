@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import counts as ledger_counts
+from dialer.ledger import outbox
 from dialer.ledger.counts import Deltas
 from dialer.ledger.engine import rowcount
 from dialer.models import (
@@ -130,6 +131,7 @@ def record_outcome(
         ).scalar_one_or_none()
         return Recorded.DUPLICATE if known is not None else Recorded.NOT_PLACED
     contact_id, campaign_id, _account = won
+    outbox.call_outcome(session, attempt_id=attempt_id, now=now)
     newer = exists().where(col(Attempt.contact_id) == col(Contact.id), col(Attempt.id) > attempt_id)
     # The contact's state and outcome before: read with the row locked (Postgres; SQLite's
     # write lock is held since the attempt's update), so the counts move exactly as it does.

@@ -34,6 +34,11 @@ KEYED = {
     ("GET", "/campaigns/{name}/window"),
     ("GET", "/campaigns/{name}/rejects/rows"),
     ("GET", "/accounts/{name}"),
+    ("GET", "/outbound-webhooks/endpoints"),
+    ("POST", "/outbound-webhooks/endpoints/{name}/test"),
+    ("GET", "/outbound-webhooks/events"),
+    ("POST", "/outbound-webhooks/events/resend-dead"),
+    ("POST", "/outbound-webhooks/events/{event_id}/resend"),
 }
 
 
@@ -53,7 +58,7 @@ def test_every_route_but_the_public_ones_refuses_a_missing_or_wrong_key(
     operations = _operations(client)
     assert {op for op in operations if not _public(*op)} == KEYED
     for method, path in sorted(KEYED):
-        url = path.replace("{name}", "spring")
+        url = path.replace("{name}", "spring").replace("{event_id}", "1")
         for headers in ({"X-API-Key": ""}, {"X-API-Key": API_KEY[:-1]}, {"X-API-Key": "x" * 40}):
             response = client.request(method, url, headers=headers)
             assert (response.status_code, response.json()) == (

@@ -16,7 +16,7 @@ from pathlib import Path
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import Case
-from schemathesis.checks import positive_data_acceptance
+from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
 from dialer.api.app import create_app
 from dialer.ledger.engine import make_engine, migrate
@@ -42,4 +42,8 @@ def test_every_operation_answers_as_documented(case: Case) -> None:
         # A schema-valid upload is still refused (422) when the bytes are not a leads CSV:
         # no schema can say what a usable CSV is. Everything else is checked.
         excluded.append(positive_data_acceptance)
+    if (case.method, case.path) == ("GET", "/outbound-webhooks/events"):
+        # The invalid query objects schemathesis draws (empty names, nested values) do not
+        # survive URL encoding: the request that arrives is a valid one, rightly answered 200.
+        excluded.append(negative_data_rejection)
     case.call_and_validate(headers={"X-API-Key": API_KEY}, excluded_checks=excluded)
