@@ -15,7 +15,7 @@ from pathlib import Path
 
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis import Case
+from schemathesis import Case, GenerationMode
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
 from dialer.api.app import create_app
@@ -30,7 +30,17 @@ _APP = create_app(api_settings(str(_ENGINE.url)), _ENGINE, _WORKDIR / "files")
 atexit.register(shutil.rmtree, _WORKDIR, ignore_errors=True)
 atexit.register(_ENGINE.dispose)
 
-schema = schemathesis.openapi.from_asgi("/openapi.json", _APP)
+_UPLOADS = r"^/campaigns(/preview)?$"
+schema = schemathesis.openapi.from_asgi("/openapi.json", _APP).exclude(
+    method="POST", path_regex=_UPLOADS
+)
+# The uploads get schema-valid requests only: schemathesis' negative mutations of a multipart
+# binary field crash inside its own generator ("Unsupported type: 'Binary'"), and a bad upload
+# is covered by the API's own upload tests.
+uploads = schemathesis.openapi.from_asgi("/openapi.json", _APP).include(
+    method="POST", path_regex=_UPLOADS
+)
+uploads.config.generation.update(modes=[GenerationMode.POSITIVE])
 
 
 @schema.parametrize()
@@ -38,12 +48,18 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", _APP)
 @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_as_documented(case: Case) -> None:
     excluded = []
-    if (case.method, case.path) in {("POST", "/campaigns"), ("POST", "/campaigns/preview")}:
-        # A schema-valid upload is still refused (422) when the bytes are not a leads CSV:
-        # no schema can say what a usable CSV is. Everything else is checked.
-        excluded.append(positive_data_acceptance)
     if (case.method, case.path) == ("GET", "/outbound-webhooks/events"):
         # The invalid query objects schemathesis draws (empty names, nested values) do not
         # survive URL encoding: the request that arrives is a valid one, rightly answered 200.
         excluded.append(negative_data_rejection)
     case.call_and_validate(headers={"X-API-Key": API_KEY}, excluded_checks=excluded)
+
+
+@uploads.parametrize()
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+def test_every_upload_answers_as_documented(case: Case) -> None:
+    # A schema-valid upload is still refused (422) when the bytes are not a leads CSV: no
+    # schema can say what a usable CSV is. Everything else is checked.
+    case.call_and_validate(
+        headers={"X-API-Key": API_KEY}, excluded_checks=[positive_data_acceptance]
+    )
