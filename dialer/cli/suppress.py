@@ -10,9 +10,9 @@ import typer
 from campaigns.suppression import read_number_list
 from dialer.cli.context import console, context
 from dialer.errors import InputError
+from dialer.leads.phones import PhoneNumber, normalize_phone
 from dialer.ledger import contacts as ledger_contacts
 from dialer.ledger.engine import session_scope, utcnow
-from dialer.phones import PhoneNumber, normalize_phone
 
 app = typer.Typer(help="The global do-not-call list.", no_args_is_help=True)
 

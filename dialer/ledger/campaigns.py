@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,30 @@ def create_campaign(session: Session, *, campaign: Campaign) -> Campaign:
         raise CampaignError(
             f"campaign {campaign.name!r} already exists (use --append to add leads to it)"
         ) from None
+    return campaign
+
+
+def extend_campaign(
+    session: Session,
+    *,
+    name: str,
+    account: str,
+    columns: Sequence[str],
+    source_file: str,
+    source_checksum: str,
+) -> Campaign:
+    """The campaign ``name`` with another file's columns and name added (``--append``).
+
+    CampaignError if it is cancelled or completed; InputError if it uses another account.
+    """
+    campaign = get_campaign(session, name=name)
+    if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
+        raise CampaignError(f"campaign {name!r} is {campaign.status}; cannot append")
+    if campaign.account != account:
+        raise InputError(f"campaign {name!r} uses account {campaign.account!r}, not {account!r}")
+    campaign.columns = list(dict.fromkeys([*campaign.columns, *columns]))
+    campaign.source_file = f"{campaign.source_file}, {source_file}"
+    campaign.source_checksum = source_checksum
     return campaign
 
 

@@ -28,11 +28,11 @@ from sqlalchemy.exc import IntegrityError
 from campaigns.importer import import_campaign
 from campaigns.spec import CampaignSpec
 from dialer.csvsafe import neutralise
-from dialer.leadsfile import column_names
+from dialer.leads.headers import column_names
+from dialer.leads.phones import PhoneNumber, normalize_phone, zone_key
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import contacts as ledger_contacts
 from dialer.ledger.engine import make_engine, session_scope, utcnow
-from dialer.phones import PhoneNumber, normalize_phone, zone_key
 from dialer.providers.base import CallRequest
 from dialer.providers.sandbox import SandboxProvider
 from dialer.settings import Settings

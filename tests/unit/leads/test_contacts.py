@@ -7,7 +7,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campaigns.leads import LeadColumns, normalize_new, phone_cells, split_chunk
+from dialer.leads.contacts import normalize_new, phone_cells, split_chunk
+from dialer.leads.headers import LeadColumns
 
 ACCEPTED = "+12125552674"
 SHAPES = [

@@ -1,4 +1,5 @@
-"""dialer.leadsfile against real files: encodings, delimiters, quoting, ragged rows, errors."""
+"""dialer.leads.files and dialer.leads.chunks against real files: encodings, delimiters,
+quoting, ragged rows, errors."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dialer.errors import CsvError
-from dialer.leadsfile import BLOCK_SIZE, DELIMITERS, ROW_COLUMN, Chunk, iter_chunks, open_leads
+from dialer.leads.chunks import Chunk, iter_chunks
+from dialer.leads.files import BLOCK_SIZE, DELIMITERS, open_leads
+from dialer.leads.headers import ROW_COLUMN
 
-DATA = Path(__file__).parent.parent / "data"
+DATA = Path(__file__).parents[2] / "data"
 
 # The table every tests/data/leads_* file holds, in its own encoding and delimiter.
 SAMPLE = [

@@ -1,4 +1,4 @@
-"""Header names and phone-column detection: the pure half of dialer.leadsfile."""
+"""Header names and phone-column detection: dialer.leads.headers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dialer.leadsfile import (
+from dialer.leads.headers import (
     PHONE_COLUMN_NAMES,
     ROW_COLUMN,
     column_names,

@@ -3,14 +3,14 @@
 Every row of the chunk ends in exactly one of the two frames this module returns.
 
 A chunk is tens of thousands of rows, so nothing here loops over them in Python: the phone
-column is reduced to its distinct values (``phone_cells``), which are what ``dialer.phones``
+column is reduced to its distinct values (``phone_cells``), which are what ``dialer.leads.phones``
 normalizes; everything per row is numpy indexing or pyarrow compute over those results.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence, Set
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,43 +20,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dialer.known_numbers import known_e164s
-from dialer.phones import PhoneColumns, normalize_columns, zone_key
-
-FIRST_NAME_COLUMNS = ("first_name", "firstname", "first", "given_name", "forename")
-LAST_NAME_COLUMNS = ("last_name", "lastname", "last", "surname", "family_name")
-FULL_NAME_COLUMNS = ("name", "full_name", "fullname", "contact_name", "lead_name")
-EMAIL_COLUMNS = ("email", "e_mail", "email_address", "e_mail_address", "mail")
-
-REJECT_COLUMNS = ("row", "value", "reason")
-
-
-@dataclass(frozen=True)
-class LeadColumns:
-    """Which of the file's (snake_case) columns hold what."""
-
-    phone: str
-    country: str | None
-    first_name: str | None
-    last_name: str | None
-    full_name: str | None
-    email: str | None
-    variables: tuple[str, ...]
-
-    @classmethod
-    def detect(cls, columns: Sequence[str], phone: str, country: str | None) -> LeadColumns:
-        def first_of(names: Iterable[str]) -> str | None:
-            return next((name for name in names if name in columns), None)
-
-        return cls(
-            phone=phone,
-            country=country,
-            first_name=first_of(FIRST_NAME_COLUMNS),
-            last_name=first_of(LAST_NAME_COLUMNS),
-            full_name=first_of(FULL_NAME_COLUMNS),
-            email=first_of(EMAIL_COLUMNS),
-            variables=tuple(c for c in columns if c != "row"),
-        )
+from dialer.leads.headers import LeadColumns
+from dialer.leads.known_numbers import known_e164s
+from dialer.leads.phones import PhoneColumns, normalize_columns, zone_key
 
 
 @dataclass

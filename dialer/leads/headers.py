@@ -1,0 +1,151 @@
+"""Naming a leads file's columns: header cells in, snake_case column names out, and which
+column holds what (the phone, the country, the names, the e-mail).
+
+Pure string work: no file is read here (``dialer.leads.files`` does that).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+PHONE_COLUMN_NAMES: tuple[str, ...] = (
+    "phone",
+    "phone_number",
+    "mobile",
+    "mobile_phone",
+    "mobile_number",
+    "cell",
+    "cell_phone",
+    "cellphone",
+    "cell_number",
+    "telephone",
+    "telephone_number",
+    "tel",
+    "phone_no",
+    "contact_number",
+    "contact_phone",
+    "whatsapp",
+    "whatsapp_number",
+    "msisdn",
+    "number",
+)
+"""Column names (after ``snake_case``) taken as the phone column, first present wins."""
+
+# Words that, ending a column name ("Work Phone", "Primary Mobile"), mark a phone column when
+# no name in PHONE_COLUMN_NAMES is present. Only the last word counts: "phone_type" is not one.
+_PHONE_WORDS = frozenset({"phone", "mobile", "cell", "cellphone", "telephone", "tel", "whatsapp"})
+
+ROW_COLUMN = "row"
+"""The column ``iter_chunks`` adds; a lead column that would take this name becomes ``row_2``."""
+
+
+def snake_case(header: str) -> str:
+    """The snake_case form of one header cell: ``"First Name"`` -> ``"first_name"``.
+
+    Camel case is split (``FirstName``, ``ZIPCode`` -> ``first_name``, ``zip_code``), anything
+    that is not a letter or digit becomes one ``_`` (``"Phone #"`` -> ``phone``, ``"E-mail"``
+    -> ``e_mail``), and letters are lower-cased after NFKC normalization. Non-ASCII letters
+    are kept (``"Prénom"`` -> ``prénom``): Python identifiers and ``str.format`` fields allow
+    them, so message templates can still say ``{prénom}``.
+
+    The result is ``""`` when the header has no letter or digit (``column_names`` then calls
+    it ``column_N``); otherwise a Python identifier with no ``_`` at either end, except a
+    leading one added when it would start with a digit (``"2nd Phone"`` -> ``_2nd_phone``).
+    ``snake_case(snake_case(h)) == snake_case(h)``.
+    """
+    text = unicodedata.normalize("NFKC", header)
+    text = _split_camel_case(text)
+    # lower() and NFKC can each undo the other's work on a few characters; repeat until stable
+    # so that the function is idempotent.
+    lowered = unicodedata.normalize("NFKC", text.lower())
+    while lowered != text:
+        text, lowered = lowered, unicodedata.normalize("NFKC", lowered.lower())
+    words = "".join(ch if ("_" + ch).isidentifier() else "_" for ch in text)
+    name = "_".join(part for part in words.split("_") if part)
+    if name and not name.isidentifier():
+        name = "_" + name
+    return name
+
+
+def _split_camel_case(text: str) -> str:
+    """Put ``_`` where a lower-case word starts with a capital: ``FirstName``, ``ZIPCode``."""
+    out: list[str] = []
+    for i, ch in enumerate(text):
+        if i and ch.isupper() and ch.lower() != ch:
+            before = text[i - 1]
+            after = text[i + 1] if i + 1 < len(text) else ""
+            if before.islower() or before.isdigit() or (before.isupper() and after.islower()):
+                out.append("_")
+        out.append(ch)
+    return "".join(out)
+
+
+def column_names(headers: Sequence[str]) -> tuple[str, ...]:
+    """The unique column names of a header row, in order.
+
+    Each is ``snake_case(header)``; a header with no letter or digit becomes ``column_N``
+    (N its 1-based position); a repeated name gets ``_2``, ``_3``... in order of appearance,
+    as does a header whose name would be ``row`` (``ROW_COLUMN`` is taken).
+    """
+    taken = {ROW_COLUMN}
+    names: list[str] = []
+    for position, header in enumerate(headers, start=1):
+        base = snake_case(header) or f"column_{position}"
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base}_{n}"
+        taken.add(name)
+        names.append(name)
+    return tuple(names)
+
+
+def find_phone_column(columns: Sequence[str]) -> str | None:
+    """The column most likely to hold phone numbers, or None.
+
+    The first name of ``PHONE_COLUMN_NAMES`` present wins; failing that, the first column
+    whose last word is a phone word (``work_phone``, ``primary_mobile``).
+    """
+    for name in PHONE_COLUMN_NAMES:
+        if name in columns:
+            return name
+    for column in columns:
+        if column.rsplit("_", 1)[-1] in _PHONE_WORDS:
+            return column
+    return None
+
+
+FIRST_NAME_COLUMNS = ("first_name", "firstname", "first", "given_name", "forename")
+LAST_NAME_COLUMNS = ("last_name", "lastname", "last", "surname", "family_name")
+FULL_NAME_COLUMNS = ("name", "full_name", "fullname", "contact_name", "lead_name")
+EMAIL_COLUMNS = ("email", "e_mail", "email_address", "e_mail_address", "mail")
+
+
+@dataclass(frozen=True)
+class LeadColumns:
+    """Which of the file's (snake_case) columns hold what."""
+
+    phone: str
+    country: str | None
+    first_name: str | None
+    last_name: str | None
+    full_name: str | None
+    email: str | None
+    variables: tuple[str, ...]
+
+    @classmethod
+    def detect(cls, columns: Sequence[str], phone: str, country: str | None) -> LeadColumns:
+        def first_of(names: Iterable[str]) -> str | None:
+            return next((name for name in names if name in columns), None)
+
+        return cls(
+            phone=phone,
+            country=country,
+            first_name=first_of(FIRST_NAME_COLUMNS),
+            last_name=first_of(LAST_NAME_COLUMNS),
+            full_name=first_of(FULL_NAME_COLUMNS),
+            email=first_of(EMAIL_COLUMNS),
+            variables=tuple(c for c in columns if c != "row"),
+        )

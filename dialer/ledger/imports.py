@@ -1,0 +1,118 @@
+"""One import's writes, in one transaction: the campaign row (new, or extended on
+``--append``), its own suppression list, its contacts a chunk at a time and its counters.
+Either all of them are committed (``ContactImport.finish``) or, on any error, none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Connection
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from dialer.ledger import campaigns as ledger_campaigns
+from dialer.ledger import contacts as ledger_contacts
+from dialer.models import Campaign
+
+
+class ContactImport:
+    """An import under way in its transaction.
+
+    ``seen`` holds the phones already in the campaign and ``suppressed`` the numbers nobody
+    may call (global and campaign lists): the caller's de-duplication reads and grows them.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        campaign_id: int,
+        inserter: ThreadPoolExecutor,
+        loading: ExitStack,
+    ) -> None:
+        self._session = session
+        self._connection: Connection = session.connection()
+        self._inserter = inserter
+        self._loading = loading
+        self._inserting: Future[int] | None = None
+        self.campaign_id = campaign_id
+        self.seen = ledger_contacts.campaign_phones(session, campaign_id=campaign_id)
+        self.suppressed = ledger_contacts.suppressed_phones(session, campaign_id=campaign_id)
+
+    def load(self, contacts: pd.DataFrame, *, expected_rows: int) -> None:
+        """Insert a chunk of new contacts (``insert_contacts``' frame) on the insert thread.
+
+        One insert is in flight at a time, so the caller splits the next chunk while the
+        database (a server process, or SQLite's C code) works on this one; an insert's error
+        surfaces on the next call or in ``finish``. ``expected_rows`` (the file's rows, as
+        far as the caller can tell) sizes the load on the first call (see ``bulk_load``).
+        """
+        if self._inserting is None:
+            self._loading.enter_context(
+                ledger_contacts.bulk_load(self._connection, expected_rows=expected_rows)
+            )
+        prepared = ledger_contacts.prepare_contacts(
+            self._connection.dialect.name, campaign_id=self.campaign_id, frame=contacts
+        )
+        if self._inserting is not None:
+            self._inserting.result()
+        self._inserting = self._inserter.submit(
+            ledger_contacts.insert_prepared, self._connection, prepared
+        )
+
+    def finish(self, *, read: int, accepted: int, rejected: int) -> None:
+        """Wait for the last insert, add the import's counts to the campaign and commit."""
+        if self._inserting is not None:
+            self._inserting.result()
+        self._loading.close()
+        ledger_campaigns.record_import(
+            self._session,
+            campaign_id=self.campaign_id,
+            read=read,
+            accepted=accepted,
+            rejected=rejected,
+        )
+        self._session.commit()
+
+
+@contextmanager
+def import_into(
+    engine: Engine,
+    *,
+    campaign: Campaign,
+    append: bool,
+    suppress: Collection[str],
+    suppress_source: str,
+    now: datetime,
+) -> Iterator[ContactImport]:
+    """Open the import of ``campaign``: a new row, or with ``append`` the existing campaign of
+    that name extended by its account, columns, source file and checksum
+    (``extend_campaign``). ``suppress`` goes on the campaign's own list. Nothing is committed
+    unless the block calls ``finish``.
+    """
+    with (
+        Session(engine) as session,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="insert") as inserter,
+        ExitStack() as loading,
+    ):
+        if append:
+            campaign = ledger_campaigns.extend_campaign(
+                session,
+                name=campaign.name,
+                account=campaign.account,
+                columns=campaign.columns,
+                source_file=campaign.source_file,
+                source_checksum=campaign.source_checksum,
+            )
+        else:
+            campaign = ledger_campaigns.create_campaign(session, campaign=campaign)
+        assert campaign.id is not None
+        if suppress:
+            ledger_contacts.add_suppressions(
+                session, phones=suppress, campaign_id=campaign.id, source=suppress_source, now=now
+            )
+        yield ContactImport(session, campaign.id, inserter, loading)
