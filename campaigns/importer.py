@@ -23,6 +23,7 @@ from campaigns.provider_rules import row_check
 from campaigns.spec import CampaignSpec, CampaignTimes, parse_times
 from campaigns.suppression import read_number_list
 from dialer import templates as message_templates
+from dialer.errors import CsvError
 from dialer.leads.files import LeadsFile, open_leads
 from dialer.leads.headers import LeadColumns
 from dialer.leads.rejects import rejects_file
@@ -105,6 +106,8 @@ def import_campaign(
                 summary.add(chunk)
                 if progress is not None:
                     progress(chunk.bytes_read, leads.size_bytes)
+        if not summary.rows_read:
+            raise CsvError(f"{leads.path} has no data rows, only a header")
         target.finish(
             read=summary.rows_read, accepted=summary.accepted, rejected=summary.rejected_total
         )

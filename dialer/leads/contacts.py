@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from dialer.leads.headers import LeadColumns
 from dialer.leads.known_numbers import known_e164s
 from dialer.leads.phones import PhoneColumns, normalize_columns, zone_key
+from dialer.leads.regions import REGION_ALIASES
 
 
 @dataclass
@@ -246,10 +247,11 @@ def _arrow_text(series: pd.Series[Any]) -> pa.Array:
 
 
 def _regions(frame: pd.DataFrame, country: str | None, default: str) -> pd.Series[str]:
-    """Each row's default region: its own ISO country code when given and sane, else ``default``."""
+    """Each row's default region: its own ISO country code when given and sane (``UK`` read
+    as ``GB``), else ``default``."""
     if country is None:
         return pd.Series(default, index=frame.index, dtype=object)
-    codes = frame[country].astype(str).str.strip().str.upper()
+    codes = frame[country].astype(str).str.strip().str.upper().replace(REGION_ALIASES)
     return codes.where(codes.str.fullmatch(r"[A-Z]{2}"), default).astype(object)
 
 

@@ -168,6 +168,11 @@ def test_append_rejects_numbers_already_in_the_campaign(
         ("phone\n2125552671\n", {"window": "25:00-26:00"}, InputError, "25:00"),
         ("phone\n2125552671\n", {"timezone": "Mars/Base"}, InputError, "Mars/Base"),
         ("phone\n2125552671\n", {"account": "nope"}, Exception, "nope"),
+        ("First Name,Phone\r\n", {}, CsvError, "leads.csv has no data rows, only a header"),
+        ("phone\n,\n,,\n", {}, CsvError, "no data rows"),
+        ("phone\n2125552671\n", {"region": "UK"}, InputError, r"'UK' is not an ISO .*use GB$"),
+        ("phone\n2125552671\n", {"region": "XX"}, InputError, "'XX' is not a country code"),
+        ("phone\n2125552671\n", {"region": "USA"}, InputError, "'USA' is not a country code"),
     ],
 )
 def test_user_errors_write_nothing(
@@ -214,3 +219,13 @@ def test_export_has_the_contract_columns_and_neutralises_formulas(
     assert row["row"] == "1" and row["phone"] == "+12125552671" and row["status"] == "pending"
     assert row["first_name"] == "Ann"
     assert row["comment"] == "'@SUM(1+1)"
+
+
+def test_a_country_column_may_say_uk_for_gb(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    leads = _write(tmp_path / "leads.csv", "phone,country\n020 7946 0958,UK\n020 7946 0959,gb\n")
+    spec = _spec(tmp_path, leads, country_column="country")
+    summary = import_campaign(engine, _settings(database_url), spec, now=utcnow())
+    assert (summary.accepted, summary.rejected_total) == (2, 0)
+    assert set(_names(engine)) == {"+442079460958", "+442079460959"}
