@@ -29,13 +29,49 @@ PHONE_COLUMN_NAMES: tuple[str, ...] = (
     "whatsapp",
     "whatsapp_number",
     "msisdn",
+    # The words of our users' other languages (compared without accents: Téléphone, Móvil).
+    "telefon",
+    "telefonnummer",
+    "telefono",
+    "numero_de_telefono",
+    "numero_di_telefono",
+    "telefone",
+    "numero_de_telefone",
+    "numero_de_telephone",
+    "telefoon",
+    "telefoonnummer",
+    "numer_telefonu",
+    "handy",
+    "handynummer",
+    "mobil",
+    "mobilnummer",
+    "mobiltelefon",
+    "celular",
+    "movil",
+    "portable",
+    "cellulare",
+    "cellulaire",
+    "mobiel",
+    "gsm",
+    "telemovel",
     "number",
 )
-"""Column names (after ``snake_case``) taken as the phone column, first present wins."""
+"""Column names (after ``snake_case``) taken as phone columns, most likely first. Names match
+whatever their case, accents and spacing: ``Téléphone``, ``TELEFONO``, ``Tele fon``."""
 
-# Words that, ending a column name ("Work Phone", "Primary Mobile"), mark a phone column when
-# no name in PHONE_COLUMN_NAMES is present. Only the last word counts: "phone_type" is not one.
-_PHONE_WORDS = frozenset({"phone", "mobile", "cell", "cellphone", "telephone", "tel", "whatsapp"})
+# Words that, ending a column name ("Work Phone", "Primary Mobile", "Teléfono Móvil"), mark a
+# phone column. Only the last word counts ("phone_type" is not one), once words saying
+# "number" are set aside ("Mobile Phone Number", "Numer telefonu").
+_PHONE_WORDS = frozenset(
+    {
+        *("phone", "mobile", "cell", "cellphone", "telephone", "tel", "whatsapp"),
+        *("telefon", "telefono", "telefone", "telefonu", "telefoon", "handy", "mobil"),
+        *("celular", "movil", "portable", "cellulare", "cellulaire", "mobiel", "gsm"),
+    }
+)
+_NUMBER_WORDS = frozenset({"number", "no", "nr", "num", "nummer", "numero", "numer"})
+# Taken only when no other column is a phone column: "number" may be anything.
+_LAST_RESORT = "number"
 
 ROW_COLUMN = "row"
 """The column ``iter_chunks`` adds; a lead column that would take this name becomes ``row_2``."""
@@ -103,18 +139,42 @@ def column_names(headers: Sequence[str]) -> tuple[str, ...]:
 
 
 def find_phone_column(columns: Sequence[str]) -> str | None:
-    """The column most likely to hold phone numbers, or None.
+    """The column most likely to hold phone numbers (``find_phone_columns``' first), or None."""
+    found = find_phone_columns(columns)
+    return found[0] if found else None
 
-    The first name of ``PHONE_COLUMN_NAMES`` present wins; failing that, the first column
-    whose last word is a phone word (``work_phone``, ``primary_mobile``).
+
+def find_phone_columns(columns: Sequence[str]) -> tuple[str, ...]:
+    """Every column that holds phone numbers, most likely first.
+
+    First the columns named in ``PHONE_COLUMN_NAMES``, in its order; then, in file order,
+    those whose last word is a phone word (``work_phone``, ``primary_mobile``,
+    ``mobile_phone_number``). A column named ``number`` only when there is no other.
+    Names are compared without case, accents or ``_`` (``téléphone``, ``tele_fon``).
     """
+    folded = {column: _fold(column) for column in columns}
+    named = []
     for name in PHONE_COLUMN_NAMES:
-        if name in columns:
-            return name
-    for column in columns:
-        if column.rsplit("_", 1)[-1] in _PHONE_WORDS:
-            return column
-    return None
+        wanted = _fold(name)
+        named += [c for c in columns if folded[c] == wanted and c not in named]
+    worded = [c for c in columns if c not in named and _ends_with_phone_word(c)]
+    found = [c for c in named if folded[c] != _LAST_RESORT] + worded
+    if not found:
+        found = [c for c in named if folded[c] == _LAST_RESORT]
+    return tuple(found)
+
+
+def _fold(name: str) -> str:
+    """``name`` without accents, case or ``_``: what two spellings of a header share."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch) and ch != "_")
+
+
+def _ends_with_phone_word(column: str) -> bool:
+    words = [_fold(word) for word in column.split("_") if word]
+    while len(words) > 1 and words[-1] in _NUMBER_WORDS:
+        words.pop()
+    return bool(words) and words[-1] in _PHONE_WORDS
 
 
 FIRST_NAME_COLUMNS = ("first_name", "firstname", "first", "given_name", "forename")
