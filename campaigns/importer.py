@@ -44,12 +44,16 @@ class ImportSummary:
     rejected: Counter[str] = field(default_factory=Counter)
     rejects_path: Path | None = None
     appended: bool = False
+    phone_columns: dict[str, int] = field(default_factory=dict)
+    """Header of each phone column used, most preferred first: how many contacts it gave."""
 
     @property
     def rejected_total(self) -> int:
         return sum(self.rejected.values())
 
     def add(self, chunk: SplitChunk) -> None:
+        for header, count in zip(self.phone_columns, chunk.supplied, strict=True):
+            self.phone_columns[header] += count
         self.rows_read += chunk.rows
         self.accepted += len(chunk.contacts)
         self.rejected.update(chunk.rejects["reason"].astype(str).tolist())
@@ -75,16 +79,21 @@ def import_campaign(
     leads = open_leads(
         spec.csv_path, phone_column=spec.phone_column, country_column=spec.country_column
     )
-    message_templates.validate(spec.templates, leads.columns)
-    columns = LeadColumns.detect(leads.columns, leads.phone_column, leads.country_column)
+    columns = LeadColumns.detect(leads.columns, leads.phone_columns, leads.country_column)
+    message_templates.validate(spec.templates, columns.names)
     listed = set().union(*(read_number_list(path, spec.region) for path in spec.suppress_files))
-    summary = ImportSummary(campaign=spec.name, rejects_path=spec.rejects, appended=spec.append)
+    summary = ImportSummary(
+        campaign=spec.name,
+        rejects_path=spec.rejects,
+        appended=spec.append,
+        phone_columns=dict.fromkeys(_labels(leads, columns.phones), 0),
+    )
     check = row_check(settings.account(spec.account), spec, columns)
     with (
         rejects_file(spec.rejects) as rejects,
         import_into(
             engine,
-            campaign=_campaign_row(spec, times, leads, now),
+            campaign=_campaign_row(spec, times, leads, columns, now),
             append=spec.append,
             suppress=listed,
             suppress_source=", ".join(path.name for path in spec.suppress_files),
@@ -115,7 +124,7 @@ def import_campaign(
 
 
 def _campaign_row(
-    spec: CampaignSpec, times: CampaignTimes, leads: LeadsFile, now: datetime
+    spec: CampaignSpec, times: CampaignTimes, leads: LeadsFile, columns: LeadColumns, now: datetime
 ) -> Campaign:
     """The campaign as the spec describes it (on ``--append``, what extends the existing one)."""
     return Campaign(
@@ -131,12 +140,18 @@ def _campaign_row(
         max_attempts=spec.max_attempts or 1,
         retry_after_seconds=times.retry_after_seconds,
         templates=spec.templates.to_json(),
-        columns=list(leads.columns),
+        columns=list(columns.names),
         source_file=leads.path.name,
         source_checksum=_checksum(leads.path),
         callback_token=secrets.token_urlsafe(24),
         created_at=now,
     )
+
+
+def _labels(leads: LeadsFile, names: tuple[str, ...]) -> list[str]:
+    """The columns' headers as written, or their names when two headers are the same."""
+    headers = [leads.header(name) for name in names]
+    return headers if len(set(headers)) == len(headers) else list(names)
 
 
 def _checksum(path: Path) -> str:

@@ -23,7 +23,8 @@ class CampaignSpec:
     account: str
     csv_path: Path
     region: str = "US"
-    phone_column: str | None = None
+    phone_column: str | tuple[str, ...] | None = None
+    """One phone column, or several in order of preference; None: found by name."""
     country_column: str | None = None
     suppress_files: tuple[Path, ...] = ()
     rejects_path: Path | None = None

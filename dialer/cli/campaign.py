@@ -35,7 +35,10 @@ def create(
     account: Annotated[str, typer.Option(help="Provider account from dialer.toml.")],
     csv: Annotated[Path, typer.Option("--csv", help="Leads file.")],
     region: Annotated[str, typer.Option(help="Default country of the numbers.")] = "US",
-    phone_column: Annotated[str | None, typer.Option(help="Column holding the phone.")] = None,
+    phone_column: Annotated[
+        list[str] | None,
+        typer.Option(help="Column holding the phone (repeat: several, preferred first)."),
+    ] = None,
     country_column: Annotated[
         str | None, typer.Option(help="Column with each row's ISO country code.")
     ] = None,
@@ -80,7 +83,7 @@ def create(
         account=account,
         csv_path=csv,
         region=region.upper(),
-        phone_column=phone_column,
+        phone_column=tuple(phone_column) if phone_column else None,
         country_column=country_column,
         suppress_files=tuple(suppress or ()),
         rejects_path=rejects,
@@ -132,6 +135,8 @@ def _print_summary(summary: ImportSummary, csv: Path) -> None:
     console.print(f"  rejected   {summary.rejected_total:>10,}")
     for reason, count in summary.rejected.most_common():
         console.print(f"    {reason:<24} {count:>8,}", markup=False)
+    used = ", ".join(f"{header} ({count:,})" for header, count in summary.phone_columns.items())
+    console.print(f"Phone numbers from: {used}", markup=False)
     if summary.rejected_total:
         console.print(f"Rejected rows (row, value, reason) are in {summary.rejects_path}")
     if not summary.appended:

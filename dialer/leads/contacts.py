@@ -28,16 +28,20 @@ from dialer.leads.regions import REGION_ALIASES
 
 @dataclass
 class ChunkResult:
+    """``contacts`` (``CONTACT_IMPORT_COLUMNS``) and ``rejects`` (row, value, reason); for
+    each phone column, in ``LeadColumns.phones`` order, how many contacts it ``supplied``."""
+
     contacts: pd.DataFrame
     rejects: pd.DataFrame
+    supplied: tuple[int, ...]
 
 
 @dataclass(frozen=True)
 class PhoneCells:
     """A chunk's phone cells as ``pairs``, its distinct (value, default region) pairs in order
-    of first appearance, and ``position``: for each row, the index of its pair. ``values``
-    and ``regions`` are the pairs' two halves as arrow arrays (``regions`` one string when
-    every row has the same)."""
+    of first appearance, and ``position``: for each row of each phone column (column after
+    column), the index of its pair. ``values`` and ``regions`` are the pairs' two halves as
+    arrow arrays (``regions`` one string when every row has the same)."""
 
     pairs: list[tuple[str, str]]
     position: npt.NDArray[np.intp]
@@ -52,7 +56,7 @@ contact where a provider rule is broken, else ""."""
 
 def phone_cells(frame: pd.DataFrame, *, columns: LeadColumns, region: str) -> PhoneCells:
     """The chunk's distinct phone values, each with the default region its row gives it."""
-    raw = _arrow_text(frame[columns.phone])
+    raw = _phone_text(frame, columns.phones)
     if columns.country is None:
         encoded = pc.dictionary_encode(raw)
         values = encoded.dictionary
@@ -60,6 +64,8 @@ def phone_cells(frame: pd.DataFrame, *, columns: LeadColumns, region: str) -> Ph
         position = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
         return PhoneCells(pairs=pairs, position=position, values=values, regions=region)
     regions = _arrow_text(_regions(frame, columns.country, region))
+    if len(columns.phones) > 1:
+        regions = pa.concat_arrays([regions] * len(columns.phones))
     # The region never holds the separator, so splitting at its last one is exact.
     keys = pc.binary_join_element_wise(raw, regions, _text_scalar("\x1f"))
     encoded = pc.dictionary_encode(keys)
@@ -141,7 +147,8 @@ def split_chunk(
     else:
         cells, results = normalized
     parsed = _Parsed.of(results, len(cells.pairs))
-    position = cells.position
+    positions = cells.position.reshape(len(columns.phones), len(frame))
+    choice, position = _choose(positions, parsed)
 
     # Number the distinct E.164 numbers so that duplicates are found by integer work; the
     # sets are consulted once per distinct number, not once per row.
@@ -160,9 +167,13 @@ def split_chunk(
     row_reason[blocked] = "suppressed"
     accepted = row_valid & ~duplicate & ~blocked
 
+    raw = _chosen_text(frame, columns.phones, choice)
     rows = np.flatnonzero(accepted)
     taken = frame.iloc[rows]
-    contacts = _contacts(taken, columns, position[rows], parsed)
+    alternates = None
+    if columns.alternates is not None:
+        alternates = _alternates(positions[:, rows], position[rows], parsed)
+    contacts = _contacts(taken, raw.iloc[rows], columns, position[rows], parsed, alternates)
     if check is not None and not contacts.empty:
         broken = check(contacts, taken).to_numpy(dtype=object)
         rejected = broken != ""
@@ -176,11 +187,67 @@ def split_chunk(
     rejects = pd.DataFrame(
         {
             "row": frame["row"].iloc[refused],
-            "value": frame[columns.phone].astype(str).iloc[refused],
+            "value": raw.iloc[refused],
             "reason": pd.Series(row_reason[refused], index=frame.index[refused], dtype=object),
         }
     )
-    return ChunkResult(contacts=contacts, rejects=rejects)
+    supplied = np.bincount(choice[accepted], minlength=len(columns.phones))
+    return ChunkResult(contacts=contacts, rejects=rejects, supplied=tuple(supplied.tolist()))
+
+
+def _choose(
+    positions: npt.NDArray[np.intp], parsed: _Parsed
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """For each row, which phone column is its number (``choice``) and that cell's pair.
+
+    The first column holding a valid number (or one that plainly repeats an accepted number:
+    the row is then that number's duplicate); with none, the first column holding something
+    other than nothing, whose reason the row is rejected for.
+    """
+    count = positions.shape[1]
+    if len(positions) == 1:
+        return np.zeros(count, dtype=np.intp), positions[0]
+    usable = (parsed.valid | (parsed.reason == "duplicate"))[positions]
+    something = (parsed.reason != "missing")[positions]
+    choice = np.where(usable.any(axis=0), usable.argmax(axis=0), something.argmax(axis=0))
+    return choice, positions[choice, np.arange(count)]
+
+
+def _phone_text(frame: pd.DataFrame, phones: Sequence[str]) -> pa.Array:
+    """The phone columns' cells, column after column, as one arrow array."""
+    if len(phones) == 1:
+        return _arrow_text(frame[phones[0]])
+    return pa.concat_arrays([_arrow_text(frame[name]) for name in phones])
+
+
+def _chosen_text(
+    frame: pd.DataFrame, phones: Sequence[str], choice: npt.NDArray[np.intp]
+) -> pd.Series[str]:
+    """Each row's cell of its chosen phone column, as written."""
+    if len(phones) == 1:
+        return frame[phones[0]].astype(str)
+    cells = np.stack([frame[name].astype(str).to_numpy(dtype=object) for name in phones])
+    return pd.Series(cells[choice, np.arange(len(frame))], index=frame.index, dtype=object)
+
+
+def _alternates(
+    positions: npt.NDArray[np.intp], chosen: npt.NDArray[np.intp], parsed: _Parsed
+) -> pa.Array:
+    """Per row, its other valid numbers (``positions``: its pair in each phone column;
+    ``chosen``: the pair of its contact's number), in column order, each once, joined by
+    ", "; "" when it has none."""
+    taken = [parsed.e164[chosen]]
+    joined = np.full(len(chosen), "", dtype=object)
+    for pairs in positions:
+        numbers = parsed.e164[pairs]
+        new = parsed.valid[pairs]
+        for earlier in taken:
+            new &= numbers != earlier
+        taken.append(numbers)
+        after = new & (joined != "")
+        joined[after] += ", "
+        joined[new] += numbers[new]
+    return _arrow_objects(joined)
 
 
 @dataclass(frozen=True)
@@ -256,10 +323,16 @@ def _regions(frame: pd.DataFrame, country: str | None, default: str) -> pd.Serie
 
 
 def _contacts(
-    taken: pd.DataFrame, columns: LeadColumns, pairs: npt.NDArray[np.intp], parsed: _Parsed
+    taken: pd.DataFrame,
+    raw: pd.Series[str],
+    columns: LeadColumns,
+    pairs: npt.NDArray[np.intp],
+    parsed: _Parsed,
+    alternates: pa.Array | None,
 ) -> pd.DataFrame:
     """The contact frame (``CONTACT_IMPORT_COLUMNS``) of the lead rows ``taken``, indexed like
-    them; ``pairs`` says which of ``parsed`` is each row's phone."""
+    them; ``raw`` is their phone cells as written, ``pairs`` says which of ``parsed`` is each
+    row's phone, ``alternates`` are its other numbers (see ``_alternates``)."""
 
     def text(column: str | None) -> pd.Series[str]:
         if column is None:
@@ -274,13 +347,11 @@ def _contacts(
         {
             "row": pa.array(taken["row"].to_numpy(dtype=np.int64)),
             "phone": _arrow_objects(parsed.e164[pairs]),
-            "raw_phone": _arrow_text(taken[columns.phone]),
+            "raw_phone": _arrow_text(raw),
             "first_name": _arrow_text(first),
             "last_name": _arrow_text(last),
             "email": _arrow_text(text(columns.email)),
-            "variables": _json_objects(
-                [(name, _arrow_text(taken[name])) for name in columns.variables], len(taken)
-            ),
+            "variables": _json_objects(_variables(taken, columns, alternates), len(taken)),
             "extension": _arrow_objects(parsed.extension[pairs]),
             "number_type": _arrow_objects(parsed.number_type[pairs]),
             "zone_key": _arrow_objects(parsed.zone_key[pairs]),
@@ -289,6 +360,15 @@ def _contacts(
     contacts: pd.DataFrame = table.to_pandas()
     contacts.index = taken.index
     return contacts
+
+
+def _variables(
+    taken: pd.DataFrame, columns: LeadColumns, alternates: pa.Array | None
+) -> list[tuple[str, pa.Array]]:
+    fields = [(name, _arrow_text(taken[name])) for name in columns.variables]
+    if columns.alternates is not None and alternates is not None:
+        fields.append((columns.alternates, alternates))
+    return fields
 
 
 def _arrow_objects(values: npt.NDArray[np.object_]) -> pa.Array:

@@ -1,5 +1,5 @@
 """Looking at a leads file once to say how to read it: encoding, delimiter, header, column
-names, which column holds the phone number (``open_leads``). ``dialer.leads.chunks`` then
+names, which columns hold phone numbers (``open_leads``). ``dialer.leads.chunks`` then
 reads the rows.
 
 What a user can rely on:
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dialer.errors import CsvError
-from dialer.leads.headers import column_names, find_phone_column, snake_case
+from dialer.leads.headers import column_names, find_phone_columns, snake_case
 
 DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
 """Delimiters ``open_leads`` recognises, preferred in this order when the evidence ties."""
@@ -55,10 +55,11 @@ class LeadsFile:
     """How to read one leads file, as found by ``open_leads``.
 
     ``headers`` are the header cells as written; ``columns`` the names the rest of the dialer
-    uses (``column_names(headers)``, same order). ``phone_column`` and ``country_column`` are
-    names in ``columns``. ``encoding`` is a Python codec name (``utf-8``, ``utf-8-sig``,
-    ``utf-16``, ``cp1252``, ``latin-1``). ``header_record`` is the header's 1-based record
-    number in the file: 1, unless blank lines or Excel's ``sep=`` line come first.
+    uses (``column_names(headers)``, same order). ``phone_columns`` (most likely first) and
+    ``country_column`` are names in ``columns``. ``encoding`` is a Python codec name
+    (``utf-8``, ``utf-8-sig``, ``utf-16``, ``cp1252``, ``latin-1``). ``header_record`` is the
+    header's 1-based record number in the file: 1, unless blank lines or Excel's ``sep=``
+    line come first.
     """
 
     path: Path
@@ -66,24 +67,34 @@ class LeadsFile:
     delimiter: str
     headers: tuple[str, ...]
     columns: tuple[str, ...]
-    phone_column: str
+    phone_columns: tuple[str, ...]
     country_column: str | None
     size_bytes: int
     header_record: int = 1
+
+    @property
+    def phone_column(self) -> str:
+        """The most likely phone column."""
+        return self.phone_columns[0]
+
+    def header(self, column: str) -> str:
+        """The header cell, as written, of the column named ``column``."""
+        return self.headers[self.columns.index(column)]
 
 
 def open_leads(
     path: Path | str,
     *,
-    phone_column: str | None = None,
+    phone_column: str | Sequence[str] | None = None,
     country_column: str | None = None,
 ) -> LeadsFile:
     """Look at a leads file and say how to read it (no rows are returned).
 
     The whole file is read once, in blocks, to be sure of its encoding (a UTF-8 file with one
-    cp1252 name on its last line is cp1252). ``phone_column`` and ``country_column`` name a
-    column by its header as written or by its column name; without ``phone_column`` the phone
-    column is found by ``find_phone_column``. There is no country column unless one is named.
+    cp1252 name on its last line is cp1252). ``phone_column`` (one name, or several in order
+    of preference) and ``country_column`` name a column by its header as written or by its
+    column name; without ``phone_column`` the phone columns are found by
+    ``find_phone_columns``. There is no country column unless one is named.
 
     Raises ``CsvError`` (one line naming the file) when the file is missing or unreadable,
     empty or has no header, is binary or a spreadsheet, has no phone column, or lacks a
@@ -110,13 +121,15 @@ def open_leads(
     )
     columns = column_names(headers)
     if phone_column is None:
-        phone = find_phone_column(columns)
-        if phone is None:
+        phones = find_phone_columns(columns)
+        if not phones:
             raise CsvError(
                 f"no phone column in {path}; columns are: {_describe(headers)}; use --phone-column"
             )
     else:
-        phone = _find_column(path, phone_column, headers, columns, "--phone-column")
+        given = (phone_column,) if isinstance(phone_column, str) else tuple(phone_column)
+        found = (_find_column(path, name, headers, columns, "--phone-column") for name in given)
+        phones = tuple(dict.fromkeys(found))
     country = (
         None
         if country_column is None
@@ -128,7 +141,7 @@ def open_leads(
         delimiter=delimiter,
         headers=headers,
         columns=columns,
-        phone_column=phone,
+        phone_columns=phones,
         country_column=country,
         size_bytes=size,
         header_record=header_record,

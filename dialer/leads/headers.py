@@ -181,31 +181,56 @@ FIRST_NAME_COLUMNS = ("first_name", "firstname", "first", "given_name", "forenam
 LAST_NAME_COLUMNS = ("last_name", "lastname", "last", "surname", "family_name")
 FULL_NAME_COLUMNS = ("name", "full_name", "fullname", "contact_name", "lead_name")
 EMAIL_COLUMNS = ("email", "e_mail", "email_address", "e_mail_address", "mail")
+ALTERNATES = "alternate_phones"
+"""The lead variable holding a row's other valid numbers when it has several phone columns."""
 
 
 @dataclass(frozen=True)
 class LeadColumns:
-    """Which of the file's (snake_case) columns hold what."""
+    """Which of the file's (snake_case) columns hold what.
 
-    phone: str
+    ``phones`` are the phone columns, most preferred first; with several, a row's contact is
+    its first valid number and its other valid numbers go into the variable ``alternates``
+    (``ALTERNATES``, or with a suffix when the file has a column of that name).
+    """
+
+    phones: tuple[str, ...]
     country: str | None
     first_name: str | None
     last_name: str | None
     full_name: str | None
     email: str | None
     variables: tuple[str, ...]
+    alternates: str | None = None
+
+    @property
+    def phone(self) -> str:
+        """The preferred phone column."""
+        return self.phones[0]
 
     @classmethod
-    def detect(cls, columns: Sequence[str], phone: str, country: str | None) -> LeadColumns:
+    def detect(
+        cls, columns: Sequence[str], phones: str | Sequence[str], country: str | None
+    ) -> LeadColumns:
         def first_of(names: Iterable[str]) -> str | None:
             return next((name for name in names if name in columns), None)
 
+        phones = (phones,) if isinstance(phones, str) else tuple(phones)
+        alternates = None
+        if len(phones) > 1:
+            alternates = column_names([*columns, ALTERNATES])[-1]
         return cls(
-            phone=phone,
+            phones=phones,
             country=country,
             first_name=first_of(FIRST_NAME_COLUMNS),
             last_name=first_of(LAST_NAME_COLUMNS),
             full_name=first_of(FULL_NAME_COLUMNS),
             email=first_of(EMAIL_COLUMNS),
             variables=tuple(c for c in columns if c != "row"),
+            alternates=alternates,
         )
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The lead variables every contact has: the file's columns, then ``alternates``."""
+        return self.variables if self.alternates is None else (*self.variables, self.alternates)

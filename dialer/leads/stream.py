@@ -31,14 +31,16 @@ from dialer.leads.headers import LeadColumns
 
 @dataclass(frozen=True)
 class SplitChunk:
-    """One chunk of the file: ``rows`` read, its new ``contacts`` and its ``rejects`` (as
-    ``split_chunk`` returns them), ``bytes_read`` of the file so far and ``expected_rows``,
-    the file's rows as this chunk's bytes per row extrapolate them (low rather than high,
-    since the reader may have read past the chunk)."""
+    """One chunk of the file: ``rows`` read, its new ``contacts``, its ``rejects`` and how
+    many contacts each phone column ``supplied`` (as ``split_chunk`` returns them),
+    ``bytes_read`` of the file so far and ``expected_rows``, the file's rows as this chunk's
+    bytes per row extrapolate them (low rather than high, since the reader may have read
+    past the chunk)."""
 
     rows: int
     contacts: pd.DataFrame
     rejects: pd.DataFrame
+    supplied: tuple[int, ...]
     bytes_read: int
     expected_rows: int
 
@@ -96,6 +98,7 @@ def split_chunks(
                     rows=rows,
                     contacts=result.contacts,
                     rejects=result.rejects,
+                    supplied=result.supplied,
                     bytes_read=chunk.bytes_read,
                     expected_rows=leads.size_bytes * rows // max(chunk.bytes_read, 1),
                 )

@@ -60,6 +60,7 @@ def test_create_prints_the_import_summary(workdir: Path) -> None:
         "  rejected            2",
         "    missing                         1",
         "    duplicate                       1",
+        "Phone numbers from: Phone (1)",
         "Rejected rows (row, value, reason) are in spring-rejects.csv",
         "Next: dialer campaign start spring",
     ]

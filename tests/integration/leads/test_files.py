@@ -248,6 +248,14 @@ def test_given_phone_column_by_header_or_name(tmp_path: Path) -> None:
     assert leads.country_column == "country"
 
 
+def test_several_phone_columns_found_or_given_in_order(tmp_path: Path) -> None:
+    path = write(tmp_path, "Name,Mobile Number,Téléphone,Phone Type\nAnn,1,2,home\n")
+    assert open_leads(path).phone_columns == ("mobile_number", "téléphone")
+    given = open_leads(path, phone_column=("téléphone", "Mobile Number", "mobile_number"))
+    assert given.phone_columns == ("téléphone", "mobile_number")
+    assert given.header("téléphone") == "Téléphone"
+
+
 def test_user_errors_are_one_line_naming_the_file(tmp_path: Path) -> None:
     leads_csv = write(tmp_path, "Name,E-mail\nAnn,a@example.com\n")
     cases = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 from hypothesis import given, settings
@@ -9,6 +11,7 @@ from hypothesis import strategies as st
 
 from dialer.leads.contacts import normalize_new, phone_cells, split_chunk
 from dialer.leads.headers import LeadColumns
+from dialer.leads.phones import PhoneNumber, normalize_phone
 
 ACCEPTED = "+12125552674"
 SHAPES = [
@@ -72,3 +75,73 @@ def test_skipping_plain_repeats_splits_a_chunk_as_parsing_everything_does(
     parsing = split_chunk(frame, columns=columns, region="US", seen=set(seen), suppressed=set())
     pd.testing.assert_frame_equal(skipping.contacts, parsing.contacts)
     pd.testing.assert_frame_equal(skipping.rejects, parsing.rejects)
+
+
+def _two_phone_columns(rows: list[tuple[str, str]]) -> tuple[pd.DataFrame, LeadColumns]:
+    frame = pd.DataFrame(
+        {
+            "row": np.arange(1, len(rows) + 1),
+            "phone": [phone for phone, _ in rows],
+            "mobile": [mobile for _, mobile in rows],
+        }
+    )
+    return frame, LeadColumns.detect(["phone", "mobile"], ("phone", "mobile"), None)
+
+
+def test_with_several_phone_columns_a_row_is_its_first_valid_number() -> None:
+    frame, columns = _two_phone_columns(
+        [
+            ("n/a", "(212) 555-2671"),
+            ("212 555 2672", "212 555 2673"),
+            ("asdf", ""),
+            ("", ""),
+            ("2125552672", "2125552674"),
+            ("2125552675", "(212) 555-2675"),
+            ("", "+1 099 555 0123"),
+        ]
+    )
+    result = split_chunk(frame, columns=columns, region="US", seen=set(), suppressed=set())
+    contacts = result.contacts
+    assert contacts["row"].tolist() == [1, 2, 6]
+    assert contacts["phone"].tolist() == ["+12125552671", "+12125552672", "+12125552675"]
+    assert contacts["raw_phone"].tolist() == ["(212) 555-2671", "212 555 2672", "2125552675"]
+    assert [json.loads(v)["alternate_phones"] for v in contacts["variables"]] == [
+        "",
+        "+12125552673",
+        "",
+    ]
+    assert json.loads(contacts["variables"].iloc[1]) == {
+        "phone": "212 555 2672",
+        "mobile": "212 555 2673",
+        "alternate_phones": "+12125552673",
+    }
+    assert result.rejects.to_dict("records") == [
+        {"row": 3, "value": "asdf", "reason": "unparseable"},
+        {"row": 4, "value": "", "reason": "missing"},
+        {"row": 5, "value": "2125552672", "reason": "duplicate"},
+        {"row": 7, "value": "+1 099 555 0123", "reason": "invalid"},
+    ]
+    assert result.supplied == (2, 1)
+
+
+def test_the_alternates_variable_never_overwrites_a_column_of_the_file() -> None:
+    columns = LeadColumns.detect(["phone", "alternate_phones"], ("phone", "alternate_phones"), None)
+    assert columns.alternates == "alternate_phones_2"
+    assert columns.names == ("phone", "alternate_phones", "alternate_phones_2")
+    assert LeadColumns.detect(["phone", "mobile"], "phone", None).alternates is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(SHAPES), st.sampled_from(SHAPES)), max_size=30))
+def test_each_row_is_its_first_valid_number_or_a_reject(rows: list[tuple[str, str]]) -> None:
+    frame, columns = _two_phone_columns(rows)
+    result = split_chunk(frame, columns=columns, region="US", seen=set(), suppressed=set())
+    assert sorted([*result.contacts["row"], *result.rejects["row"]]) == list(frame["row"])
+    firsts: dict[str, int] = {}
+    for row, cells in enumerate(rows, start=1):
+        numbers = [normalize_phone(cell, "US") for cell in cells]
+        valid = [n.e164 for n in numbers if isinstance(n, PhoneNumber)]
+        if valid:
+            firsts.setdefault(valid[0], row)
+    assert dict(zip(result.contacts["phone"], result.contacts["row"], strict=True)) == firsts
+    assert sum(result.supplied) == len(result.contacts)
