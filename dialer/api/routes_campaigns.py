@@ -173,12 +173,12 @@ def _csv_text(header: list[object], rows: Iterator[list[object]]) -> Iterator[st
     "/{name}/rejects",
     response_class=FileResponse,
     responses={
-        200: {"content": _CSV, "description": "row, value, reason"},
+        200: {"content": _CSV, "description": "row, value, reason, detail"},
         **errors.responses(404),
     },
 )
 def campaign_rejects(name: str, ctx: Context) -> FileResponse:
-    """The rejected rows (``row, value, reason``) of the campaign's latest import through
+    """The rejected rows (``row, value, reason, detail``) of the campaign's latest import through
     this server; kept until the server restarts."""
     path = ctx.files.rejects_path(name)
     if not path.is_file():

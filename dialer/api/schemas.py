@@ -22,7 +22,7 @@ class ImportResult(BaseModel):
         description="missing, unparseable, invalid, duplicate, suppressed or a provider rule."
     )
     rejects_url: str = Field(
-        description="Where this import's rejected rows (row, value, reason) can be downloaded."
+        description="Where this import's rejected rows (row, value, reason, detail) are."
     )
 
     @classmethod

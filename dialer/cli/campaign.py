@@ -138,7 +138,7 @@ def _print_summary(summary: ImportSummary, csv: Path) -> None:
     used = ", ".join(f"{header} ({count:,})" for header, count in summary.phone_columns.items())
     console.print(f"Phone numbers from: {used}", markup=False)
     if summary.rejected_total:
-        console.print(f"Rejected rows (row, value, reason) are in {summary.rejects_path}")
+        console.print(f"Rejected rows (row, value, reason, detail) are in {summary.rejects_path}")
     if not summary.appended:
         console.print(f"Next: dialer campaign start {summary.campaign}")
 

@@ -10,7 +10,7 @@ normalizes; everything per row is numpy indexing or pyarrow compute over those r
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence, Set
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ from dialer.leads.regions import REGION_ALIASES
 
 @dataclass
 class ChunkResult:
-    """``contacts`` (``CONTACT_IMPORT_COLUMNS``) and ``rejects`` (row, value, reason); for
+    """``contacts`` (``CONTACT_IMPORT_COLUMNS``) and ``rejects`` (``REJECT_COLUMNS``); for
     each phone column, in ``LeadColumns.phones`` order, how many contacts it ``supplied``."""
 
     contacts: pd.DataFrame
@@ -84,13 +84,16 @@ def phone_cells(frame: pd.DataFrame, *, columns: LeadColumns, region: str) -> Ph
 @dataclass(frozen=True)
 class Normalized:
     """A chunk's pairs normalized: ``columns`` holds ``normalize_columns`` of the pairs at
-    ``parsed`` (all of them when None); every other pair plainly repeats an accepted number."""
+    ``parsed`` (all of them when None); every other pair, at ``repeats``, plainly repeats the
+    accepted number at the same place in ``repeated``."""
 
     parsed: npt.NDArray[np.intp] | None
     columns: PhoneColumns
+    repeats: npt.NDArray[np.intp] | None = None
+    repeated: npt.NDArray[np.object_] | None = None
 
 
-def normalize_new(cells: PhoneCells, *, seen: Set[str]) -> Normalized:
+def normalize_new(cells: PhoneCells, *, seen: Collection[str]) -> Normalized:
     """``normalize_columns(cells.pairs)``, except for values that plainly repeat an accepted
     number.
 
@@ -105,16 +108,18 @@ def normalize_new(cells: PhoneCells, *, seen: Set[str]) -> Normalized:
         return Normalized(parsed=None, columns=normalize_columns(cells.pairs))
     known = known_e164s(cells.values, cells.regions)
     candidates = np.flatnonzero(known.is_valid().to_numpy(zero_copy_only=False))
-    repeats = np.fromiter(
-        (number in seen for number in known.drop_null().to_pylist()),
-        dtype=bool,
-        count=len(candidates),
-    )
+    numbers = _objects(known.drop_null().to_pylist())
+    repeats = np.fromiter((number in seen for number in numbers), dtype=bool, count=len(candidates))
     if not repeats.any():
         return Normalized(parsed=None, columns=normalize_columns(cells.pairs))
     parsed = np.setdiff1d(np.arange(len(cells.pairs)), candidates[repeats])
     pairs = [cells.pairs[i] for i in parsed.tolist()]
-    return Normalized(parsed=parsed, columns=normalize_columns(pairs))
+    return Normalized(
+        parsed=parsed,
+        columns=normalize_columns(pairs),
+        repeats=candidates[repeats],
+        repeated=numbers[repeats],
+    )
 
 
 def _pair(key: str) -> tuple[str, str]:
@@ -127,16 +132,18 @@ def split_chunk(
     *,
     columns: LeadColumns,
     region: str,
-    seen: set[str],
+    seen: dict[str, int],
     suppressed: set[str],
     check: RowCheck | None = None,
     normalized: tuple[PhoneCells, Normalized] | None = None,
 ) -> ChunkResult:
-    """Normalize a chunk's phones and split it into new contacts and rejects (row, value, reason).
+    """Normalize a chunk's phones and split it into new contacts and rejects (row, value,
+    reason, detail).
 
-    ``seen`` holds the phones already accepted (earlier chunks, or the campaign's existing
-    contacts on ``--append``) and is updated with this chunk's. The first row with a number
-    wins; later ones are rejected as ``duplicate``. Each distinct (value, region) is parsed once.
+    ``seen`` maps the phones already accepted to the row that brought each (0 for the
+    campaign's existing contacts on ``--append``) and is updated with this chunk's. The first
+    row with a number wins; later ones are rejected as ``duplicate``, the detail naming that
+    row. Each distinct (value, region) is parsed once.
     ``normalized`` is ``phone_cells`` of this chunk and ``normalize_new`` of those, when the
     caller has already computed them (the importer does, overlapping chunks); by default
     the cells are computed and all normalized here.
@@ -159,13 +166,27 @@ def split_chunk(
     _, first_rows = np.unique(row_code[valid_rows], return_index=True)
     duplicate = row_valid.copy()
     duplicate[valid_rows[first_rows]] = False
-    duplicate |= row_valid & _members(numbers, seen)[row_code]
+    seen_row = _rows(numbers, seen)
+    duplicate |= row_valid & (seen_row >= 0)[row_code]
     blocked = row_valid & ~duplicate & _members(numbers, suppressed)[row_code]
 
     row_reason = parsed.reason[position]
     row_reason[duplicate] = "duplicate"
     row_reason[blocked] = "suppressed"
     accepted = row_valid & ~duplicate & ~blocked
+    row_detail = parsed.detail[position]
+    row_detail[blocked] = "on a do-not-call list"
+    repeated = np.flatnonzero(row_reason == "duplicate")
+    if repeated.size:
+        # The earlier row: the one in ``seen``, else this chunk's first with the number.
+        first_row = np.full(len(numbers), -1, dtype=np.int64)
+        firsts = valid_rows[first_rows]
+        first_row[row_code[firsts]] = frame["row"].to_numpy()[firsts]
+        codes_repeated = row_code[repeated]
+        earlier = np.where(
+            seen_row[codes_repeated] >= 0, seen_row[codes_repeated], first_row[codes_repeated]
+        )
+        row_detail[repeated] = [_duplicate_detail(row) for row in earlier.tolist()]
 
     raw = _chosen_text(frame, columns.phones, choice)
     rows = np.flatnonzero(accepted)
@@ -180,15 +201,17 @@ def split_chunk(
         if rejected.any():
             where = rows[rejected]
             row_reason[where] = broken[rejected]
+            row_detail[where] = ""
             accepted[where] = False
             contacts = contacts[~rejected]
-    seen.update(contacts["phone"].tolist())
+    seen.update(zip(contacts["phone"].tolist(), contacts["row"].tolist(), strict=True))
     refused = np.flatnonzero(~accepted)
     rejects = pd.DataFrame(
         {
             "row": frame["row"].iloc[refused],
             "value": raw.iloc[refused],
             "reason": pd.Series(row_reason[refused], index=frame.index[refused], dtype=object),
+            "detail": pd.Series(row_detail[refused], index=frame.index[refused], dtype=object),
         }
     )
     supplied = np.bincount(choice[accepted], minlength=len(columns.phones))
@@ -253,11 +276,13 @@ def _alternates(
 @dataclass(frozen=True)
 class _Parsed:
     """``normalize_new``'s results as arrays, one entry per distinct value ("" when the value
-    was rejected, reason "duplicate" when it plainly repeats an accepted number)."""
+    was rejected; reason "duplicate", not valid, and the E.164 it repeats when it plainly
+    repeats an accepted number)."""
 
     valid: npt.NDArray[np.bool_]
     e164: npt.NDArray[np.object_]
     reason: npt.NDArray[np.object_]
+    detail: npt.NDArray[np.object_]
     extension: npt.NDArray[np.object_]
     number_type: npt.NDArray[np.object_]
     zone_key: npt.NDArray[np.object_]
@@ -270,6 +295,7 @@ class _Parsed:
         fields: dict[str, Sequence[object]] = {
             "e164": results.e164,
             "reason": results.reason,
+            "detail": results.detail,
             "extension": results.extension,
             "number_type": results.number_type,
             "zone_key": [zone_keys[zones] for zones in results.timezones],
@@ -281,6 +307,7 @@ class _Parsed:
             for name, values in fields.items():
                 arrays[name] = np.full(count, _REPEAT[name], dtype=object)
                 arrays[name][normalized.parsed] = _objects(values)
+            arrays["e164"][normalized.repeats] = normalized.repeated
         return cls(valid=arrays["reason"] == "", **arrays)
 
 
@@ -288,6 +315,7 @@ class _Parsed:
 _REPEAT: dict[str, object] = {
     "e164": "",
     "reason": "duplicate",
+    "detail": "",
     "extension": None,
     "number_type": "",
     "zone_key": "",
@@ -299,6 +327,17 @@ def _objects(values: Sequence[object]) -> npt.NDArray[np.object_]:
     array = np.empty(len(values), dtype=object)
     array[:] = values
     return array
+
+
+def _rows(values: npt.NDArray[np.object_], seen: dict[str, int]) -> npt.NDArray[np.int64]:
+    """For each value, the row ``seen`` has for it, -1 where it has none."""
+    if not seen:
+        return np.full(len(values), -1, dtype=np.int64)
+    return np.fromiter((seen.get(value, -1) for value in values), dtype=np.int64, count=len(values))
+
+
+def _duplicate_detail(row: int) -> str:
+    return f"same number as row {row}" if row > 0 else "number already in the campaign"
 
 
 def _members(values: npt.NDArray[np.object_], among: set[str]) -> npt.NDArray[np.bool_]:

@@ -1,4 +1,7 @@
-"""The rejects file: one line (row, value, reason) per source row that is not a contact.
+"""The rejects file: one line (row, value, reason, detail) per source row that is not a
+contact. ``reason`` is a word from a fixed vocabulary (``missing``, ``unparseable``,
+``invalid``, ``duplicate``, ``suppressed``) or the provider's rule; ``detail`` says more,
+e.g. ``same number as row 17`` for a duplicate.
 
 It is written beside its final name and moved there only when the import succeeds, so a
 failed import never leaves a rejects file that describes nothing.
@@ -17,7 +20,7 @@ import pandas as pd
 from dialer.csvsafe import neutralise
 from dialer.private import open_private
 
-REJECT_COLUMNS = ("row", "value", "reason")
+REJECT_COLUMNS = ("row", "value", "reason", "detail")
 
 
 class RejectsWriter:
@@ -29,8 +32,8 @@ class RejectsWriter:
 
     def write(self, rejects: pd.DataFrame) -> None:
         self._csv.writerows(
-            (row, neutralise(value), reason)
-            for row, value, reason in rejects.itertuples(index=False, name=None)
+            (row, neutralise(value), reason, neutralise(detail))
+            for row, value, reason, detail in rejects.itertuples(index=False, name=None)
         )
 
 

@@ -58,13 +58,13 @@ def split_chunks(
     columns: LeadColumns,
     *,
     region: str,
-    seen: set[str],
+    seen: dict[str, int],
     suppressed: set[str],
     check: RowCheck | None,
     chunksize: int,
 ) -> Iterator[Iterator[SplitChunk]]:
     """The file's chunks split into contacts and rejects (see ``split_chunk``: ``seen``, the
-    numbers already accepted, grows with each chunk's contacts).
+    numbers already accepted and their rows, grows with each chunk's contacts).
 
     Leaving early cancels what is queued and waits for the batch in the pool.
     """

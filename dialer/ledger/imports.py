@@ -23,8 +23,9 @@ from dialer.models import Campaign
 class ContactImport:
     """An import under way in its transaction.
 
-    ``seen`` holds the phones already in the campaign and ``suppressed`` the numbers nobody
-    may call (global and campaign lists): the caller's de-duplication reads and grows them.
+    ``seen`` maps the phones already in the campaign to 0 (no row of this file) and
+    ``suppressed`` holds the numbers nobody may call (global and campaign lists): the
+    caller's de-duplication reads them and grows ``seen`` with the rows it accepts.
     """
 
     def __init__(
@@ -40,7 +41,9 @@ class ContactImport:
         self._loading = loading
         self._inserting: Future[int] | None = None
         self.campaign_id = campaign_id
-        self.seen = ledger_contacts.campaign_phones(session, campaign_id=campaign_id)
+        self.seen = dict.fromkeys(
+            ledger_contacts.campaign_phones(session, campaign_id=campaign_id), 0
+        )
         self.suppressed = ledger_contacts.suppressed_phones(session, campaign_id=campaign_id)
 
     def load(self, contacts: pd.DataFrame, *, expected_rows: int) -> None:

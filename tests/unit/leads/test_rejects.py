@@ -12,7 +12,9 @@ from dialer.leads.rejects import REJECT_COLUMNS, rejects_file
 
 
 def _frame() -> pd.DataFrame:
-    return pd.DataFrame({"row": [3], "value": ["=HYPERLINK(1)"], "reason": ["unparseable"]})
+    return pd.DataFrame(
+        {"row": [3], "value": ["=HYPERLINK(1)"], "reason": ["unparseable"], "detail": ["x"]}
+    )
 
 
 def test_written_and_put_in_place_on_success(tmp_path: Path) -> None:
@@ -23,7 +25,7 @@ def test_written_and_put_in_place_on_success(tmp_path: Path) -> None:
     with path.open(newline="", encoding="utf-8") as stream:
         assert list(csv.reader(stream)) == [
             list(REJECT_COLUMNS),
-            ["3", "'=HYPERLINK(1)", "unparseable"],
+            ["3", "'=HYPERLINK(1)", "unparseable", "x"],
         ]
     assert list(tmp_path.iterdir()) == [path]
 
