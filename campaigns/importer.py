@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +25,7 @@ from campaigns.spec import CampaignSpec, CampaignTimes, parse_times
 from campaigns.suppression import read_number_list
 from dialer import templates as message_templates
 from dialer.errors import CsvError
+from dialer.leads.contacts import RowCheck
 from dialer.leads.files import LeadsFile, open_leads
 from dialer.leads.headers import LeadColumns
 from dialer.leads.rejects import rejects_file
@@ -59,6 +61,58 @@ class ImportSummary:
         self.rejected.update(chunk.rejects["reason"].astype(str).tolist())
 
 
+@dataclass(frozen=True)
+class ImportPlan:
+    """What an import of ``spec`` needs before it reads a row, every option checked."""
+
+    times: CampaignTimes
+    leads: LeadsFile
+    columns: LeadColumns
+    listed: set[str]
+    check: RowCheck | None
+
+    def summary(self, spec: CampaignSpec) -> ImportSummary:
+        return ImportSummary(
+            campaign=spec.name,
+            rejects_path=spec.rejects,
+            appended=spec.append,
+            phone_columns=dict.fromkeys(_labels(self.leads, self.columns.phones), 0),
+        )
+
+    @contextmanager
+    def chunks(
+        self, spec: CampaignSpec, *, seen: dict[str, int], suppressed: set[str], chunksize: int
+    ) -> Iterator[Iterator[SplitChunk]]:
+        """The file split into contacts and rejects (``split_chunks``); CsvError when it
+        turns out to hold no data row."""
+        with split_chunks(
+            self.leads,
+            self.columns,
+            region=spec.region,
+            seen=seen,
+            suppressed=suppressed,
+            check=self.check,
+            chunksize=chunksize,
+        ) as chunks:
+            yield _not_empty(chunks, self.leads)
+
+
+def plan_import(settings: Settings, spec: CampaignSpec) -> ImportPlan:
+    """Check the spec's options, look at its file and read its suppression lists.
+
+    InputError (CsvError, TemplateError, ...) or ConfigError when anything is wrong.
+    """
+    times = parse_times(spec, settings)
+    leads = open_leads(
+        spec.csv_path, phone_column=spec.phone_column, country_column=spec.country_column
+    )
+    columns = LeadColumns.detect(leads.columns, leads.phone_columns, leads.country_column)
+    message_templates.validate(spec.templates, columns.names)
+    listed = set().union(*(read_number_list(path, spec.region) for path in spec.suppress_files))
+    check = row_check(settings.account(spec.account), spec, columns)
+    return ImportPlan(times=times, leads=leads, columns=columns, listed=listed, check=check)
+
+
 def import_campaign(
     engine: Engine,
     settings: Settings,
@@ -75,57 +129,43 @@ def import_campaign(
     25,000 (within the noise of a shared 2-core machine), 50,000 or 100,000, with ~25 MiB
     (~75, ~200 MiB) less at peak.
     """
-    times = parse_times(spec, settings)
-    leads = open_leads(
-        spec.csv_path, phone_column=spec.phone_column, country_column=spec.country_column
-    )
-    columns = LeadColumns.detect(leads.columns, leads.phone_columns, leads.country_column)
-    message_templates.validate(spec.templates, columns.names)
-    listed = set().union(*(read_number_list(path, spec.region) for path in spec.suppress_files))
-    summary = ImportSummary(
-        campaign=spec.name,
-        rejects_path=spec.rejects,
-        appended=spec.append,
-        phone_columns=dict.fromkeys(_labels(leads, columns.phones), 0),
-    )
-    check = row_check(settings.account(spec.account), spec, columns)
+    plan = plan_import(settings, spec)
+    summary = plan.summary(spec)
     with (
         rejects_file(spec.rejects) as rejects,
         import_into(
             engine,
-            campaign=_campaign_row(spec, times, leads, columns, now),
+            campaign=_campaign_row(spec, plan, now),
             append=spec.append,
-            suppress=listed,
+            suppress=plan.listed,
             suppress_source=", ".join(path.name for path in spec.suppress_files),
             now=now,
         ) as target,
+        plan.chunks(
+            spec, seen=target.seen, suppressed=target.suppressed, chunksize=chunksize
+        ) as chunks,
     ):
-        with split_chunks(
-            leads,
-            columns,
-            region=spec.region,
-            seen=target.seen,
-            suppressed=target.suppressed,
-            check=check,
-            chunksize=chunksize,
-        ) as chunks:
-            for chunk in chunks:
-                target.load(chunk.contacts, expected_rows=chunk.expected_rows)
-                rejects.write(chunk.rejects)
-                summary.add(chunk)
-                if progress is not None:
-                    progress(chunk.bytes_read, leads.size_bytes)
-        if not summary.rows_read:
-            raise CsvError(f"{leads.path} has no data rows, only a header")
+        for chunk in chunks:
+            target.load(chunk.contacts, expected_rows=chunk.expected_rows)
+            rejects.write(chunk.rejects)
+            summary.add(chunk)
+            if progress is not None:
+                progress(chunk.bytes_read, plan.leads.size_bytes)
         target.finish(
             read=summary.rows_read, accepted=summary.accepted, rejected=summary.rejected_total
         )
     return summary
 
 
-def _campaign_row(
-    spec: CampaignSpec, times: CampaignTimes, leads: LeadsFile, columns: LeadColumns, now: datetime
-) -> Campaign:
+def _not_empty(chunks: Iterator[SplitChunk], leads: LeadsFile) -> Iterator[SplitChunk]:
+    first = next(chunks, None)
+    if first is None:
+        raise CsvError(f"{leads.path} has no data rows, only a header")
+    yield first
+    yield from chunks
+
+
+def _campaign_row(spec: CampaignSpec, plan: ImportPlan, now: datetime) -> Campaign:
     """The campaign as the spec describes it (on ``--append``, what extends the existing one)."""
     return Campaign(
         name=spec.name,
@@ -133,16 +173,16 @@ def _campaign_row(
         status=CampaignStatus.DRAFT,
         window=spec.window,
         days=spec.days,
-        start_at=times.start_at,
-        end_at=times.end_at,
-        timezone=times.timezone,
+        start_at=plan.times.start_at,
+        end_at=plan.times.end_at,
+        timezone=plan.times.timezone,
         region=spec.region.upper(),
         max_attempts=spec.max_attempts or 1,
-        retry_after_seconds=times.retry_after_seconds,
+        retry_after_seconds=plan.times.retry_after_seconds,
         templates=spec.templates.to_json(),
-        columns=list(columns.names),
-        source_file=leads.path.name,
-        source_checksum=_checksum(leads.path),
+        columns=list(plan.columns.names),
+        source_file=plan.leads.path.name,
+        source_checksum=_checksum(plan.leads.path),
         callback_token=secrets.token_urlsafe(24),
         created_at=now,
     )

@@ -13,6 +13,7 @@ from rich.table import Table
 from campaigns import lifecycle
 from campaigns.export import export_to_file
 from campaigns.importer import ImportSummary, import_campaign
+from campaigns.preview import ImportPreview, preview_import
 from campaigns.spec import CampaignSpec
 from campaigns.status import CampaignReport, campaign_report
 from dialer.cli.context import console, context, err_console
@@ -75,6 +76,10 @@ def create(
     append: Annotated[
         bool, typer.Option("--append", help="Add these leads to an existing campaign.")
     ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Read, check and report the file; create nothing."),
+    ] = False,
 ) -> None:
     """Import a leads CSV into a new campaign (or --append to an existing one)."""
     cli = context(ctx)
@@ -105,6 +110,10 @@ def create(
         ),
         append=append,
     )
+    if dry_run:
+        preview = preview_import(cli.settings, spec, engine=cli.engine, rejects=spec.rejects)
+        _print_preview(preview, csv)
+        return
     size = csv.stat().st_size if csv.is_file() else 0
     show_bar = size > _PROGRESS_BAR_BYTES and err_console.is_terminal
     with Progress(
@@ -130,6 +139,23 @@ def create(
 def _print_summary(summary: ImportSummary, csv: Path) -> None:
     verb = "Appended" if summary.appended else "Imported"
     console.print(f"{verb} {csv.name} into campaign {summary.campaign!r}")
+    _print_counts(summary)
+    if not summary.appended:
+        console.print(f"Next: dialer campaign start {summary.campaign}")
+
+
+def _print_preview(preview: ImportPreview, csv: Path) -> None:
+    summary = preview.summary
+    console.print(f"Dry run: {csv.name} for campaign {summary.campaign!r}; nothing was created")
+    _print_counts(summary)
+    if preview.contacts:
+        console.print(f"The first {len(preview.contacts)} contacts, as they will be dialed:")
+    for contact in preview.contacts:
+        line = f"  row {contact.row:<6} {contact.phone:<16} {contact.number_type:<22}"
+        console.print(f"{line} {', '.join(contact.timezones)}", markup=False)
+
+
+def _print_counts(summary: ImportSummary) -> None:
     console.print(f"  rows read  {summary.rows_read:>10,}")
     console.print(f"  accepted   {summary.accepted:>10,}")
     console.print(f"  rejected   {summary.rejected_total:>10,}")
@@ -139,8 +165,6 @@ def _print_summary(summary: ImportSummary, csv: Path) -> None:
     console.print(f"Phone numbers from: {used}", markup=False)
     if summary.rejected_total:
         console.print(f"Rejected rows (row, value, reason, detail) are in {summary.rejects_path}")
-    if not summary.appended:
-        console.print(f"Next: dialer campaign start {summary.campaign}")
 
 
 def _change(ctx: typer.Context, name: str, action: str) -> None:

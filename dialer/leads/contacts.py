@@ -380,7 +380,11 @@ def _contacts(
 
     first, last = text(columns.first_name), text(columns.last_name)
     if columns.first_name is None and columns.full_name is not None:
-        parts = text(columns.full_name).str.split(n=1, expand=True).reindex(columns=[0, 1])
+        parts = (
+            text(columns.full_name)
+            .str.split(n=1, expand=True)
+            .reindex(columns=[0, 1], fill_value="")
+        )
         first, last = parts[0].fillna(""), parts[1].fillna("")
     table = pa.table(
         {

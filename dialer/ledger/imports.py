@@ -119,3 +119,20 @@ def import_into(
                 session, phones=suppress, campaign_id=campaign.id, source=suppress_source, now=now
             )
         yield ContactImport(session, campaign.id, inserter, loading)
+
+
+def numbers_known(
+    engine: Engine, *, name: str, account: str, append: bool
+) -> tuple[dict[str, int], set[str]]:
+    """What an import of campaign ``name`` would be checked against, read only: its
+    ``ContactImport.seen`` and ``suppressed`` (the campaign's own list included on
+    ``append``). Raises as ``import_into`` would: the name taken, or on ``append`` no such
+    campaign, a finished one, another account."""
+    with Session(engine) as session:
+        if not append:
+            ledger_campaigns.check_name_free(session, name=name)
+            return {}, ledger_contacts.suppressed_phones(session, campaign_id=None)
+        campaign = ledger_campaigns.appendable_campaign(session, name=name, account=account)
+        assert campaign.id is not None
+        seen = dict.fromkeys(ledger_contacts.campaign_phones(session, campaign_id=campaign.id), 0)
+        return seen, ledger_contacts.suppressed_phones(session, campaign_id=campaign.id)

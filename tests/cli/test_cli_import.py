@@ -38,3 +38,33 @@ def test_region_uk_is_refused_in_one_line_naming_gb(tmp_path: Path) -> None:
         *("--region", "uk"),
     )
     assert one_line_error(result) == "error: --region 'UK' is not an ISO country code: use GB"
+
+
+def test_dry_run_reports_writes_the_rejects_and_creates_no_campaign(tmp_path: Path) -> None:
+    (tmp_path / "hubspot.csv").write_text(HUBSPOT + "Di,n/a,\r\n", encoding="utf-8")
+    result = dialer(
+        tmp_path,
+        *("campaign", "create", "spring", "--account", "sandbox", "--csv", "hubspot.csv"),
+        "--dry-run",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "Dry run: hubspot.csv for campaign 'spring'; nothing was created",
+        "  rows read           4",
+        "  accepted            3",
+        "  rejected            1",
+        "    missing                         1",
+        "Phone numbers from: Phone Number (2), Mobile Phone Number (1)",
+        "Rejected rows (row, value, reason, detail) are in spring-rejects.csv",
+        "The first 3 contacts, as they will be dialed:",
+        "  row 1      +12125552671     fixed_line_or_mobile   America/New_York",
+        "  row 2      +12125552672     fixed_line_or_mobile   America/New_York",
+        "  row 3      +12125552673     fixed_line_or_mobile   America/New_York",
+    ]
+    assert (tmp_path / "spring-rejects.csv").read_text(encoding="utf-8").splitlines() == [
+        "row,value,reason,detail",
+        "4,n/a,missing,no phone number",
+    ]
+    listed = dialer(tmp_path, "campaign", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "spring" not in listed.stdout
