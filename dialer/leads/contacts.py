@@ -178,15 +178,10 @@ def split_chunk(
     row_detail[blocked] = "on a do-not-call list"
     repeated = np.flatnonzero(row_reason == "duplicate")
     if repeated.size:
-        # The earlier row: the one in ``seen``, else this chunk's first with the number.
-        first_row = np.full(len(numbers), -1, dtype=np.int64)
         firsts = valid_rows[first_rows]
+        first_row = np.full(len(numbers), -1, dtype=np.int64)
         first_row[row_code[firsts]] = frame["row"].to_numpy()[firsts]
-        codes_repeated = row_code[repeated]
-        earlier = np.where(
-            seen_row[codes_repeated] >= 0, seen_row[codes_repeated], first_row[codes_repeated]
-        )
-        row_detail[repeated] = [_duplicate_detail(row) for row in earlier.tolist()]
+        row_detail[repeated] = _duplicate_details(row_code[repeated], seen_row, first_row)
 
     raw = _chosen_text(frame, columns.phones, choice)
     rows = np.flatnonzero(accepted)
@@ -336,8 +331,17 @@ def _rows(values: npt.NDArray[np.object_], seen: dict[str, int]) -> npt.NDArray[
     return np.fromiter((seen.get(value, -1) for value in values), dtype=np.int64, count=len(values))
 
 
-def _duplicate_detail(row: int) -> str:
-    return f"same number as row {row}" if row > 0 else "number already in the campaign"
+def _duplicate_details(
+    codes: npt.NDArray[np.intp], seen_row: npt.NDArray[np.int64], first_row: npt.NDArray[np.int64]
+) -> list[str]:
+    """For duplicates of the numbers ``codes``, the earlier row each repeats: the one
+    ``seen`` has (``seen_row``; 0 for a number the campaign already held), else this chunk's
+    first (``first_row``)."""
+    earlier = np.where(seen_row[codes] >= 0, seen_row[codes], first_row[codes])
+    return [
+        f"same number as row {row}" if row > 0 else "number already in the campaign"
+        for row in earlier.tolist()
+    ]
 
 
 def _members(values: npt.NDArray[np.object_], among: set[str]) -> npt.NDArray[np.bool_]:

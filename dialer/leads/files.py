@@ -120,16 +120,7 @@ def open_leads(
         path, sample, complete=len(first_block) == size
     )
     columns = column_names(headers)
-    if phone_column is None:
-        phones = find_phone_columns(columns)
-        if not phones:
-            raise CsvError(
-                f"no phone column in {path}; columns are: {_describe(headers)}; use --phone-column"
-            )
-    else:
-        given = (phone_column,) if isinstance(phone_column, str) else tuple(phone_column)
-        found = (_find_column(path, name, headers, columns, "--phone-column") for name in given)
-        phones = tuple(dict.fromkeys(found))
+    phones = _phone_columns(path, phone_column, headers, columns)
     country = (
         None
         if country_column is None
@@ -146,6 +137,22 @@ def open_leads(
         size_bytes=size,
         header_record=header_record,
     )
+
+
+def _phone_columns(
+    path: Path, given: str | Sequence[str] | None, headers: Sequence[str], columns: Sequence[str]
+) -> tuple[str, ...]:
+    """The phone columns the user named (by header or name), else those found by name."""
+    if given is None:
+        found = find_phone_columns(columns)
+        if not found:
+            raise CsvError(
+                f"no phone column in {path}; columns are: {_describe(headers)}; use --phone-column"
+            )
+        return found
+    names = (given,) if isinstance(given, str) else tuple(given)
+    named = (_find_column(path, name, headers, columns, "--phone-column") for name in names)
+    return tuple(dict.fromkeys(named))
 
 
 def _sniff_encoding(path: Path, f: BinaryIO) -> tuple[str, bytes]:

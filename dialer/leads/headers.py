@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 PHONE_COLUMN_NAMES: tuple[str, ...] = (
     "phone",
@@ -71,7 +72,7 @@ _PHONE_WORDS = frozenset(
 )
 _NUMBER_WORDS = frozenset({"number", "no", "nr", "num", "nummer", "numero", "numer"})
 # Taken only when no other column is a phone column: "number" may be anything.
-_LAST_RESORT = "number"
+_LAST_RESORT_RANK = len(PHONE_COLUMN_NAMES) + 1
 
 ROW_COLUMN = "row"
 """The column ``iter_chunks`` adds; a lead column that would take this name becomes ``row_2``."""
@@ -152,16 +153,18 @@ def find_phone_columns(columns: Sequence[str]) -> tuple[str, ...]:
     ``mobile_phone_number``). A column named ``number`` only when there is no other.
     Names are compared without case, accents or ``_`` (``téléphone``, ``tele_fon``).
     """
-    folded = {column: _fold(column) for column in columns}
-    named = []
-    for name in PHONE_COLUMN_NAMES:
-        wanted = _fold(name)
-        named += [c for c in columns if folded[c] == wanted and c not in named]
-    worded = [c for c in columns if c not in named and _ends_with_phone_word(c)]
-    found = [c for c in named if folded[c] != _LAST_RESORT] + worded
-    if not found:
-        found = [c for c in named if folded[c] == _LAST_RESORT]
-    return tuple(found)
+    ranked = [(rank, column) for column in columns if (rank := _rank(column)) is not None]
+    ranked.sort(key=itemgetter(0))  # stable: equal ranks stay in file order
+    strong = [column for rank, column in ranked if rank != _LAST_RESORT_RANK]
+    return tuple(strong or (column for _, column in ranked))
+
+
+def _rank(column: str) -> int | None:
+    """Where ``column`` stands among phone columns (lower is likelier), None if it is none."""
+    named = _NAME_RANKS.get(_fold(column))
+    if named is not None:
+        return named
+    return len(PHONE_COLUMN_NAMES) if _ends_with_phone_word(column) else None
 
 
 def _fold(name: str) -> str:
@@ -175,6 +178,12 @@ def _ends_with_phone_word(column: str) -> bool:
     while len(words) > 1 and words[-1] in _NUMBER_WORDS:
         words.pop()
     return bool(words) and words[-1] in _PHONE_WORDS
+
+
+# "number", the last name of the list, ranks after the columns the word rule finds too.
+_NAME_RANKS = {_fold(name): rank for rank, name in enumerate(PHONE_COLUMN_NAMES)} | {
+    "number": _LAST_RESORT_RANK
+}
 
 
 FIRST_NAME_COLUMNS = ("first_name", "firstname", "first", "given_name", "forename")
