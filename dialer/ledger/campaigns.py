@@ -33,8 +33,10 @@ def create_campaign(session: Session, *, campaign: Campaign) -> Campaign:
 
 
 def check_name_free(session: Session, *, name: str) -> None:
-    """CampaignError, as ``create_campaign`` would raise it, when ``name`` is taken."""
-    if session.exec(select(Campaign.id).where(Campaign.name == name)).first() is not None:
+    """CampaignError, as ``create_campaign`` would raise it, when ``name`` is taken (by a
+    campaign of the same ``name_key``)."""
+    taken = select(Campaign.id).where(Campaign.name_key == name_key(name))
+    if session.exec(taken).first() is not None:
         raise _name_taken(name)
 
 

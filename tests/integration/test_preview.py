@@ -68,6 +68,6 @@ def test_preview_raises_what_the_import_would(
         preview_import(settings, _spec(tmp_path, append=True), engine=engine)
     import_campaign(engine, settings, _spec(tmp_path), now=utcnow())
     with pytest.raises(CampaignError, match="already exists"):
-        preview_import(settings, _spec(tmp_path), engine=engine)
+        preview_import(settings, _spec(tmp_path, name="SPRING"), engine=engine)
     appended = preview_import(settings, _spec(tmp_path, append=True), engine=engine)
     assert (appended.summary.accepted, dict(appended.summary.rejected)) == (0, {"duplicate": 4})
