@@ -9,9 +9,11 @@ The file goes through the same plan and pipeline as a real import (``plan_import
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from campaigns.importer import ImportPlan, ImportSummary, plan_import
 from campaigns.spec import CampaignSpec
+from dialer.feasibility import estimate_finish
 from dialer.leads.rejects import RejectsWriter, rejects_file
 from dialer.leads.stream import SplitChunk
 from dialer.ledger.imports import numbers_known
@@ -43,10 +46,12 @@ class PreviewContact:
 @dataclass
 class ImportPreview:
     """What an import would do: its ``summary`` (rows read, accepted, rejected by reason, the
-    phone columns used) and its first ``contacts``."""
+    phone columns used), its first ``contacts`` and the ``estimate`` of when the campaign
+    would finish (or why it cannot)."""
 
     summary: ImportSummary
     contacts: list[PreviewContact] = field(default_factory=list)
+    estimate: str = ""
 
     def to_json(self) -> dict[str, Any]:
         summary = self.summary
@@ -62,6 +67,7 @@ class ImportPreview:
                 {**contact.__dict__, "timezones": list(contact.timezones)}
                 for contact in self.contacts
             ],
+            "estimate": self.estimate,
         }
 
 
@@ -69,13 +75,15 @@ def preview_import(
     settings: Settings,
     spec: CampaignSpec,
     *,
+    now: datetime,
     engine: Engine | None = None,
     sample: int = 10,
     rejects: Path | None = None,
     chunksize: int = 16_000,
 ) -> ImportPreview:
     """Read, normalize and check ``spec``'s file as ``import_campaign`` would, writing nothing
-    to the ledger; the rejects go to ``rejects`` only when it is given.
+    to the ledger; the rejects go to ``rejects`` only when it is given. The estimate is of
+    the new contacts alone, from ``now``.
 
     With ``engine``, the ledger is read: the do-not-call lists, and the campaign's numbers
     and state on ``spec.append`` (or that its name is free). Raises what ``import_campaign``
@@ -90,6 +98,7 @@ def preview_import(
         )
     preview = ImportPreview(summary=plan.summary(spec))
     preview.summary.rejects_path = rejects
+    zone_keys: Counter[str] = Counter()
     with (
         _rejects(rejects) as out,
         plan.chunks(
@@ -100,7 +109,17 @@ def preview_import(
             if out is not None:
                 out.write(chunk.rejects)
             preview.summary.add(chunk)
+            zone_keys.update(chunk.contacts["zone_key"].tolist())
             preview.contacts += _sample(chunk, plan, sample - len(preview.contacts))
+    preview.estimate = estimate_finish(
+        pending_by_zone_key=zone_keys,
+        window=plan.times.window,
+        fallback_zone=plan.times.timezone,
+        rate_per_second=settings.account(spec.account).rate_per_second,
+        now=now,
+        start=plan.times.start_at,
+        end=plan.times.end_at,
+    ).message
     return preview
 
 

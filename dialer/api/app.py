@@ -22,7 +22,6 @@ from dialer.api import (
     routes_accounts,
     routes_activity,
     routes_campaigns,
-    routes_preview,
     webhooks,
 )
 from dialer.api.auth import check_keys
@@ -36,7 +35,6 @@ ROUTER_MODULES = (
     console,
     health,
     routes_accounts,
-    routes_preview,
     routes_campaigns,
     routes_activity,
     metrics,

@@ -99,7 +99,7 @@ async def preview_campaign(
 
 def _preview(ctx: ApiContext, spec: CampaignSpec, workdir: Path, sample: int) -> ImportPreview:
     with _user_errors(workdir):
-        return preview_import(ctx.settings, spec, engine=ctx.engine, sample=sample)
+        return preview_import(ctx.settings, spec, now=utcnow(), engine=ctx.engine, sample=sample)
 
 
 @contextmanager

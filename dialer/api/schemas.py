@@ -65,6 +65,7 @@ class ImportPreviewResult(BaseModel):
         description="Each phone column used (its header), preferred first: contacts it gave."
     )
     contacts: list[PreviewContactItem] = Field(description="The first contacts, in file order.")
+    estimate: str = Field(description="When the campaign would finish, or why it cannot.")
 
     @classmethod
     def of(cls, preview: ImportPreview) -> ImportPreviewResult:

@@ -111,7 +111,9 @@ def create(
         append=append,
     )
     if dry_run:
-        preview = preview_import(cli.settings, spec, engine=cli.engine, rejects=spec.rejects)
+        preview = preview_import(
+            cli.settings, spec, now=utcnow(), engine=cli.engine, rejects=spec.rejects
+        )
         _print_preview(preview, csv)
         return
     size = csv.stat().st_size if csv.is_file() else 0

@@ -22,6 +22,7 @@ def _preview(
 
 def test_preview_reports_the_import_and_writes_nothing(client: TestClient) -> None:
     status, body = _preview(client)
+    assert str(body.pop("estimate")).startswith("at 200/s inside 00:00-24:00 daily, 1 contacts")
     assert (status, body) == (
         200,
         {

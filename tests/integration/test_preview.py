@@ -41,7 +41,7 @@ def test_preview_sees_the_do_not_call_list_and_writes_nothing(
             session, phones=["+12125552673"], source="test", now=utcnow()
         )
     settings = Settings(database_url=database_url)
-    preview = preview_import(settings, _spec(tmp_path), engine=engine, sample=1)
+    preview = preview_import(settings, _spec(tmp_path), now=utcnow(), engine=engine, sample=1)
     assert (preview.summary.rows_read, preview.summary.accepted) == (4, 2)
     assert dict(preview.summary.rejected) == {"duplicate": 1, "suppressed": 1}
     assert [(c.row, c.phone, c.variables["name"]) for c in preview.contacts] == [
@@ -52,7 +52,7 @@ def test_preview_sees_the_do_not_call_list_and_writes_nothing(
         assert ledger_campaigns.list_campaigns(session) == []
 
     rejects = tmp_path / "dry-rejects.csv"
-    preview_import(settings, _spec(tmp_path), engine=engine, rejects=rejects)
+    preview_import(settings, _spec(tmp_path), now=utcnow(), engine=engine, rejects=rejects)
     assert rejects.read_text(encoding="utf-8").splitlines() == [
         "row,value,reason,detail",
         "3,212 555 2671,duplicate,same number as row 1",
@@ -65,9 +65,9 @@ def test_preview_raises_what_the_import_would(
 ) -> None:
     settings = Settings(database_url=database_url)
     with pytest.raises(UnknownCampaign):
-        preview_import(settings, _spec(tmp_path, append=True), engine=engine)
+        preview_import(settings, _spec(tmp_path, append=True), now=utcnow(), engine=engine)
     import_campaign(engine, settings, _spec(tmp_path), now=utcnow())
     with pytest.raises(CampaignError, match="already exists"):
-        preview_import(settings, _spec(tmp_path, name="SPRING"), engine=engine)
-    appended = preview_import(settings, _spec(tmp_path, append=True), engine=engine)
+        preview_import(settings, _spec(tmp_path, name="SPRING"), now=utcnow(), engine=engine)
+    appended = preview_import(settings, _spec(tmp_path, append=True), now=utcnow(), engine=engine)
     assert (appended.summary.accepted, dict(appended.summary.rejected)) == (0, {"duplicate": 4})
