@@ -156,8 +156,8 @@ def run(csv_path: Path, url: str, chunksize: int | None) -> tuple[ImportSummary,
     """Import ``csv_path`` into ``url``: the summary, wall seconds and this process's CPU."""
     from campaigns.importer import import_campaign
     from campaigns.spec import CampaignSpec
+    from dialer.leads.phones import shutdown_pool
     from dialer.ledger.engine import make_engine
-    from dialer.phones import shutdown_pool
     from dialer.settings import Settings
 
     settings = Settings(database_url=url)

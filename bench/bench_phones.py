@@ -19,7 +19,7 @@ import time
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-from dialer.phones import normalize_many, normalize_phone, shutdown_pool
+from dialer.leads.phones import normalize_many, normalize_phone, shutdown_pool
 
 # Regions and share of foreign leads roughly like a US-centred campaign with some abroad.
 _FOREIGN = ["GB", "CA", "MX", "DE", "FR", "IN", "AU", "BR", "ES", "IT", "NL", "PH"]

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from dialer.backoff import parse_duration
 from dialer.errors import InputError
+from dialer.leads.regions import check_region
 from dialer.settings import Settings
 from dialer.templates import MessageTemplates
 from dialer.windows import DEFAULT_DAYS, DEFAULT_WINDOW, CallingWindow, validate_timezone
@@ -22,7 +23,8 @@ class CampaignSpec:
     account: str
     csv_path: Path
     region: str = "US"
-    phone_column: str | None = None
+    phone_column: str | tuple[str, ...] | None = None
+    """One phone column, or several in order of preference; None: found by name."""
     country_column: str | None = None
     suppress_files: tuple[Path, ...] = ()
     rejects_path: Path | None = None
@@ -57,8 +59,7 @@ def parse_times(spec: CampaignSpec, settings: Settings) -> CampaignTimes:
     if not spec.name.strip() or len(spec.name) > 200:
         raise InputError("campaign name must be 1 to 200 characters")
     settings.account(spec.account)
-    if len(spec.region) != 2 or not spec.region.isalpha():
-        raise InputError(f"--region {spec.region!r} is not a two-letter country code")
+    check_region(spec.region)
     if spec.max_attempts is not None and spec.max_attempts < 1:
         raise InputError("--max-calls must be at least 1")
     window = CallingWindow.parse(spec.window, spec.days)

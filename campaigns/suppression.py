@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from dialer.errors import CsvError, InputError
-from dialer.leadsfile import iter_chunks, open_leads
-from dialer.phones import PhoneNumber, normalize_many
+from dialer.leads.chunks import iter_chunks
+from dialer.leads.files import open_leads
+from dialer.leads.phones import PhoneNumber, normalize_many
 
 
 def read_number_list(path: Path, region: str) -> set[str]:

@@ -206,7 +206,7 @@ class CallingWindow:
 
 def zones_from_key(key: str, fallback: str) -> tuple[str, ...]:
     """The zones a contact's zone key stands for: ``"|"``-joined IANA names (built by
-    :func:`dialer.phones.zone_key`), or ``""`` for unknown, which means ``(fallback,)``."""
+    :func:`dialer.leads.phones.zone_key`), or ``""`` for unknown, which means ``(fallback,)``."""
     return tuple(zone for zone in key.split("|") if zone) or (fallback,)
 
 

@@ -97,6 +97,7 @@ class RejectRow(BaseModel):
     row: int
     value: str
     reason: str
+    detail: str = Field("", description="More on the reason, e.g. 'same number as row 17'.")
 
 
 class RejectRows(BaseModel):

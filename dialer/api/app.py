@@ -25,7 +25,6 @@ from dialer.api import (
     routes_activity,
     routes_campaigns,
     routes_outbound_webhooks,
-    routes_preview,
     webhooks,
 )
 from dialer.api.auth import check_keys
@@ -43,7 +42,6 @@ ROUTER_MODULES = (
     console,
     health,
     routes_accounts,
-    routes_preview,
     routes_campaigns,
     routes_activity,
     metrics,

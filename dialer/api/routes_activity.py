@@ -105,7 +105,10 @@ def _first_rows(path: Path, limit: int) -> tuple[list[RejectRow], bool]:
         records = csv.reader(stream)
         next(records, None)  # the header
         taken = list(itertools.islice(records, limit + 1))
-    rows = [RejectRow(row=int(row), value=value, reason=reason) for row, value, reason in taken]
+    rows = [
+        RejectRow(row=int(row), value=value, reason=reason, detail=detail[0] if detail else "")
+        for row, value, reason, *detail in taken
+    ]
     return rows[:limit], len(rows) > limit
 
 

@@ -11,16 +11,19 @@ import io
 import itertools
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from campaigns import activity, lifecycle
 from campaigns.export import BYTE_ORDER_MARK, export_rows
 from campaigns.importer import ImportSummary, import_campaign
+from campaigns.preview import ImportPreview, preview_import
 from campaigns.spec import CampaignSpec
 from campaigns.status import campaign_report
 from dialer.api import errors
@@ -28,7 +31,12 @@ from dialer.api.auth import AUTHENTICATED
 from dialer.api.context import ApiContext, Context
 from dialer.api.errors import ApiError, status_for
 from dialer.api.forms import REQUEST_BODY, CampaignForm
-from dialer.api.schemas import CampaignListItem, CampaignStatusReport, ImportResult
+from dialer.api.schemas import (
+    CampaignListItem,
+    CampaignStatusReport,
+    ImportPreviewResult,
+    ImportResult,
+)
 from dialer.api.upload import receive_upload
 from dialer.errors import DialerError
 from dialer.ledger import campaigns as ledger_campaigns
@@ -68,8 +76,37 @@ async def create_campaign(request: Request, ctx: Context) -> ImportResult:
 
 
 def _import(ctx: ApiContext, spec: CampaignSpec, workdir: Path) -> ImportSummary:
-    try:
+    with _user_errors(workdir):
         return import_campaign(ctx.engine, ctx.settings, spec, now=utcnow())
+
+
+@router.post(
+    "/preview",
+    openapi_extra={"requestBody": REQUEST_BODY},
+    responses=errors.responses(400, 409, 413, 422, 503),
+)
+async def preview_campaign(
+    request: Request, ctx: Context, sample: Annotated[int, Query(ge=0, le=100)] = 10
+) -> ImportPreviewResult:
+    """What ``POST /campaigns`` would do with the same form, writing nothing: rows read,
+    accepted, rejected by reason, the phone columns used and the first ``sample`` contacts
+    as they will be dialed (row, E.164, time zones, number type, lead variables)."""
+    with ctx.files.upload_dir() as workdir:
+        upload = await receive_upload(request, workdir, max_bytes=ctx.settings.max_upload_mb << 20)
+        spec = CampaignForm.from_fields(upload.fields).to_spec(upload.path, workdir / _REJECTS_NAME)
+        preview = await run_in_threadpool(_preview, ctx, spec, workdir, sample)
+    return ImportPreviewResult.of(preview)
+
+
+def _preview(ctx: ApiContext, spec: CampaignSpec, workdir: Path, sample: int) -> ImportPreview:
+    with _user_errors(workdir):
+        return preview_import(ctx.settings, spec, now=utcnow(), engine=ctx.engine, sample=sample)
+
+
+@contextmanager
+def _user_errors(workdir: Path) -> Iterator[None]:
+    try:
+        yield
     except DialerError as exc:
         # The CLI's line names the file as the user gave it: here, the upload's own name.
         message = str(exc).replace(f"{workdir}{os.sep}", "")
@@ -178,12 +215,12 @@ def _csv_text(header: list[object], rows: Iterator[list[object]]) -> Iterator[st
     "/{name}/rejects",
     response_class=FileResponse,
     responses={
-        200: {"content": _CSV, "description": "row, value, reason"},
+        200: {"content": _CSV, "description": "row, value, reason, detail"},
         **errors.responses(404),
     },
 )
 def campaign_rejects(name: str, ctx: Context) -> FileResponse:
-    """The rejected rows (``row, value, reason``) of the campaign's latest import through
+    """The rejected rows (``row, value, reason, detail``) of the campaign's latest import through
     this server; kept until the server restarts."""
     path = ctx.files.rejects_path(name)
     if not path.is_file():

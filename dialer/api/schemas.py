@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from campaigns.importer import ImportSummary
+from campaigns.preview import ImportPreview
 from campaigns.status import CampaignReport
 
 
@@ -22,7 +23,7 @@ class ImportResult(BaseModel):
         description="missing, unparseable, invalid, duplicate, suppressed or a provider rule."
     )
     rejects_url: str = Field(
-        description="Where this import's rejected rows (row, value, reason) can be downloaded."
+        description="Where this import's rejected rows (row, value, reason, detail) are."
     )
 
     @classmethod
@@ -36,6 +37,39 @@ class ImportResult(BaseModel):
             rejected_by_reason=dict(summary.rejected.most_common()),
             rejects_url=rejects_url,
         )
+
+
+class PreviewContactItem(BaseModel):
+    """A contact as it will be dialed."""
+
+    row: int = Field(description="The row of the file it comes from (1-based data row).")
+    phone: str = Field(description="E.164.")
+    extension: str | None
+    timezones: list[str] = Field(description="Where its calling window is checked.")
+    number_type: str = Field(description="mobile, fixed_line, fixed_line_or_mobile, voip, ...")
+    variables: dict[str, str] = Field(description="The lead's columns, as templates see them.")
+
+
+class ImportPreviewResult(BaseModel):
+    """``POST /campaigns/preview``: what ``POST /campaigns`` would do, nothing written."""
+
+    campaign: str
+    appended: bool
+    rows_read: int
+    accepted: int
+    rejected: int
+    rejected_by_reason: dict[str, int] = Field(
+        description="missing, unparseable, invalid, duplicate, suppressed or a provider rule."
+    )
+    phone_columns: dict[str, int] = Field(
+        description="Each phone column used (its header), preferred first: contacts it gave."
+    )
+    contacts: list[PreviewContactItem] = Field(description="The first contacts, in file order.")
+    estimate: str = Field(description="When the campaign would finish, or why it cannot.")
+
+    @classmethod
+    def of(cls, preview: ImportPreview) -> ImportPreviewResult:
+        return cls.model_validate(preview.to_json())
 
 
 class CampaignStatusReport(BaseModel):

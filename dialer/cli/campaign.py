@@ -16,6 +16,7 @@ from dialer.windows import DEFAULT_DAYS, DEFAULT_WINDOW
 
 if TYPE_CHECKING:
     from campaigns.importer import ImportSummary
+    from campaigns.preview import ImportPreview
     from campaigns.status import CampaignReport
 
 # Each command imports what it needs when it runs: pandas, SQLAlchemy and the rest would
@@ -39,7 +40,10 @@ def create(
     account: Annotated[str, typer.Option(help="Provider account from dialer.toml.")],
     csv: Annotated[Path, typer.Option("--csv", help="Leads file.")],
     region: Annotated[str, typer.Option(help="Default country of the numbers.")] = "US",
-    phone_column: Annotated[str | None, typer.Option(help="Column holding the phone.")] = None,
+    phone_column: Annotated[
+        list[str] | None,
+        typer.Option(help="Column holding the phone (repeat: several, preferred first)."),
+    ] = None,
     country_column: Annotated[
         str | None, typer.Option(help="Column with each row's ISO country code.")
     ] = None,
@@ -80,11 +84,16 @@ def create(
     append: Annotated[
         bool, typer.Option("--append", help="Add these leads to an existing campaign.")
     ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Read, check and report the file; create nothing."),
+    ] = False,
 ) -> None:
     """Import a leads CSV into a new campaign (or --append to an existing one)."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     from campaigns.importer import import_campaign
+    from campaigns.preview import preview_import
     from campaigns.spec import CampaignSpec
     from dialer.ledger.engine import utcnow
     from dialer.templates import MessageTemplates, parse_variables
@@ -97,7 +106,7 @@ def create(
         account=account,
         csv_path=csv,
         region=region.upper(),
-        phone_column=phone_column,
+        phone_column=tuple(phone_column) if phone_column else None,
         country_column=country_column,
         suppress_files=tuple(suppress or ()),
         rejects_path=rejects,
@@ -119,6 +128,12 @@ def create(
         ),
         append=append,
     )
+    if dry_run:
+        preview = preview_import(
+            cli.settings, spec, now=utcnow(), engine=cli.engine, rejects=spec.rejects
+        )
+        _print_preview(preview, csv)
+        return
     size = csv.stat().st_size if csv.is_file() else 0
     show_bar = size > _PROGRESS_BAR_BYTES and err_console.is_terminal
     with Progress(
@@ -144,15 +159,32 @@ def create(
 def _print_summary(summary: ImportSummary, csv: Path) -> None:
     verb = "Appended" if summary.appended else "Imported"
     console.print(f"{verb} {csv.name} into campaign {summary.campaign!r}")
+    _print_counts(summary)
+    if not summary.appended:
+        console.print(f"Next: dialer campaign start {summary.campaign}")
+
+
+def _print_preview(preview: ImportPreview, csv: Path) -> None:
+    summary = preview.summary
+    console.print(f"Dry run: {csv.name} for campaign {summary.campaign!r}; nothing was created")
+    _print_counts(summary)
+    if preview.contacts:
+        console.print(f"The first {len(preview.contacts)} contacts, as they will be dialed:")
+    for contact in preview.contacts:
+        line = f"  row {contact.row:<6} {contact.phone:<16} {contact.number_type:<22}"
+        console.print(f"{line} {', '.join(contact.timezones)}", markup=False)
+
+
+def _print_counts(summary: ImportSummary) -> None:
     console.print(f"  rows read  {summary.rows_read:>10,}")
     console.print(f"  accepted   {summary.accepted:>10,}")
     console.print(f"  rejected   {summary.rejected_total:>10,}")
     for reason, count in summary.rejected.most_common():
         console.print(f"    {reason:<24} {count:>8,}", markup=False)
+    used = ", ".join(f"{header} ({count:,})" for header, count in summary.phone_columns.items())
+    console.print(f"Phone numbers from: {used}", markup=False)
     if summary.rejected_total:
-        console.print(f"Rejected rows (row, value, reason) are in {summary.rejects_path}")
-    if not summary.appended:
-        console.print(f"Next: dialer campaign start {summary.campaign}")
+        console.print(f"Rejected rows (row, value, reason, detail) are in {summary.rejects_path}")
 
 
 def _change(ctx: typer.Context, name: str, action: str) -> None:

@@ -97,6 +97,6 @@ def _dialing(settings: Settings, engine: Engine, *, enabled: bool) -> Iterator[N
 
 def _stop_phone_pool() -> None:
     """Stop the import's phone-normalization processes, if an upload started them."""
-    from dialer.phones import shutdown_pool
+    from dialer.leads.phones import shutdown_pool
 
     shutdown_pool()

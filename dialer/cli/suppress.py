@@ -16,7 +16,7 @@ app = typer.Typer(cls=Group, help="The global do-not-call list.", no_args_is_hel
 
 def _numbers(items: list[str], region: str) -> tuple[set[str], str]:
     from campaigns.suppression import read_number_list
-    from dialer.phones import PhoneNumber, normalize_phone
+    from dialer.leads.phones import PhoneNumber, normalize_phone
 
     numbers: set[str] = set()
     sources: list[str] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -30,9 +30,51 @@ def create_campaign(session: Session, *, campaign: Campaign) -> Campaign:
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise CampaignError(
-            f"campaign {campaign.name!r} already exists (use --append to add leads to it)"
-        ) from None
+        raise _name_taken(campaign.name) from None
+    return campaign
+
+
+def check_name_free(session: Session, *, name: str) -> None:
+    """CampaignError, as ``create_campaign`` would raise it, when ``name`` is taken (by a
+    campaign of the same ``name_key``)."""
+    taken = select(Campaign.id).where(Campaign.name_key == name_key(name))
+    if session.exec(taken).first() is not None:
+        raise _name_taken(name)
+
+
+def _name_taken(name: str) -> CampaignError:
+    return CampaignError(f"campaign {name!r} already exists (use --append to add leads to it)")
+
+
+def extend_campaign(
+    session: Session,
+    *,
+    name: str,
+    account: str,
+    columns: Sequence[str],
+    source_file: str,
+    source_checksum: str,
+) -> Campaign:
+    """The campaign ``name`` with another file's columns and name added (``--append``).
+
+    Raises as ``appendable_campaign`` does.
+    """
+    campaign = appendable_campaign(session, name=name, account=account)
+    campaign.columns = list(dict.fromkeys([*campaign.columns, *columns]))
+    campaign.source_file = f"{campaign.source_file}, {source_file}"
+    campaign.source_checksum = source_checksum
+    return campaign
+
+
+def appendable_campaign(session: Session, *, name: str, account: str) -> Campaign:
+    """The campaign ``name``, if leads on ``account`` may be appended to it: UnknownCampaign
+    if there is none, CampaignError if it is cancelled or completed, InputError if it uses
+    another account."""
+    campaign = get_campaign(session, name=name)
+    if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
+        raise CampaignError(f"campaign {name!r} is {campaign.status}; cannot append")
+    if campaign.account != account:
+        raise InputError(f"campaign {name!r} uses account {campaign.account!r}, not {account!r}")
     return campaign
 
 

@@ -184,8 +184,13 @@ def test_rejects_as_json_rows_with_a_limit(client: TestClient) -> None:
     rejects = client.get("/campaigns/spring/rejects/rows").json()
     assert rejects == {
         "rows": [
-            {"row": 2, "value": "n/a", "reason": "missing"},
-            {"row": 3, "value": "2125552671", "reason": "duplicate"},
+            {"row": 2, "value": "n/a", "reason": "missing", "detail": "no phone number"},
+            {
+                "row": 3,
+                "value": "2125552671",
+                "reason": "duplicate",
+                "detail": "same number as row 1",
+            },
         ],
         "more": False,
     }

@@ -47,9 +47,9 @@ def test_upload_answers_the_summary_and_keeps_the_rejects(both: TestClient) -> N
     rejects = both.get("/campaigns/spring/rejects")
     assert rejects.headers["content-type"] == "text/csv; charset=utf-8"
     assert list(csv.reader(io.StringIO(rejects.text))) == [
-        ["row", "value", "reason"],
-        ["2", "n/a", "missing"],
-        ["3", "2125552671", "duplicate"],
+        ["row", "value", "reason", "detail"],
+        ["2", "n/a", "missing", "no phone number"],
+        ["3", "2125552671", "duplicate", "same number as row 1"],
     ]
     report = both.get("/campaigns/spring").json()
     assert report["source_file"] == "leads.csv"
@@ -167,8 +167,8 @@ def test_name_taken_is_409_and_append_adds_to_it(client: TestClient) -> None:
         {"duplicate": 1},
     )
     assert client.get("/campaigns/spring/rejects").text.splitlines() == [
-        "row,value,reason",
-        "2,+12125552671,duplicate",
+        "row,value,reason,detail",
+        "2,+12125552671,duplicate,number already in the campaign",
     ]
     assert client.get("/campaigns/spring").json()["source_file"] == "leads.csv, more.csv"
 

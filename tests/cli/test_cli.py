@@ -39,14 +39,15 @@ def test_create_prints_the_import_summary(workdir: Path) -> None:
         "  rejected            2",
         "    missing                         1",
         "    duplicate                       1",
-        "Rejected rows (row, value, reason) are in spring-rejects.csv",
+        "Phone numbers from: Phone (1)",
+        "Rejected rows (row, value, reason, detail) are in spring-rejects.csv",
         "Next: dialer campaign start spring",
     ]
     with (workdir / "spring-rejects.csv").open(newline="", encoding="utf-8") as stream:
         assert list(csv.reader(stream)) == [
-            ["row", "value", "reason"],
-            ["2", "n/a", "missing"],
-            ["3", "2125552671", "duplicate"],
+            ["row", "value", "reason", "detail"],
+            ["2", "n/a", "missing", "no phone number"],
+            ["3", "2125552671", "duplicate", "same number as row 1"],
         ]
     assert (workdir / "dialer.db").exists()
 

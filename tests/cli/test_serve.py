@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from dialer.cli.serve import DIALS_HERE, NOT_DIALING
-from dialer.phones import POOL_THRESHOLD
+from dialer.leads.phones import POOL_THRESHOLD
 from tests.cli.running import environment
 from tests.procs import free_port, wait_until
 

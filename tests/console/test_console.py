@@ -103,7 +103,7 @@ def test_a_messy_file_previewed_created_started_and_dialed_to_the_end(
         "3",
         "2",
     )
-    assert text(browser, "p-phone-column") == "mobile_phone (3)"
+    assert text(browser, "p-phone-column") == "Mobile Phone (3)"
     reasons = browser.find_elements(By.CSS_SELECTOR, "#p-reasons tbody tr")
     assert sorted(r.text for r in reasons) == ["duplicate 1", "missing 1"]
     contacts = browser.find_elements(By.CSS_SELECTOR, "#p-contacts tbody tr")

@@ -168,6 +168,11 @@ def test_append_rejects_numbers_already_in_the_campaign(
         ("phone\n2125552671\n", {"window": "25:00-26:00"}, InputError, "25:00"),
         ("phone\n2125552671\n", {"timezone": "Mars/Base"}, InputError, "Mars/Base"),
         ("phone\n2125552671\n", {"account": "nope"}, Exception, "nope"),
+        ("First Name,Phone\r\n", {}, CsvError, "leads.csv has no data rows, only a header"),
+        ("phone\n,\n,,\n", {}, CsvError, "no data rows"),
+        ("phone\n2125552671\n", {"region": "UK"}, InputError, r"'UK' is not an ISO .*use GB$"),
+        ("phone\n2125552671\n", {"region": "XX"}, InputError, "'XX' is not a country code"),
+        ("phone\n2125552671\n", {"region": "USA"}, InputError, "'USA' is not a country code"),
     ],
 )
 def test_user_errors_write_nothing(
@@ -214,3 +219,52 @@ def test_export_has_the_contract_columns_and_neutralises_formulas(
     assert row["row"] == "1" and row["phone"] == "+12125552671" and row["status"] == "pending"
     assert row["first_name"] == "Ann"
     assert row["comment"] == "'@SUM(1+1)"
+
+
+def test_a_country_column_may_say_uk_for_gb(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    leads = _write(tmp_path / "leads.csv", "phone,country\n020 7946 0958,UK\n020 7946 0959,gb\n")
+    spec = _spec(tmp_path, leads, country_column="country")
+    summary = import_campaign(engine, _settings(database_url), spec, now=utcnow())
+    assert (summary.accepted, summary.rejected_total) == (2, 0)
+    assert set(_names(engine)) == {"+442079460958", "+442079460959"}
+
+
+HUBSPOT = (
+    "\ufeffFirst Name,Phone Number,Mobile Phone Number\r\n"
+    "Ann,(212) 555-2671,\r\n"
+    "Bob,,(212) 555-2672\r\n"
+    "Cy,2125552673,+1 212 555 2674\r\n"
+    "Di,n/a,n/a\r\n"
+)
+
+
+def test_several_phone_columns_take_each_rows_first_valid_number(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    leads = _write(tmp_path / "hubspot.csv", HUBSPOT)
+    summary = import_campaign(engine, _settings(database_url), _spec(tmp_path, leads), now=utcnow())
+    assert (summary.accepted, dict(summary.rejected)) == (3, {"missing": 1})
+    assert summary.phone_columns == {"Phone Number": 2, "Mobile Phone Number": 1}
+    assert set(_names(engine)) == {"+12125552671", "+12125552672", "+12125552673"}
+    out = tmp_path / "export.csv"
+    export_to_file(engine, "spring", out)
+    with out.open(newline="", encoding="utf-8") as stream:
+        rows = {row["first_name"]: row for row in csv.DictReader(stream)}
+    assert {name: row["alternate_phones"] for name, row in rows.items()} == {
+        "Ann": "",
+        "Bob": "",
+        "Cy": "+12125552674",
+    }
+    assert rows["Bob"]["mobile_phone_number"] == "(212) 555-2672"
+
+
+def test_phone_columns_given_in_order_of_preference(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    leads = _write(tmp_path / "hubspot.csv", HUBSPOT)
+    spec = _spec(tmp_path, leads, phone_column=("Mobile Phone Number", "phone_number"))
+    summary = import_campaign(engine, _settings(database_url), spec, now=utcnow())
+    assert summary.phone_columns == {"Mobile Phone Number": 2, "Phone Number": 1}
+    assert set(_names(engine)) == {"+12125552671", "+12125552672", "+12125552674"}

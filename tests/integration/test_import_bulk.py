@@ -28,11 +28,11 @@ from sqlalchemy.exc import IntegrityError
 from campaigns.importer import import_campaign
 from campaigns.spec import CampaignSpec
 from dialer.csvsafe import neutralise
-from dialer.leadsfile import column_names
+from dialer.leads.headers import column_names
+from dialer.leads.phones import PhoneNumber, normalize_phone, zone_key
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import contacts as ledger_contacts
 from dialer.ledger.engine import make_engine, session_scope, utcnow
-from dialer.phones import PhoneNumber, normalize_phone, zone_key
 from dialer.providers.base import CallRequest
 from dialer.providers.sandbox import SandboxProvider
 from dialer.settings import Settings
@@ -53,7 +53,7 @@ def _make_leads() -> ModuleType:
 @dataclass
 class Expected:
     contacts: dict[int, tuple[PhoneNumber, dict[str, str]]]
-    rejects: list[tuple[str, str, str]]
+    rejects: list[tuple[str, str, str, str]]
     valid_phones: set[str]
     reshaped_duplicates: int
 
@@ -64,22 +64,24 @@ def _expected(path: Path) -> Expected:
         records = list(csv.reader(stream))
     names = column_names(records[0])
     contacts: dict[int, tuple[PhoneNumber, dict[str, str]]] = {}
-    rejects: list[tuple[str, str, str]] = []
+    rejects: list[tuple[str, str, str, str]] = []
     first_raw: dict[str, str] = {}
+    first_row: dict[str, int] = {}
     reshaped = 0
     for row, cells in enumerate(records[1:], start=1):
         lead = dict(zip(names, cells, strict=True))
         result = normalize_phone(lead["phone"], "US")
         if not isinstance(result, PhoneNumber):
-            reason = result.reason
+            reason, detail = result.reason, result.detail
         elif result.e164 in first_raw:
-            reason = "duplicate"
+            reason, detail = "duplicate", f"same number as row {first_row[result.e164]}"
             reshaped += first_raw[result.e164] != lead["phone"]
         else:
             first_raw[result.e164] = lead["phone"]
+            first_row[result.e164] = row
             contacts[row] = (result, lead)
             continue
-        rejects.append((str(row), str(neutralise(lead["phone"])), reason))
+        rejects.append((str(row), str(neutralise(lead["phone"])), reason, detail))
     return Expected(contacts, rejects, set(first_raw), reshaped)
 
 
@@ -90,7 +92,7 @@ def test_every_generated_row_ends_as_one_contact_or_one_reject(
     _make_leads().write_leads(leads, ROWS, seed=11)
     expected = _expected(leads)
     # The file exercises what it is meant to.
-    reasons = Counter(reason for _, _, reason in expected.rejects)
+    reasons = Counter(reason for _, _, reason, _ in expected.rejects)
     assert {"duplicate", "missing", "unparseable", "invalid"} <= set(reasons)
     assert expected.reshaped_duplicates > 100
 
@@ -107,7 +109,7 @@ def test_every_generated_row_ends_as_one_contact_or_one_reject(
     assert summary.rejected == reasons
     with (tmp_path / "rejects.csv").open(newline="", encoding="utf-8") as stream:
         assert [tuple(line) for line in csv.reader(stream)] == [
-            ("row", "value", "reason"),
+            ("row", "value", "reason", "detail"),
             *expected.rejects,
         ]
 

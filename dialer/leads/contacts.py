@@ -3,14 +3,14 @@
 Every row of the chunk ends in exactly one of the two frames this module returns.
 
 A chunk is tens of thousands of rows, so nothing here loops over them in Python: the phone
-column is reduced to its distinct values (``phone_cells``), which are what ``dialer.phones``
+column is reduced to its distinct values (``phone_cells``), which are what ``dialer.leads.phones``
 normalizes; everything per row is numpy indexing or pyarrow compute over those results.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence, Set
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,57 +20,28 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dialer.known_numbers import known_e164s
-from dialer.phones import PhoneColumns, normalize_columns, zone_key
-
-FIRST_NAME_COLUMNS = ("first_name", "firstname", "first", "given_name", "forename")
-LAST_NAME_COLUMNS = ("last_name", "lastname", "last", "surname", "family_name")
-FULL_NAME_COLUMNS = ("name", "full_name", "fullname", "contact_name", "lead_name")
-EMAIL_COLUMNS = ("email", "e_mail", "email_address", "e_mail_address", "mail")
-
-REJECT_COLUMNS = ("row", "value", "reason")
-
-
-@dataclass(frozen=True)
-class LeadColumns:
-    """Which of the file's (snake_case) columns hold what."""
-
-    phone: str
-    country: str | None
-    first_name: str | None
-    last_name: str | None
-    full_name: str | None
-    email: str | None
-    variables: tuple[str, ...]
-
-    @classmethod
-    def detect(cls, columns: Sequence[str], phone: str, country: str | None) -> LeadColumns:
-        def first_of(names: Iterable[str]) -> str | None:
-            return next((name for name in names if name in columns), None)
-
-        return cls(
-            phone=phone,
-            country=country,
-            first_name=first_of(FIRST_NAME_COLUMNS),
-            last_name=first_of(LAST_NAME_COLUMNS),
-            full_name=first_of(FULL_NAME_COLUMNS),
-            email=first_of(EMAIL_COLUMNS),
-            variables=tuple(c for c in columns if c != "row"),
-        )
+from dialer.leads.headers import LeadColumns
+from dialer.leads.known_numbers import known_e164s
+from dialer.leads.phones import PhoneColumns, normalize_columns, zone_key
+from dialer.leads.regions import REGION_ALIASES
 
 
 @dataclass
 class ChunkResult:
+    """``contacts`` (``CONTACT_IMPORT_COLUMNS``) and ``rejects`` (``REJECT_COLUMNS``); for
+    each phone column, in ``LeadColumns.phones`` order, how many contacts it ``supplied``."""
+
     contacts: pd.DataFrame
     rejects: pd.DataFrame
+    supplied: tuple[int, ...]
 
 
 @dataclass(frozen=True)
 class PhoneCells:
     """A chunk's phone cells as ``pairs``, its distinct (value, default region) pairs in order
-    of first appearance, and ``position``: for each row, the index of its pair. ``values``
-    and ``regions`` are the pairs' two halves as arrow arrays (``regions`` one string when
-    every row has the same)."""
+    of first appearance, and ``position``: for each row of each phone column (column after
+    column), the index of its pair. ``values`` and ``regions`` are the pairs' two halves as
+    arrow arrays (``regions`` one string when every row has the same)."""
 
     pairs: list[tuple[str, str]]
     position: npt.NDArray[np.intp]
@@ -85,7 +56,7 @@ contact where a provider rule is broken, else ""."""
 
 def phone_cells(frame: pd.DataFrame, *, columns: LeadColumns, region: str) -> PhoneCells:
     """The chunk's distinct phone values, each with the default region its row gives it."""
-    raw = _arrow_text(frame[columns.phone])
+    raw = _phone_text(frame, columns.phones)
     if columns.country is None:
         encoded = pc.dictionary_encode(raw)
         values = encoded.dictionary
@@ -93,6 +64,8 @@ def phone_cells(frame: pd.DataFrame, *, columns: LeadColumns, region: str) -> Ph
         position = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
         return PhoneCells(pairs=pairs, position=position, values=values, regions=region)
     regions = _arrow_text(_regions(frame, columns.country, region))
+    if len(columns.phones) > 1:
+        regions = pa.concat_arrays([regions] * len(columns.phones))
     # The region never holds the separator, so splitting at its last one is exact.
     keys = pc.binary_join_element_wise(raw, regions, _text_scalar("\x1f"))
     encoded = pc.dictionary_encode(keys)
@@ -111,13 +84,16 @@ def phone_cells(frame: pd.DataFrame, *, columns: LeadColumns, region: str) -> Ph
 @dataclass(frozen=True)
 class Normalized:
     """A chunk's pairs normalized: ``columns`` holds ``normalize_columns`` of the pairs at
-    ``parsed`` (all of them when None); every other pair plainly repeats an accepted number."""
+    ``parsed`` (all of them when None); every other pair, at ``repeats``, plainly repeats the
+    accepted number at the same place in ``repeated``."""
 
     parsed: npt.NDArray[np.intp] | None
     columns: PhoneColumns
+    repeats: npt.NDArray[np.intp] | None = None
+    repeated: npt.NDArray[np.object_] | None = None
 
 
-def normalize_new(cells: PhoneCells, *, seen: Set[str]) -> Normalized:
+def normalize_new(cells: PhoneCells, *, seen: Collection[str]) -> Normalized:
     """``normalize_columns(cells.pairs)``, except for values that plainly repeat an accepted
     number.
 
@@ -132,16 +108,18 @@ def normalize_new(cells: PhoneCells, *, seen: Set[str]) -> Normalized:
         return Normalized(parsed=None, columns=normalize_columns(cells.pairs))
     known = known_e164s(cells.values, cells.regions)
     candidates = np.flatnonzero(known.is_valid().to_numpy(zero_copy_only=False))
-    repeats = np.fromiter(
-        (number in seen for number in known.drop_null().to_pylist()),
-        dtype=bool,
-        count=len(candidates),
-    )
+    numbers = _objects(known.drop_null().to_pylist())
+    repeats = np.fromiter((number in seen for number in numbers), dtype=bool, count=len(candidates))
     if not repeats.any():
         return Normalized(parsed=None, columns=normalize_columns(cells.pairs))
     parsed = np.setdiff1d(np.arange(len(cells.pairs)), candidates[repeats])
     pairs = [cells.pairs[i] for i in parsed.tolist()]
-    return Normalized(parsed=parsed, columns=normalize_columns(pairs))
+    return Normalized(
+        parsed=parsed,
+        columns=normalize_columns(pairs),
+        repeats=candidates[repeats],
+        repeated=numbers[repeats],
+    )
 
 
 def _pair(key: str) -> tuple[str, str]:
@@ -154,16 +132,18 @@ def split_chunk(
     *,
     columns: LeadColumns,
     region: str,
-    seen: set[str],
+    seen: dict[str, int],
     suppressed: set[str],
     check: RowCheck | None = None,
     normalized: tuple[PhoneCells, Normalized] | None = None,
 ) -> ChunkResult:
-    """Normalize a chunk's phones and split it into new contacts and rejects (row, value, reason).
+    """Normalize a chunk's phones and split it into new contacts and rejects (row, value,
+    reason, detail).
 
-    ``seen`` holds the phones already accepted (earlier chunks, or the campaign's existing
-    contacts on ``--append``) and is updated with this chunk's. The first row with a number
-    wins; later ones are rejected as ``duplicate``. Each distinct (value, region) is parsed once.
+    ``seen`` maps the phones already accepted to the row that brought each (0 for the
+    campaign's existing contacts on ``--append``) and is updated with this chunk's. The first
+    row with a number wins; later ones are rejected as ``duplicate``, the detail naming that
+    row. Each distinct (value, region) is parsed once.
     ``normalized`` is ``phone_cells`` of this chunk and ``normalize_new`` of those, when the
     caller has already computed them (the importer does, overlapping chunks); by default
     the cells are computed and all normalized here.
@@ -174,7 +154,8 @@ def split_chunk(
     else:
         cells, results = normalized
     parsed = _Parsed.of(results, len(cells.pairs))
-    position = cells.position
+    positions = cells.position.reshape(len(columns.phones), len(frame))
+    choice, position = _choose(positions, parsed)
 
     # Number the distinct E.164 numbers so that duplicates are found by integer work; the
     # sets are consulted once per distinct number, not once per row.
@@ -185,45 +166,118 @@ def split_chunk(
     _, first_rows = np.unique(row_code[valid_rows], return_index=True)
     duplicate = row_valid.copy()
     duplicate[valid_rows[first_rows]] = False
-    duplicate |= row_valid & _members(numbers, seen)[row_code]
+    seen_row = _rows(numbers, seen)
+    duplicate |= row_valid & (seen_row >= 0)[row_code]
     blocked = row_valid & ~duplicate & _members(numbers, suppressed)[row_code]
 
     row_reason = parsed.reason[position]
     row_reason[duplicate] = "duplicate"
     row_reason[blocked] = "suppressed"
     accepted = row_valid & ~duplicate & ~blocked
+    row_detail = parsed.detail[position]
+    row_detail[blocked] = "on a do-not-call list"
+    repeated = np.flatnonzero(row_reason == "duplicate")
+    if repeated.size:
+        firsts = valid_rows[first_rows]
+        first_row = np.full(len(numbers), -1, dtype=np.int64)
+        first_row[row_code[firsts]] = frame["row"].to_numpy()[firsts]
+        row_detail[repeated] = _duplicate_details(row_code[repeated], seen_row, first_row)
 
+    raw = _chosen_text(frame, columns.phones, choice)
     rows = np.flatnonzero(accepted)
     taken = frame.iloc[rows]
-    contacts = _contacts(taken, columns, position[rows], parsed)
+    alternates = None
+    if columns.alternates is not None:
+        alternates = _alternates(positions[:, rows], position[rows], parsed)
+    contacts = _contacts(taken, raw.iloc[rows], columns, position[rows], parsed, alternates)
     if check is not None and not contacts.empty:
         broken = check(contacts, taken).to_numpy(dtype=object)
         rejected = broken != ""
         if rejected.any():
             where = rows[rejected]
             row_reason[where] = broken[rejected]
+            row_detail[where] = ""
             accepted[where] = False
             contacts = contacts[~rejected]
-    seen.update(contacts["phone"].tolist())
+    seen.update(zip(contacts["phone"].tolist(), contacts["row"].tolist(), strict=True))
     refused = np.flatnonzero(~accepted)
     rejects = pd.DataFrame(
         {
             "row": frame["row"].iloc[refused],
-            "value": frame[columns.phone].astype(str).iloc[refused],
+            "value": raw.iloc[refused],
             "reason": pd.Series(row_reason[refused], index=frame.index[refused], dtype=object),
+            "detail": pd.Series(row_detail[refused], index=frame.index[refused], dtype=object),
         }
     )
-    return ChunkResult(contacts=contacts, rejects=rejects)
+    supplied = np.bincount(choice[accepted], minlength=len(columns.phones))
+    return ChunkResult(contacts=contacts, rejects=rejects, supplied=tuple(supplied.tolist()))
+
+
+def _choose(
+    positions: npt.NDArray[np.intp], parsed: _Parsed
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """For each row, which phone column is its number (``choice``) and that cell's pair.
+
+    The first column holding a valid number (or one that plainly repeats an accepted number:
+    the row is then that number's duplicate); with none, the first column holding something
+    other than nothing, whose reason the row is rejected for.
+    """
+    count = positions.shape[1]
+    if len(positions) == 1:
+        return np.zeros(count, dtype=np.intp), positions[0]
+    usable = (parsed.valid | (parsed.reason == "duplicate"))[positions]
+    something = (parsed.reason != "missing")[positions]
+    choice = np.where(usable.any(axis=0), usable.argmax(axis=0), something.argmax(axis=0))
+    return choice, positions[choice, np.arange(count)]
+
+
+def _phone_text(frame: pd.DataFrame, phones: Sequence[str]) -> pa.Array:
+    """The phone columns' cells, column after column, as one arrow array."""
+    if len(phones) == 1:
+        return _arrow_text(frame[phones[0]])
+    return pa.concat_arrays([_arrow_text(frame[name]) for name in phones])
+
+
+def _chosen_text(
+    frame: pd.DataFrame, phones: Sequence[str], choice: npt.NDArray[np.intp]
+) -> pd.Series[str]:
+    """Each row's cell of its chosen phone column, as written."""
+    if len(phones) == 1:
+        return frame[phones[0]].astype(str)
+    cells = np.stack([frame[name].astype(str).to_numpy(dtype=object) for name in phones])
+    return pd.Series(cells[choice, np.arange(len(frame))], index=frame.index, dtype=object)
+
+
+def _alternates(
+    positions: npt.NDArray[np.intp], chosen: npt.NDArray[np.intp], parsed: _Parsed
+) -> pa.Array:
+    """Per row, its other valid numbers (``positions``: its pair in each phone column;
+    ``chosen``: the pair of its contact's number), in column order, each once, joined by
+    ", "; "" when it has none."""
+    taken = [parsed.e164[chosen]]
+    joined = np.full(len(chosen), "", dtype=object)
+    for pairs in positions:
+        numbers = parsed.e164[pairs]
+        new = parsed.valid[pairs]
+        for earlier in taken:
+            new &= numbers != earlier
+        taken.append(numbers)
+        after = new & (joined != "")
+        joined[after] += ", "
+        joined[new] += numbers[new]
+    return _arrow_objects(joined)
 
 
 @dataclass(frozen=True)
 class _Parsed:
     """``normalize_new``'s results as arrays, one entry per distinct value ("" when the value
-    was rejected, reason "duplicate" when it plainly repeats an accepted number)."""
+    was rejected; reason "duplicate", not valid, and the E.164 it repeats when it plainly
+    repeats an accepted number)."""
 
     valid: npt.NDArray[np.bool_]
     e164: npt.NDArray[np.object_]
     reason: npt.NDArray[np.object_]
+    detail: npt.NDArray[np.object_]
     extension: npt.NDArray[np.object_]
     number_type: npt.NDArray[np.object_]
     zone_key: npt.NDArray[np.object_]
@@ -236,6 +290,7 @@ class _Parsed:
         fields: dict[str, Sequence[object]] = {
             "e164": results.e164,
             "reason": results.reason,
+            "detail": results.detail,
             "extension": results.extension,
             "number_type": results.number_type,
             "zone_key": [zone_keys[zones] for zones in results.timezones],
@@ -247,6 +302,7 @@ class _Parsed:
             for name, values in fields.items():
                 arrays[name] = np.full(count, _REPEAT[name], dtype=object)
                 arrays[name][normalized.parsed] = _objects(values)
+            arrays["e164"][normalized.repeats] = normalized.repeated
         return cls(valid=arrays["reason"] == "", **arrays)
 
 
@@ -254,6 +310,7 @@ class _Parsed:
 _REPEAT: dict[str, object] = {
     "e164": "",
     "reason": "duplicate",
+    "detail": "",
     "extension": None,
     "number_type": "",
     "zone_key": "",
@@ -265,6 +322,26 @@ def _objects(values: Sequence[object]) -> npt.NDArray[np.object_]:
     array = np.empty(len(values), dtype=object)
     array[:] = values
     return array
+
+
+def _rows(values: npt.NDArray[np.object_], seen: dict[str, int]) -> npt.NDArray[np.int64]:
+    """For each value, the row ``seen`` has for it, -1 where it has none."""
+    if not seen:
+        return np.full(len(values), -1, dtype=np.int64)
+    return np.fromiter((seen.get(value, -1) for value in values), dtype=np.int64, count=len(values))
+
+
+def _duplicate_details(
+    codes: npt.NDArray[np.intp], seen_row: npt.NDArray[np.int64], first_row: npt.NDArray[np.int64]
+) -> list[str]:
+    """For duplicates of the numbers ``codes``, the earlier row each repeats: the one
+    ``seen`` has (``seen_row``; 0 for a number the campaign already held), else this chunk's
+    first (``first_row``)."""
+    earlier = np.where(seen_row[codes] >= 0, seen_row[codes], first_row[codes])
+    return [
+        f"same number as row {row}" if row > 0 else "number already in the campaign"
+        for row in earlier.tolist()
+    ]
 
 
 def _members(values: npt.NDArray[np.object_], among: set[str]) -> npt.NDArray[np.bool_]:
@@ -280,18 +357,25 @@ def _arrow_text(series: pd.Series[Any]) -> pa.Array:
 
 
 def _regions(frame: pd.DataFrame, country: str | None, default: str) -> pd.Series[str]:
-    """Each row's default region: its own ISO country code when given and sane, else ``default``."""
+    """Each row's default region: its own ISO country code when given and sane (``UK`` read
+    as ``GB``), else ``default``."""
     if country is None:
         return pd.Series(default, index=frame.index, dtype=object)
-    codes = frame[country].astype(str).str.strip().str.upper()
+    codes = frame[country].astype(str).str.strip().str.upper().replace(REGION_ALIASES)
     return codes.where(codes.str.fullmatch(r"[A-Z]{2}"), default).astype(object)
 
 
 def _contacts(
-    taken: pd.DataFrame, columns: LeadColumns, pairs: npt.NDArray[np.intp], parsed: _Parsed
+    taken: pd.DataFrame,
+    raw: pd.Series[str],
+    columns: LeadColumns,
+    pairs: npt.NDArray[np.intp],
+    parsed: _Parsed,
+    alternates: pa.Array | None,
 ) -> pd.DataFrame:
     """The contact frame (``CONTACT_IMPORT_COLUMNS``) of the lead rows ``taken``, indexed like
-    them; ``pairs`` says which of ``parsed`` is each row's phone."""
+    them; ``raw`` is their phone cells as written, ``pairs`` says which of ``parsed`` is each
+    row's phone, ``alternates`` are its other numbers (see ``_alternates``)."""
 
     def text(column: str | None) -> pd.Series[str]:
         if column is None:
@@ -300,19 +384,21 @@ def _contacts(
 
     first, last = text(columns.first_name), text(columns.last_name)
     if columns.first_name is None and columns.full_name is not None:
-        parts = text(columns.full_name).str.split(n=1, expand=True).reindex(columns=[0, 1])
+        parts = (
+            text(columns.full_name)
+            .str.split(n=1, expand=True)
+            .reindex(columns=[0, 1], fill_value="")
+        )
         first, last = parts[0].fillna(""), parts[1].fillna("")
     table = pa.table(
         {
             "row": pa.array(taken["row"].to_numpy(dtype=np.int64)),
             "phone": _arrow_objects(parsed.e164[pairs]),
-            "raw_phone": _arrow_text(taken[columns.phone]),
+            "raw_phone": _arrow_text(raw),
             "first_name": _arrow_text(first),
             "last_name": _arrow_text(last),
             "email": _arrow_text(text(columns.email)),
-            "variables": _json_objects(
-                [(name, _arrow_text(taken[name])) for name in columns.variables], len(taken)
-            ),
+            "variables": _json_objects(_variables(taken, columns, alternates), len(taken)),
             "extension": _arrow_objects(parsed.extension[pairs]),
             "number_type": _arrow_objects(parsed.number_type[pairs]),
             "zone_key": _arrow_objects(parsed.zone_key[pairs]),
@@ -321,6 +407,15 @@ def _contacts(
     contacts: pd.DataFrame = table.to_pandas()
     contacts.index = taken.index
     return contacts
+
+
+def _variables(
+    taken: pd.DataFrame, columns: LeadColumns, alternates: pa.Array | None
+) -> list[tuple[str, pa.Array]]:
+    fields = [(name, _arrow_text(taken[name])) for name in columns.variables]
+    if columns.alternates is not None and alternates is not None:
+        fields.append((columns.alternates, alternates))
+    return fields
 
 
 def _arrow_objects(values: npt.NDArray[np.object_]) -> pa.Array:

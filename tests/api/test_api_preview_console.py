@@ -1,7 +1,5 @@
-"""``POST /campaigns/preview`` as the console's stand-in implements it (campaigns.scratch_preview):
-the real import into a scratch ledger, nothing created in the real one. These tests go with the
-stand-in when the importer's dry run replaces it (same answer, minus ``estimate``).
-"""
+"""``POST /campaigns/preview`` as the console uses it: a messy file, the finish estimate, the
+server's do-not-call list, the import's one-line errors; nothing created."""
 
 from __future__ import annotations
 
@@ -25,7 +23,7 @@ def test_preview_says_what_create_would_do_and_creates_nothing(client: TestClien
     preview = response.json()
     assert (preview["rows_read"], preview["accepted"], preview["rejected"]) == (5, 3, 2)
     assert preview["rejected_by_reason"] == {"missing": 1, "duplicate": 1}
-    assert preview["phone_columns"] == {"mobile_phone": 3}
+    assert preview["phone_columns"] == {"Mobile Phone": 3}
     assert [
         (c["row"], c["phone"], c["extension"], c["timezones"]) for c in preview["contacts"]
     ] == [
@@ -46,7 +44,10 @@ def test_preview_says_what_create_would_do_and_creates_nothing(client: TestClien
     taken = client.post(
         "/campaigns/preview", files={"file": ("leads.csv", MESSY, "text/csv")}, data=form
     )
-    assert (taken.status_code, taken.json()) == (409, {"error": "campaign 'spring' already exists"})
+    assert (taken.status_code, taken.json()) == (
+        409,
+        {"error": "campaign 'spring' already exists (use --append to add leads to it)"},
+    )
 
 
 def test_preview_honours_the_servers_do_not_call_list(

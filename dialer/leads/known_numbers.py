@@ -2,7 +2,7 @@
 
 Vectorized over pyarrow arrays (RE2, whose ``\\d`` is ASCII only), for the importer: a value
 that plainly repeats a number it already accepted need not go through phonenumbers. Kept
-apart from :mod:`dialer.phones` so that the phone pool's workers never import pyarrow.
+apart from :mod:`dialer.leads.phones` so that the phone pool's workers never import pyarrow.
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dialer.phones import NANPA_REGIONS
+from dialer.leads.phones import NANPA_REGIONS
 
-# dialer.phones.NANPA as RE2 (extract_regex wants named groups), anchored; the unit tests
+# dialer.leads.phones.NANPA as RE2 (extract_regex wants named groups), anchored; the unit tests
 # hold the two equal.
 NANPA_RE2 = (
     r"^(?:\+?1[ .\-]?)?(?:\((?P<a>[2-9]\d\d)\)|(?P<b>[2-9]\d\d))"
     r"[ .\-]?(?P<c>\d{3})[ .\-]?(?P<d>\d{4})$"
 )
-# A spreadsheet float ("212555.0000"), which dialer.phones cleans before reading.
+# A spreadsheet float ("212555.0000"), which dialer.leads.phones cleans before reading.
 _FLOAT_ZERO_RE2 = r"^\+?\d+\.0+$"
 _REGIONS = pa.array(sorted(NANPA_REGIONS), type=pa.large_string())
 _PLUS_ONE = pa.scalar("+1", type=pa.large_string())

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 from phonenumbers.timezone import time_zones_for_number
 
-from dialer.known_numbers import NANPA_RE2, known_e164s
-from dialer.phones import (
+from dialer.leads.known_numbers import NANPA_RE2, known_e164s
+from dialer.leads.phones import (
     NANPA,
     PhoneNumber,
     PhoneRejected,

@@ -1,4 +1,4 @@
-"""Header names and phone-column detection: the pure half of dialer.leadsfile."""
+"""Header names and phone-column detection: dialer.leads.headers."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dialer.leadsfile import (
+from dialer.leads.headers import (
     PHONE_COLUMN_NAMES,
     ROW_COLUMN,
     column_names,
     find_phone_column,
+    find_phone_columns,
     snake_case,
 )
 
@@ -106,3 +107,62 @@ def test_find_phone_column(columns: tuple[str, ...], expected: str | None) -> No
 def test_phone_column_names_are_their_own_snake_case() -> None:
     assert all(snake_case(name) == name for name in PHONE_COLUMN_NAMES)
     assert len(set(PHONE_COLUMN_NAMES)) == len(PHONE_COLUMN_NAMES)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Téléphone",
+        "TELEPHONE",
+        "Teléfono",
+        "telefono",
+        "Telefon",
+        "Tele fon",
+        "Telefonnummer",
+        "Handy",
+        "Handynummer",
+        "Celular",
+        "Móvil",
+        "MOVIL",
+        "Portable",
+        "Cellulare",
+        "Telefone",
+        "Número de telefone",
+        "Número de teléfono",
+        "Numéro de téléphone",
+        "Telefoonnummer",
+        "Mobiel",
+        "Numer telefonu",
+        "Teléfono Móvil",
+        "Tél. portable",
+        "Mobile Phone Number",
+        "GSM",
+    ],
+)
+def test_phone_headers_in_our_users_languages(header: str) -> None:
+    columns = column_names(["Nom", header, "Ville"])
+    assert find_phone_column(columns) == columns[1]
+
+
+@pytest.mark.parametrize(
+    "header", ["Phone Type", "Telefon Typ", "Numero", "Nummer", "Mobile Carrier", "Portabilité"]
+)
+def test_words_that_are_not_phone_columns(header: str) -> None:
+    assert find_phone_column(column_names(["Name", header])) is None
+
+
+@pytest.mark.parametrize(
+    ("columns", "expected"),
+    [
+        (("phone_number", "mobile_phone_number"), ("phone_number", "mobile_phone_number")),
+        (("mobile", "name", "phone"), ("phone", "mobile")),
+        (("handy", "telefon"), ("telefon", "handy")),
+        (("home_phone", "number", "work_phone"), ("home_phone", "work_phone")),
+        (("name", "number"), ("number",)),
+        (("name", "phone_type"), ()),
+    ],
+)
+def test_find_phone_columns_most_likely_first(
+    columns: tuple[str, ...], expected: tuple[str, ...]
+) -> None:
+    assert find_phone_columns(columns) == expected

@@ -1,4 +1,5 @@
-"""dialer.leadsfile against real files: encodings, delimiters, quoting, ragged rows, errors."""
+"""dialer.leads.files and dialer.leads.chunks against real files: encodings, delimiters,
+quoting, ragged rows, errors."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dialer.errors import CsvError
-from dialer.leadsfile import BLOCK_SIZE, DELIMITERS, ROW_COLUMN, Chunk, iter_chunks, open_leads
+from dialer.leads.chunks import Chunk, iter_chunks
+from dialer.leads.files import BLOCK_SIZE, DELIMITERS, open_leads
+from dialer.leads.headers import ROW_COLUMN
 
-DATA = Path(__file__).parent.parent / "data"
+DATA = Path(__file__).parents[2] / "data"
 
 # The table every tests/data/leads_* file holds, in its own encoding and delimiter.
 SAMPLE = [
@@ -243,6 +246,14 @@ def test_given_phone_column_by_header_or_name(tmp_path: Path) -> None:
     assert open_leads(path, phone_column=" MobileNumber ").phone_column == "mobile_number"
     leads = open_leads(path, country_column="Country")
     assert leads.country_column == "country"
+
+
+def test_several_phone_columns_found_or_given_in_order(tmp_path: Path) -> None:
+    path = write(tmp_path, "Name,Mobile Number,Téléphone,Phone Type\nAnn,1,2,home\n")
+    assert open_leads(path).phone_columns == ("mobile_number", "téléphone")
+    given = open_leads(path, phone_column=("téléphone", "Mobile Number", "mobile_number"))
+    assert given.phone_columns == ("téléphone", "mobile_number")
+    assert given.header("téléphone") == "Téléphone"
 
 
 def test_user_errors_are_one_line_naming_the_file(tmp_path: Path) -> None:
