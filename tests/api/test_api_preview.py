@@ -55,7 +55,7 @@ def test_preview_answers_as_the_import_would(client: TestClient) -> None:
     taken = _preview(client)
     assert taken == (
         409,
-        {"error": "campaign 'spring' already exists (use --append to add leads to it)"},
+        {"error": "campaign 'spring' already exists (use append=true to add leads to it)"},
     )
     status, body = _preview(client, "Phone\n+12125552672\n(212) 555-2671\n", append="true")
     assert status == 200

@@ -46,7 +46,7 @@ def test_preview_says_what_create_would_do_and_creates_nothing(client: TestClien
     )
     assert (taken.status_code, taken.json()) == (
         409,
-        {"error": "campaign 'spring' already exists (use --append to add leads to it)"},
+        {"error": "campaign 'spring' already exists (use append=true to add leads to it)"},
     )
 
 
