@@ -65,7 +65,7 @@ def test_preview_answers_as_the_import_would(client: TestClient) -> None:
         {"error": "leads.csv has no data rows, only a header"},
     )
     assert _preview(client, region="UK", name="other")[1] == {
-        "error": "--region 'UK' is not an ISO country code: use GB"
+        "error": "region 'UK' is not an ISO country code: use GB"
     }
 
 
