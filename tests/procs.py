@@ -246,21 +246,23 @@ def write_config(
     *,
     sandbox_url: str,
     rate: str,
-    concurrency: int = 32,
+    sending_threads: int = 32,
     settings: Mapping[str, float] | None = None,
+    account: Mapping[str, float] | None = None,
 ) -> Path:
     """A dialer.toml with one ``sandbox`` account at ``sandbox_url``, pacing at ``rate`` with
-    ``concurrency`` requests in flight per process, and top-level ``settings`` (numbers such as
-    ``tick_seconds``). The URLs come from the environment (``DIALER_DATABASE_URL``,
-    ``DIALER_BROKER_URL``)."""
+    ``sending_threads`` requests in flight per process and more numeric ``account`` fields
+    (``concurrent_calls``...), and top-level ``settings`` (numbers such as ``tick_seconds``).
+    The URLs come from the environment (``DIALER_DATABASE_URL``, ``DIALER_BROKER_URL``)."""
     lines = [f"{key} = {value}" for key, value in (settings or {}).items()]
     lines += [
         "[accounts.sandbox]",
         'provider = "sandbox"',
         f"base_url = {json.dumps(sandbox_url)}",
         f"rate = {json.dumps(rate)}",
-        f"concurrency = {concurrency}",
+        f"sending_threads = {sending_threads}",
     ]
+    lines += [f"{key} = {value}" for key, value in (account or {}).items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

@@ -7,7 +7,7 @@
   the tick. Redis redelivers a task held past ``visibility_timeout``; we set it to an hour and
   never hold one anywhere near that.
 - A thread pool by default, of a few threads: each runs one ``place_calls`` batch, whose
-  requests go out on the account's own sending threads (``concurrency`` per account and
+  requests go out on the account's own sending threads (``sending_threads`` per account and
   process). More task threads would only let one worker take batches that another, idle
   one could run; run more worker processes (or machines) for more.
 """

@@ -23,7 +23,7 @@ def run(
         int,
         typer.Option(
             help="Dispatch threads; up to twice as many contacts are claimed at once "
-            "(each account sends at most its `concurrency` requests at once).",
+            "(each account sends at most its `sending_threads` requests at once).",
             min=1,
         ),
     ] = 32,
