@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from dialer.capacity import accounts as capacity
 from dialer.errors import ConfigError, MalformedOutcome, ProviderError, RejectedByProvider
 from dialer.ledger import outcomes as ledger_outcomes
 from dialer.ledger.engine import session_scope
@@ -94,4 +95,6 @@ def _record(service: CallService, target: PollTarget, found: ProviderOutcome) ->
             payload=found.payload,
             now=service.clock.now(),
         )
+    if result is not Recorded.NOT_PLACED:
+        capacity.call_over(service.gate, service.settings.accounts[target.account], target.key)
     return result in (Recorded.RECORDED, Recorded.RECALLED)

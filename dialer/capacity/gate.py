@@ -65,7 +65,7 @@ class Verdict:
 
     @property
     def account_wide(self) -> bool:
-        """The failure is the account's, not the contact's: it spends no retry budget."""
+        """The account cannot take calls now."""
         return self.breaker_open or self.held
 
 
@@ -80,6 +80,8 @@ class AccountState:
     next_probe_in: float | None = None
     held_for: float | None = None
     held_seconds_total: float = 0.0
+    outage_for: float | None = None
+    """How long the breaker has been open since it opened or last paused the campaigns."""
 
     @property
     def startable(self) -> int | None:
@@ -114,6 +116,11 @@ class Gate(Protocol):
         """The account's capacity now."""
         ...
 
+    def note_pause(self, account: str) -> None:
+        """The account's campaigns were paused for its outage: ``outage_for`` counts anew, so
+        campaigns resumed while it lasts pause again only after another full wait."""
+        ...
+
 
 @dataclass
 class _Account:
@@ -124,6 +131,7 @@ class _Account:
     probe_every: float = FIRST_PROBE
     held_until: float = 0.0
     held_total: float = 0.0
+    paused_at: float = 0.0
 
 
 class LocalGate:
@@ -190,7 +198,16 @@ class LocalGate:
                 next_probe_in=None if record.open_since is None else record.next_probe - now,
                 held_for=record.held_until - now if now < record.held_until else None,
                 held_seconds_total=record.held_total,
+                outage_for=(
+                    None
+                    if record.open_since is None
+                    else now - max(record.open_since, record.paused_at)
+                ),
             )
+
+    def note_pause(self, account: str) -> None:
+        with self._lock:
+            self._accounts.setdefault(account, _Account()).paused_at = self._monotonic()
 
 
 def _prune(record: _Account, now: float) -> None:

@@ -108,7 +108,8 @@ end
 return {opened and 1 or 0, now < held and 1 or 0}
 """
 
-# KEYS: places, state. Reply: {in progress, now, open_since, next_probe, held_until, held_total}.
+# KEYS: places, state. Reply: {in progress, now, open_since, next_probe, held_until, held_total,
+# paused_at}.
 _STATE_LUA = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
@@ -116,7 +117,15 @@ local fmt = function(n) return string.format('%d', n) end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', fmt(now))
 local get = function(f) return redis.call('HGET', KEYS[2], f) or '0' end
 return {redis.call('ZCARD', KEYS[1]), fmt(now), get('open_since'), get('next_probe'),
-  get('held_until'), get('held_total')}
+  get('held_until'), get('held_total'), get('paused_at')}
+"""
+
+
+# KEYS: state. Marks the campaigns paused for the outage now (server time).
+_PAUSE_LUA = """
+local clock = redis.call('TIME')
+redis.call('HSET', KEYS[1], 'paused_at', clock[1] .. string.format('%06d', tonumber(clock[2])))
+return 1
 """
 
 
@@ -137,6 +146,7 @@ class RedisGate:
         self._admit = client.register_script(_ADMIT_LUA)
         self._report = client.register_script(_REPORT_LUA)
         self._state = client.register_script(_STATE_LUA)
+        self._pause = client.register_script(_PAUSE_LUA)
 
     def _keys(self, account: str) -> list[str]:
         return [f"{self._prefix}places:{account}", f"{self._prefix}state:{account}"]
@@ -180,7 +190,9 @@ class RedisGate:
 
     def state(self, account: str, limits: Limits) -> AccountState:
         reply = self._run(self._state, self._keys(account), [])
-        in_progress, now, opened, probe, held, total = (int(v) for v in cast(list[bytes], reply))
+        in_progress, now, opened, probe, held, total, paused = (
+            int(v) for v in cast(list[bytes], reply)
+        )
         return AccountState(
             in_progress=in_progress,
             cap=limits.cap,
@@ -188,7 +200,11 @@ class RedisGate:
             next_probe_in=(probe - now) / _US if opened else None,
             held_for=(held - now) / _US if now < held else None,
             held_seconds_total=total / _US,
+            outage_for=(now - max(opened, paused)) / _US if opened else None,
         )
+
+    def note_pause(self, account: str) -> None:
+        self._run(self._pause, self._keys(account)[1:], [])
 
     def _run(
         self, script: redis.commands.core.Script, keys: list[str], args: list[str | int]

@@ -212,6 +212,8 @@ class PollTarget:
     attempt_id: int
     account: str
     provider_call_id: str
+    key: str = ""
+    """The attempt key, which names the call's place (dialer/capacity)."""
 
 
 def attempts_to_poll(
@@ -231,7 +233,9 @@ def attempts_to_poll(
         for account, since in started_after.items()
     ]
     rows = session.execute(
-        select(col(Attempt.id), col(Attempt.account), col(Attempt.provider_call_id))
+        select(
+            col(Attempt.id), col(Attempt.account), col(Attempt.provider_call_id), col(Attempt.key)
+        )
         .where(
             col(Attempt.id) > after_id,
             col(Attempt.result) == PLACED,
@@ -242,4 +246,4 @@ def attempts_to_poll(
         .order_by(col(Attempt.id))
         .limit(limit)
     ).all()
-    return [PollTarget(attempt_id=i, account=a, provider_call_id=c) for i, a, c in rows]
+    return [PollTarget(attempt_id=i, account=a, provider_call_id=c, key=k) for i, a, c, k in rows]

@@ -84,6 +84,11 @@ def test_hold_and_breaker(gate: RedisGate) -> None:
     state = gate.state("acct", capped)
     assert state.open_for is not None and state.next_probe_in is not None
     assert 0 < state.next_probe_in <= 2.0 and state.startable == 0
+    time.sleep(0.05)
+    gate.note_pause("acct")
+    paused = gate.state("acct", capped)
+    assert paused.outage_for is not None and paused.open_for is not None
+    assert paused.outage_for < 0.01 < paused.open_for
     assert gate.admit("acct", ["p"], capped).waits == []
     assert not gate.report("acct", ok=True).account_wide
     assert gate.state("acct", capped).open_for is None

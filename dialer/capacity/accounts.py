@@ -1,0 +1,71 @@
+"""An account's capacity as the tick, polling, webhooks and status use it: how many calls it
+may start now, giving a finished call's place back, and pausing its campaigns when its
+provider has been out for ``outage_pause``.
+
+Each reads or writes the account gate once; a gate that cannot be reached is logged, never
+raised: nothing starts (the dispatch step hands claims back as well), and a place not given
+back returns at its lease.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from dialer.capacity.gate import AccountState, Gate
+from dialer.dispatch.pacing import limits
+from dialer.errors import ServiceUnavailable
+from dialer.ledger import campaigns as ledger_campaigns
+from dialer.ledger.engine import session_scope
+from dialer.settings import AccountConfig
+
+log = logging.getLogger("dialer.capacity")
+
+
+def state_of(gate: Gate, account: AccountConfig) -> AccountState | None:
+    """The account's capacity now; None when the gate cannot be reached (logged)."""
+    try:
+        return gate.state(account.name, limits(account))
+    except ServiceUnavailable as exc:
+        log.warning("account %s: capacity unknown: %s", account.name, exc)
+        return None
+
+
+def startable(gate: Gate, account: AccountConfig) -> int | None:
+    """How many calls ``account`` may start now; None: no bound but its rate. 0 when the gate
+    cannot be reached."""
+    state = state_of(gate, account)
+    return 0 if state is None else state.startable
+
+
+def call_over(gate: Gate, account: AccountConfig, attempt_key: str) -> None:
+    """A final outcome arrived: the call's place is free."""
+    if account.concurrent_calls is None:
+        return
+    try:
+        gate.give_back(account.name, [attempt_key])
+    except ServiceUnavailable as exc:
+        log.warning("account %s: place free only at its lease: %s", account.name, exc)
+
+
+def pause_after_outage(engine: Engine, gate: Gate, account: AccountConfig, now: datetime) -> int:
+    """Pause the account's running campaigns once its breaker has been open for
+    ``outage_pause``, with the reason, so a long outage needs a person; how many paused."""
+    state = state_of(gate, account)
+    if state is None or state.outage_for is None or state.outage_for < account.outage_pause:
+        return 0
+    minutes = round((state.open_for or 0.0) / 60)
+    reason = f"provider outage: account {account.name} failing for {minutes} min"
+    with session_scope(engine) as session:
+        paused = ledger_campaigns.pause_account(
+            session, account=account.name, reason=reason, now=now
+        )
+    try:
+        gate.note_pause(account.name)
+    except ServiceUnavailable as exc:
+        log.warning("account %s: outage pause not noted: %s", account.name, exc)
+    if paused:
+        log.error("%s: paused %d campaign(s)", reason, paused)
+    return paused
