@@ -548,6 +548,8 @@ def backlog(session: Session, *, campaign_ids: Sequence[int], now: datetime) -> 
         return Backlog(0, 0)
     pending = counts.counts(session, campaign_ids=campaign_ids, states=[PENDING])
     backing_off = 0
+    # Only a backoff sets next_attempt_at; a refunded attempt (dialer/capacity) may leave a
+    # contact backing off with no attempt counted.
     for campaign_id, zone_key in sorted({(c, z) for c, _state, z, _outcome in pending}):
         backing_off += session.execute(
             select(func.count()).where(
@@ -555,7 +557,6 @@ def backlog(session: Session, *, campaign_ids: Sequence[int], now: datetime) -> 
                 col(Contact.state) == PENDING,
                 col(Contact.zone_key) == zone_key,
                 col(Contact.next_attempt_at) > now,
-                col(Contact.attempts) > 0,
             )
         ).scalar_one()
     busy = in_flight(session, campaign_ids=campaign_ids)
