@@ -1,6 +1,6 @@
 """Outcome polling: ask the providers that keep a call's status what became of placed calls.
 
-Run every :data:`POLL_SECONDS` by the Celery beat task ``dialer.poll_outcomes`` (distributed
+Run every ``poll_seconds`` (settings) by the Celery beat task ``dialer.poll_outcomes`` (distributed
 mode) and by the embedded runner's loop. A provider that also sends webhooks (AlloMia) is polled
 too: a webhook that never arrived is caught up here, and one that did makes the poll's record a
 no-op. Status requests do not take rate-limit tokens: those pace calls, and a poll places none.
@@ -23,7 +23,8 @@ from dialer.service import CallService
 log = logging.getLogger("dialer.polling")
 
 POLL_SECONDS = 30.0
-"""How often placed calls are polled for their outcome."""
+"""How often placed calls are polled for their outcome by default (``poll_seconds``): an
+account with ``concurrent_calls`` and no webhooks gets its places back at the next poll."""
 BATCH = 100
 """Attempts read from the ledger at a time."""
 MAX_PER_ROUND = 2000

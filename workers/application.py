@@ -20,7 +20,6 @@ from kombu.entity import Queue as KombuQueue
 
 from dialer import logredaction
 from dialer.errors import ConfigError
-from dialer.polling import POLL_SECONDS
 from dialer.settings import load_settings
 from dialer.webhooks.deliver import DELIVER_SECONDS
 from workers.logs import quiet_schedule_tasks
@@ -71,8 +70,8 @@ def create_app() -> Celery:
             },
             "poll-outcomes": {
                 "task": "dialer.poll_outcomes",
-                "schedule": POLL_SECONDS,
-                "options": {"expires": POLL_SECONDS},
+                "schedule": settings.poll_seconds,
+                "options": {"expires": settings.poll_seconds},
             },
         },
     )

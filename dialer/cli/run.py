@@ -36,7 +36,12 @@ def run(
 
     cli = context(ctx)
     shown = campaigns_to_show(cli.engine, names or ())
-    runner = EmbeddedRunner(build_service(cli.settings, cli.engine), names or (), threads=threads)
+    runner = EmbeddedRunner(
+        build_service(cli.settings, cli.engine),
+        names or (),
+        threads=threads,
+        poll_seconds=cli.settings.poll_seconds,
+    )
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         err_console.print("stopping: letting calls in flight finish...")
