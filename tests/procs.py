@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import httpx
 
@@ -313,3 +314,14 @@ class SandboxControl:
 
     def configure(self, **changes: object) -> None:
         self.client.post("/_sandbox/config", json=changes).raise_for_status()
+
+    def load(self) -> dict[str, Any]:
+        """Calls in progress, the most at once and refusals (:mod:`dialer.sandbox.load`)."""
+        response = self.client.get("/_sandbox/load")
+        response.raise_for_status()
+        loaded: dict[str, Any] = response.json()
+        return loaded
+
+    def outage(self, seconds: float) -> None:
+        """Refuse every call 503 for ``seconds``."""
+        self.client.post("/_sandbox/outage", json={"seconds": seconds}).raise_for_status()
