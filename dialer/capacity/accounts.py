@@ -10,7 +10,8 @@ back returns at its lease.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
@@ -31,6 +32,40 @@ def state_of(gate: Gate, account: AccountConfig) -> AccountState | None:
     except ServiceUnavailable as exc:
         log.warning("account %s: capacity unknown: %s", account.name, exc)
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class Capacity:
+    """One account's capacity as people read it: calls in progress of its cap, its breaker
+    (open since when, next probe when) and its hold (until when)."""
+
+    in_progress: int
+    cap: int | None
+    breaker: str  # "closed" or "open"
+    open_since: datetime | None
+    next_probe_at: datetime | None
+    held_until: datetime | None
+    held_seconds_total: float
+
+
+def capacity_of(gate: Gate, account: AccountConfig, now: datetime) -> Capacity | None:
+    """:func:`state_of` in wall-clock instants from ``now``; None when unknown."""
+    state = state_of(gate, account)
+    if state is None:
+        return None
+
+    def at(seconds: float | None) -> datetime | None:
+        return None if seconds is None else now + timedelta(seconds=seconds)
+
+    return Capacity(
+        in_progress=state.in_progress,
+        cap=state.cap,
+        breaker="closed" if state.open_for is None else "open",
+        open_since=at(None if state.open_for is None else -state.open_for),
+        next_probe_at=at(state.next_probe_in),
+        held_until=at(state.held_for),
+        held_seconds_total=state.held_seconds_total,
+    )
 
 
 def startable(gate: Gate, account: AccountConfig) -> int | None:
