@@ -96,6 +96,10 @@ class CampaignStatusReport(BaseModel):
         description="Who dials this server's campaigns, or why nobody does (the estimate "
         "assumes somebody does)."
     )
+    capacity: str = Field(
+        default="",
+        description="The account's calls in progress of its cap, breaker and hold, when known.",
+    )
 
     @classmethod
     def of(cls, report: CampaignReport, *, dialing: str) -> CampaignStatusReport:

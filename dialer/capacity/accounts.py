@@ -68,6 +68,36 @@ def capacity_of(gate: Gate, account: AccountConfig, now: datetime) -> Capacity |
     )
 
 
+def describe(found: Capacity) -> str:
+    """One line for ``status``: "2 of 10 calls in progress; breaker open since 13:40:01 UTC,
+    next probe 13:41:05 UTC; held until 13:40:30 UTC"."""
+
+    def clock(at: datetime | None) -> str:
+        return "" if at is None else at.strftime("%H:%M:%S UTC")
+
+    cap = "" if found.cap is None else f" of {found.cap}"
+    parts = [f"{found.in_progress}{cap} calls in progress"]
+    if found.breaker == "open":
+        parts.append(
+            f"breaker open since {clock(found.open_since)}, next probe {clock(found.next_probe_at)}"
+        )
+    else:
+        parts.append("breaker closed")
+    if found.held_until is not None:
+        parts.append(f"held until {clock(found.held_until)} (Retry-After)")
+    return "; ".join(parts)
+
+
+def calls_per_second(account: AccountConfig, call_seconds: float | None) -> float:
+    """What the account can sustain: ``min(rate, concurrent_calls / call length)``, the call
+    length learned from outcomes (``call_seconds``) or else ``call_lease``."""
+    rate = account.rate_per_second
+    if account.concurrent_calls is None:
+        return rate
+    length = call_seconds if call_seconds else account.call_lease
+    return min(rate, account.concurrent_calls / length)
+
+
 def startable(gate: Gate, account: AccountConfig) -> int | None:
     """How many calls ``account`` may start now; None: no bound but its rate. 0 when the gate
     cannot be reached."""

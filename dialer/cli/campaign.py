@@ -13,6 +13,7 @@ from dialer.cli.context import console, context, err_console, plural
 from dialer.cli.help import Command, Group
 from dialer.names import campaign_name
 from dialer.windows import DEFAULT_DAYS, DEFAULT_WINDOW
+from dialer.wiring import make_gate
 
 if TYPE_CHECKING:
     from campaigns.importer import ImportSummary
@@ -256,7 +257,8 @@ def status(
     from dialer.ledger.engine import utcnow
 
     cli = context(ctx)
-    report = campaign_report(cli.engine, cli.settings, name, now=utcnow())
+    gate = make_gate(cli.settings)
+    report = campaign_report(cli.engine, cli.settings, name, now=utcnow(), gate=gate)
     if as_json:
         console.print_json(json.dumps(report.to_json()))
         return
@@ -287,6 +289,8 @@ def _print_report(report: CampaignReport) -> None:
         console.print(f"    outcome {outcome:<10} {count:>7,}", markup=False)
     if report.estimate:
         console.print(f"  estimate   {report.estimate}", markup=False)
+    if report.capacity:
+        console.print(f"  account    {report.capacity}", markup=False)
 
 
 @app.command(cls=Command)
