@@ -53,7 +53,9 @@ class AccountLoad:
         }
 
     def clear(self) -> None:
-        """Forget the counts and end any outage; calls in progress go on."""
+        """Forget the counts, the calls counted against the cap (their status still reads
+        ``calling`` until they end) and any outage: a reset starts the cap afresh."""
+        self._ends.clear()
         self.most.clear()
         self.refused.clear()
         self.outage_refused.clear()
