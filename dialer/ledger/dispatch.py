@@ -639,7 +639,7 @@ def cancel_open_contacts(session: Session, *, campaign_id: int, now: datetime, r
 def has_due(session: Session, *, campaign_id: int, now: datetime) -> bool:
     """True when a pending contact of the campaign is due now (its backoff, if any, passed):
     whether a tick that claimed nothing for want of capacity left work behind."""
-    query = select(literal_column("1")).where(
+    query = select(col(Contact.id)).where(
         col(Contact.campaign_id) == campaign_id,
         col(Contact.state) == PENDING,
         or_(col(Contact.next_attempt_at).is_(None), col(Contact.next_attempt_at) <= now),
