@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from dialer.capacity.gate import AccountState, Gate
-from dialer.dispatch.pacing import limits
 from dialer.errors import ServiceUnavailable
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger.engine import session_scope
@@ -27,6 +26,8 @@ log = logging.getLogger("dialer.capacity")
 
 def state_of(gate: Gate, account: AccountConfig) -> AccountState | None:
     """The account's capacity now; None when the gate cannot be reached (logged)."""
+    from dialer.dispatch.pacing import limits  # here: status need not import the limiter
+
     try:
         return gate.state(account.name, limits(account))
     except ServiceUnavailable as exc:

@@ -23,9 +23,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from dialer.ratelimit import RateLimiter
+if TYPE_CHECKING:  # status reads the gate without importing Redis's client
+    from dialer.ratelimit import RateLimiter
 
 BREAKER_FAILURES = 5
 """Retryable failures in a row, across the account's calls, that open its breaker."""

@@ -13,7 +13,6 @@ from dialer.cli.context import console, context, err_console, plural
 from dialer.cli.help import Command, Group
 from dialer.names import campaign_name
 from dialer.windows import DEFAULT_DAYS, DEFAULT_WINDOW
-from dialer.wiring import make_gate
 
 if TYPE_CHECKING:
     from campaigns.importer import ImportSummary
@@ -257,7 +256,12 @@ def status(
     from dialer.ledger.engine import utcnow
 
     cli = context(ctx)
-    gate = make_gate(cli.settings)
+    gate = None
+    if cli.settings.broker_url is not None:
+        # Only then is there a shared gate to read (and Redis worth importing).
+        from dialer.wiring import make_gate
+
+        gate = make_gate(cli.settings)
     report = campaign_report(cli.engine, cli.settings, name, now=utcnow(), gate=gate)
     if as_json:
         console.print_json(json.dumps(report.to_json()))
