@@ -34,9 +34,9 @@ from prometheus_client.registry import Collector
 from dialer.api import errors
 from dialer.api.auth import AUTHENTICATED
 from dialer.api.context import Context
-from dialer.ledger.deliveries import WebhookMetrics, webhook_metrics
 from dialer.capacity import accounts as capacity
 from dialer.capacity.gate import Gate
+from dialer.ledger.deliveries import WebhookMetrics, webhook_metrics
 from dialer.ledger.engine import session_scope, utcnow
 from dialer.ledger.metrics import LedgerMetrics, ledger_metrics
 from dialer.settings import Settings
