@@ -2,7 +2,7 @@
 a Postgres ledger, the sandbox as its own process.
 
     python bench/bench_dispatch.py [--contacts 5000] [--calls N] [--latency-ms 0 200] [--workers 2]
-                                   [--threads 8] [--concurrency 128] [--claim-batch 2000]
+                                   [--threads 8] [--sending-threads 128] [--claim-batch 2000]
                                    [--tick 0.5] [--tick-worker] [--keep DIR]
     python bench/bench_dispatch.py --paced [--contacts 400] [--rate 20/s]
 
@@ -125,7 +125,7 @@ def _run(
             workdir / "dialer.toml",
             sandbox_url=url,
             rate=rate,
-            concurrency=args.concurrency,
+            sending_threads=args.sending_threads,
             settings={"claim_batch": args.claim_batch, "tick_seconds": args.tick},
         )
         if receiver is not None:
@@ -246,7 +246,10 @@ def main() -> None:
         "--threads", type=int, default=8, help="task threads per worker (batches at once)"
     )
     parser.add_argument(
-        "--concurrency", type=int, default=128, help="the account's requests in flight per worker"
+        "--sending-threads",
+        type=int,
+        default=128,
+        help="the account's requests in flight per worker",
     )
     parser.add_argument("--claim-batch", type=int, default=2000)
     parser.add_argument("--tick", type=float, default=0.5, help="tick_seconds")
@@ -266,7 +269,8 @@ def main() -> None:
     contacts = args.contacts or (400 if args.paced else 5000)
     print(
         f"{contacts} contacts, {args.workers} workers x {args.threads} task threads, "
-        f"concurrency {args.concurrency}, claim_batch {args.claim_batch}, tick {args.tick} s"
+        f"sending_threads {args.sending_threads}, claim_batch {args.claim_batch}, "
+        f"tick {args.tick} s"
     )
     with contextlib.ExitStack() as stack:
         if args.keep is None:

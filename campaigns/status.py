@@ -8,8 +8,11 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from dialer.capacity import accounts as capacity
+from dialer.capacity.gate import Gate
 from dialer.feasibility import estimate_finish
 from dialer.ledger import campaigns as ledger_campaigns
+from dialer.ledger import outcomes as ledger_outcomes
 from dialer.ledger.engine import session_scope
 from dialer.models import OPEN_STATES, Campaign, CampaignStatus, ContactState
 from dialer.settings import Settings
@@ -33,6 +36,8 @@ class CampaignReport:
     contacts: dict[str, int]
     outcomes: dict[str, int]
     estimate: str
+    capacity: str = ""
+    """The account's capacity now (dialer/capacity), when known."""
 
     @property
     def total(self) -> int:
@@ -52,9 +57,10 @@ class CampaignReport:
 
 
 def campaign_report(
-    engine: Engine, settings: Settings, name: str, *, now: datetime
+    engine: Engine, settings: Settings, name: str, *, now: datetime, gate: Gate | None = None
 ) -> CampaignReport:
-    """The status of campaign ``name``. UnknownCampaign if there is none."""
+    """The status of campaign ``name``, with its account's capacity read from ``gate`` when
+    given. UnknownCampaign if there is none."""
     with session_scope(engine) as session:
         campaign = ledger_campaigns.get_campaign(session, name=name)
         assert campaign.id is not None
@@ -63,6 +69,11 @@ def campaign_report(
         pending = ledger_campaigns.zone_key_counts(
             session, campaign_id=campaign.id, states=[ContactState.PENDING]
         )
+        call_seconds = ledger_outcomes.recent_call_seconds(session, account=campaign.account)
+    account = settings.accounts.get(campaign.account)
+    found = None
+    if gate is not None and account is not None:
+        found = capacity.capacity_of(gate, account, now)
     window = CallingWindow.parse(campaign.window, campaign.days)
     return CampaignReport(
         name=campaign.name,
@@ -79,7 +90,8 @@ def campaign_report(
         rows_rejected=campaign.rows_rejected,
         contacts=counts,
         outcomes=outcomes,
-        estimate=_estimate(campaign, settings, window, pending, now),
+        estimate=_estimate(campaign, settings, window, pending, now, call_seconds),
+        capacity="" if found is None else capacity.describe(found),
     )
 
 
@@ -89,6 +101,7 @@ def _estimate(
     window: CallingWindow,
     pending: dict[str, int],
     now: datetime,
+    call_seconds: float | None,
 ) -> str:
     if campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED) or not pending:
         return ""
@@ -98,7 +111,9 @@ def _estimate(
         pending_by_zone_key=pending,
         window=window,
         fallback_zone=campaign.timezone,
-        rate_per_second=settings.accounts[campaign.account].rate_per_second,
+        rate_per_second=capacity.calls_per_second(
+            settings.accounts[campaign.account], call_seconds
+        ),
         now=now,
         start=campaign.start_at,
         end=campaign.end_at,

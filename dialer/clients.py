@@ -24,7 +24,7 @@ TransportFactory = Callable[[], httpx.BaseTransport]
 class ProviderPool:
     """Each account's adapters and sender, built on first use; :meth:`close` ends them all.
 
-    The sender is a thread pool of the account's ``concurrency``: the requests one process
+    The sender is a thread pool of the account's ``sending_threads``: the requests one process
     has in flight for the account. Every thread gets an adapter on an ``httpx.Client`` of its
     own, with a connection or two: one client shared by a hundred threads spends most of its
     CPU scanning its connection pool (httpcore walks every connection, for every connection,
@@ -75,7 +75,7 @@ class ProviderPool:
             found = self._senders.get(account.name)
             if found is None:
                 found = self._senders[account.name] = ThreadPoolExecutor(
-                    max_workers=account.concurrency, thread_name_prefix=f"send-{account.name}"
+                    max_workers=account.sending_threads, thread_name_prefix=f"send-{account.name}"
                 )
             return found
 

@@ -1,6 +1,6 @@
 """Outcome polling: ask the providers that keep a call's status what became of placed calls.
 
-Run every :data:`POLL_SECONDS` by the Celery beat task ``dialer.poll_outcomes`` (distributed
+Run every ``poll_seconds`` (settings) by the Celery beat task ``dialer.poll_outcomes`` (distributed
 mode) and by the embedded runner's loop. A provider that also sends webhooks (AlloMia) is polled
 too: a webhook that never arrived is caught up here, and one that did makes the poll's record a
 no-op. Status requests do not take rate-limit tokens: those pace calls, and a poll places none.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from dialer.capacity import accounts as capacity
 from dialer.errors import ConfigError, MalformedOutcome, ProviderError, RejectedByProvider
 from dialer.ledger import outcomes as ledger_outcomes
 from dialer.ledger.engine import session_scope
@@ -22,7 +23,8 @@ from dialer.service import CallService
 log = logging.getLogger("dialer.polling")
 
 POLL_SECONDS = 30.0
-"""How often placed calls are polled for their outcome."""
+"""How often placed calls are polled for their outcome by default (``poll_seconds``): an
+account with ``concurrent_calls`` and no webhooks gets its places back at the next poll."""
 BATCH = 100
 """Attempts read from the ledger at a time."""
 MAX_PER_ROUND = 2000
@@ -94,4 +96,6 @@ def _record(service: CallService, target: PollTarget, found: ProviderOutcome) ->
             payload=found.payload,
             now=service.clock.now(),
         )
+    if result is not Recorded.NOT_PLACED:
+        capacity.call_over(service.gate, service.settings.accounts[target.account], target.key)
     return result in (Recorded.RECORDED, Recorded.RECALLED)

@@ -91,11 +91,13 @@ class EmbeddedRunner:
                     enqueue=lambda ids: self._submit(pool, ids),
                     names=self.names,
                     capacity=lambda _account: self._free_slots(),
+                    gate=self.service.gate,
                 )
                 ticks += 1
                 if on_progress is not None:
                     on_progress(Progress(counts=self._counts(), ticks=ticks))
-                if drain and report.claimed == 0 and idle and self._nothing_left(now):
+                done = report.claimed == 0 and not report.held_back
+                if drain and done and idle and self._nothing_left(now):
                     break
                 # Tick again soon while work flows; rest a full tick when idle.
                 clock.wait(self.stop_event, 0.05 if report.claimed else settings.tick_seconds)

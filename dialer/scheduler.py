@@ -18,6 +18,8 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
+from dialer.capacity import accounts as capacity
+from dialer.capacity.gate import Gate
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import counts as ledger_counts
 from dialer.ledger import dispatch as ledger_dispatch
@@ -40,6 +42,8 @@ class TickReport:
     claimed: int = 0
     completed: list[str] = field(default_factory=list)
     ended: list[str] = field(default_factory=list)
+    held_back: bool = False
+    """A campaign has due contacts its account cannot start now (places, hold, breaker)."""
 
 
 def tick(
@@ -50,6 +54,7 @@ def tick(
     enqueue: Enqueue,
     names: Sequence[str] = (),
     capacity: Callable[[str], int] | None = None,
+    gate: Gate | None = None,
 ) -> TickReport:
     """Run one scheduler tick over the running campaigns (only ``names`` when given).
 
@@ -59,6 +64,8 @@ def tick(
     after, and never past ``settings.claim_batch``. Claiming more would only lengthen the
     queue: its tail would wait past ``queued_timeout``, be reaped and be claimed again while
     its task still waits in the broker, and every waiting task holds a future rate-limit slot.
+    With the account ``gate``, never more than the account can start now (its free places;
+    none while held or open, but a due probe), and its campaigns pause after an outage.
     """
     report = TickReport()
     _reap(engine, settings, now)
@@ -84,6 +91,10 @@ def tick(
                 if capacity is None
                 else capacity(account.name)
             )
+            if gate is not None:
+                budget[account.name] = _startable(engine, gate, account, now, budget[account.name])
+        if gate is not None and budget[account.name] <= 0:
+            report.held_back = report.held_back or _has_due(engine, campaign, now)
         claimed = _claim(engine, settings, campaign, now, budget[account.name])
         budget[account.name] -= len(claimed)
         report.claimed += len(claimed)
@@ -93,6 +104,21 @@ def tick(
         elif campaign.id not in unfinished and _complete_if_done(engine, campaign, now):
             report.completed.append(campaign.name)
     return report
+
+
+def _startable(engine: Engine, gate: Gate, account: AccountConfig, now: datetime, room: int) -> int:
+    """``room`` bounded by what the account can start now (after an outage long enough to
+    pause its campaigns: nothing)."""
+    if capacity.pause_after_outage(engine, gate, account, now):
+        return 0
+    free = capacity.startable(gate, account)
+    return room if free is None else min(room, free)
+
+
+def _has_due(engine: Engine, campaign: Campaign, now: datetime) -> bool:
+    assert campaign.id is not None
+    with session_scope(engine) as session:
+        return ledger_dispatch.has_due(session, campaign_id=campaign.id, now=now)
 
 
 def _reap(engine: Engine, settings: Settings, now: datetime) -> None:

@@ -58,6 +58,9 @@ class Settings(BaseModel):
     )
     queued_timeout: float = Field(default=300.0, gt=0, description="queued but never begun")
     dialing_timeout: float = Field(default=900.0, gt=0, description="dialing with no answer")
+    poll_seconds: float = Field(
+        default=30.0, gt=0, description="how often placed calls are polled for their outcome"
+    )
     # Compliance
     frequency_cap: int = Field(default=3, ge=0, description="placed calls per number per 24h")
     # HTTP API

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import httpx
 
@@ -246,21 +247,23 @@ def write_config(
     *,
     sandbox_url: str,
     rate: str,
-    concurrency: int = 32,
+    sending_threads: int = 32,
     settings: Mapping[str, float] | None = None,
+    account: Mapping[str, float] | None = None,
 ) -> Path:
     """A dialer.toml with one ``sandbox`` account at ``sandbox_url``, pacing at ``rate`` with
-    ``concurrency`` requests in flight per process, and top-level ``settings`` (numbers such as
-    ``tick_seconds``). The URLs come from the environment (``DIALER_DATABASE_URL``,
-    ``DIALER_BROKER_URL``)."""
+    ``sending_threads`` requests in flight per process and more numeric ``account`` fields
+    (``concurrent_calls``...), and top-level ``settings`` (numbers such as ``tick_seconds``).
+    The URLs come from the environment (``DIALER_DATABASE_URL``, ``DIALER_BROKER_URL``)."""
     lines = [f"{key} = {value}" for key, value in (settings or {}).items()]
     lines += [
         "[accounts.sandbox]",
         'provider = "sandbox"',
         f"base_url = {json.dumps(sandbox_url)}",
         f"rate = {json.dumps(rate)}",
-        f"concurrency = {concurrency}",
+        f"sending_threads = {sending_threads}",
     ]
+    lines += [f"{key} = {value}" for key, value in (account or {}).items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -311,3 +314,14 @@ class SandboxControl:
 
     def configure(self, **changes: object) -> None:
         self.client.post("/_sandbox/config", json=changes).raise_for_status()
+
+    def load(self) -> dict[str, Any]:
+        """Calls in progress, the most at once and refusals (:mod:`dialer.sandbox.load`)."""
+        response = self.client.get("/_sandbox/load")
+        response.raise_for_status()
+        loaded: dict[str, Any] = response.json()
+        return loaded
+
+    def outage(self, seconds: float) -> None:
+        """Refuse every call 503 for ``seconds``."""
+        self.client.post("/_sandbox/outage", json={"seconds": seconds}).raise_for_status()

@@ -7,7 +7,7 @@
   the tick. Redis redelivers a task held past ``visibility_timeout``; we set it to an hour and
   never hold one anywhere near that.
 - A thread pool by default, of a few threads: each runs one ``place_calls`` batch, whose
-  requests go out on the account's own sending threads (``concurrency`` per account and
+  requests go out on the account's own sending threads (``sending_threads`` per account and
   process). More task threads would only let one worker take batches that another, idle
   one could run; run more worker processes (or machines) for more.
 """
@@ -20,7 +20,6 @@ from kombu.entity import Queue as KombuQueue
 
 from dialer import logredaction
 from dialer.errors import ConfigError
-from dialer.polling import POLL_SECONDS
 from dialer.settings import load_settings
 from dialer.webhooks.deliver import DELIVER_SECONDS
 from workers.logs import quiet_schedule_tasks
@@ -71,8 +70,8 @@ def create_app() -> Celery:
             },
             "poll-outcomes": {
                 "task": "dialer.poll_outcomes",
-                "schedule": POLL_SECONDS,
-                "options": {"expires": POLL_SECONDS},
+                "schedule": settings.poll_seconds,
+                "options": {"expires": settings.poll_seconds},
             },
         },
     )

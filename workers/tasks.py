@@ -48,7 +48,13 @@ def place_calls_task(contact_ids: list[int]) -> int:
 def tick_task() -> int:
     """Reap lost claims, claim due contacts of running campaigns, enqueue them after commit."""
     service = process_service()
-    report = tick(service.engine, service.settings, now=service.clock.now(), enqueue=_enqueue)
+    report = tick(
+        service.engine,
+        service.settings,
+        now=service.clock.now(),
+        enqueue=_enqueue,
+        gate=service.gate,
+    )
     return report.claimed
 
 

@@ -35,6 +35,7 @@ from dialer.errors import ServiceUnavailable
 from dialer.ledger.engine import make_engine
 from dialer.settings import Settings
 from dialer.webhooks.subscriptions import subscribe
+from dialer.wiring import make_gate
 
 log = logging.getLogger("dialer.api")
 
@@ -101,6 +102,7 @@ def create_app(
         engine=engine if engine is not None else make_engine(settings.database_url),
         files=files,
         dialing=dialing or (DIALS_ON_WORKERS if settings.broker_url else NO_DIALER),
+        gate=make_gate(settings),
     )
     install_error_handlers(app)
     for module in ROUTER_MODULES:

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 
 from dialer.api.files import FileStore
+from dialer.capacity.gate import Gate
 from dialer.settings import Settings
 
 
@@ -19,6 +20,9 @@ class ApiContext:
     files: FileStore
     dialing: str
     """Who dials the campaigns this server starts, or why nobody does."""
+    gate: Gate | None = None
+    """The global account gate (with a broker); None in embedded mode, where the runner's
+    own gate frees a call's place by polling or at its lease."""
 
 
 def get_context(request: Request) -> ApiContext:

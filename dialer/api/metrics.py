@@ -13,6 +13,11 @@ workers placed the calls:
   ended (``delivered``, ``failed`` = tried again later, ``dead``).
 - ``dialer_webhook_oldest_undelivered_seconds``: age of the oldest event not yet delivered
   (nor dead); 0 when none waits.
+
+With a broker, from the account gate (dialer/capacity), per account:
+``dialer_calls_in_progress``, ``dialer_call_cap`` (capped accounts only),
+``dialer_account_breaker_open`` (0/1) and ``dialer_account_held_seconds_total`` (time a
+429's Retry-After held it).
 """
 
 from __future__ import annotations
@@ -29,9 +34,12 @@ from prometheus_client.registry import Collector
 from dialer.api import errors
 from dialer.api.auth import AUTHENTICATED
 from dialer.api.context import Context
+from dialer.capacity import accounts as capacity
+from dialer.capacity.gate import Gate
 from dialer.ledger.deliveries import WebhookMetrics, webhook_metrics
 from dialer.ledger.engine import session_scope, utcnow
 from dialer.ledger.metrics import LedgerMetrics, ledger_metrics
+from dialer.settings import Settings
 
 router = APIRouter(tags=["service"], dependencies=AUTHENTICATED, responses=errors.responses(401))
 
@@ -97,6 +105,35 @@ def _webhook_families(snapshot: WebhookMetrics, now: datetime) -> list[Metric]:
     return [tries, age]
 
 
+def _capacity_families(gate: Gate, settings: Settings, now: datetime) -> list[Metric]:
+    in_progress = GaugeMetricFamily(
+        "dialer_calls_in_progress", "Calls holding a place of their account.", labels=["account"]
+    )
+    cap = GaugeMetricFamily(
+        "dialer_call_cap", "The account's concurrent_calls.", labels=["account"]
+    )
+    breaker = GaugeMetricFamily(
+        "dialer_account_breaker_open",
+        "1 while the account's outage breaker is open.",
+        labels=["account"],
+    )
+    held = CounterMetricFamily(
+        "dialer_account_held_seconds",
+        "Time the account was held by a 429's Retry-After.",
+        labels=["account"],
+    )
+    for name, account in sorted(settings.accounts.items()):
+        found = capacity.capacity_of(gate, account, now)
+        if found is None:
+            continue
+        in_progress.add_metric([name], found.in_progress)
+        if found.cap is not None:
+            cap.add_metric([name], found.cap)
+        breaker.add_metric([name], 1.0 if found.breaker == "open" else 0.0)
+        held.add_metric([name], found.held_seconds_total)
+    return [in_progress, cap, breaker, held]
+
+
 @router.get(
     "/metrics",
     response_class=Response,
@@ -111,5 +148,8 @@ def metrics(ctx: Context) -> Response:
         snapshot = ledger_metrics(session)
         webhooks = webhook_metrics(session)
     now = utcnow()
-    text = generate_latest(_Families(_families(snapshot, now) + _webhook_families(webhooks, now)))
+    families = _families(snapshot, now) + _webhook_families(webhooks, now)
+    if ctx.gate is not None:
+        families += _capacity_families(ctx.gate, ctx.settings, now)
+    text = generate_latest(_Families(families))
     return Response(text, media_type=CONTENT_TYPE_LATEST)

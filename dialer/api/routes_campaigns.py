@@ -144,7 +144,7 @@ def list_campaigns(ctx: Context) -> list[CampaignListItem]:
 @router.get("/{name}", responses=errors.responses(404, 503))
 def get_campaign(name: str, ctx: Context) -> CampaignStatusReport:
     """Counters, progress (``done`` of ``total``) and the finish estimate."""
-    report = campaign_report(ctx.engine, ctx.settings, name, now=utcnow())
+    report = campaign_report(ctx.engine, ctx.settings, name, now=utcnow(), gate=ctx.gate)
     return CampaignStatusReport.of(report, dialing=ctx.dialing)
 
 

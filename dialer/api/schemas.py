@@ -96,6 +96,10 @@ class CampaignStatusReport(BaseModel):
         description="Who dials this server's campaigns, or why nobody does (the estimate "
         "assumes somebody does)."
     )
+    capacity: str = Field(
+        default="",
+        description="The account's calls in progress of its cap, breaker and hold, when known.",
+    )
 
     @classmethod
     def of(cls, report: CampaignReport, *, dialing: str) -> CampaignStatusReport:
@@ -117,11 +121,25 @@ class CampaignListItem(BaseModel):
     estimate: str = Field(description="When the campaign should finish, or why it cannot.")
 
 
+class AccountCapacity(BaseModel):
+    """An account's capacity now (dialer/capacity): calls in progress of its cap (None: no
+    cap), its outage breaker, and the hold a 429's Retry-After put on it."""
+
+    in_progress: int
+    cap: int | None
+    breaker: str = Field(description="closed, or open: no requests but one probe at a time")
+    open_since: datetime | None
+    next_probe_at: datetime | None
+    held_until: datetime | None
+
+
 class Account(BaseModel):
-    """A configured provider account: its name and kind, never its credentials."""
+    """A configured provider account: its name and kind, never its credentials; its capacity
+    when the server can read it (with a broker)."""
 
     name: str
     provider: str
+    capacity: AccountCapacity | None = None
 
 
 class Health(BaseModel):

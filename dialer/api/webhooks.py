@@ -31,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from dialer.api.context import ApiContext, Context
 from dialer.api.errors import ApiError, ErrorBody
 from dialer.callbacks import WEBHOOK_PROVIDERS
+from dialer.capacity import accounts as capacity
 from dialer.errors import MalformedOutcome
 from dialer.ledger import outcomes as ledger_outcomes
 from dialer.ledger.engine import session_scope, utcnow
@@ -135,6 +136,8 @@ def _receive(ctx: ApiContext, provider: str, token: str, body: bytes) -> Result:
         )
     if recorded is Recorded.NOT_PLACED:
         raise ApiError(409, f"attempt {attempt.id} is not placed (yet)")
+    if ctx.gate is not None:
+        capacity.call_over(ctx.gate, account, attempt.key)
     log.info(
         "webhook %s: campaign %d attempt %d %s: %s",
         provider,

@@ -256,7 +256,13 @@ def status(
     from dialer.ledger.engine import utcnow
 
     cli = context(ctx)
-    report = campaign_report(cli.engine, cli.settings, name, now=utcnow())
+    gate = None
+    if cli.settings.broker_url is not None:
+        # Only then is there a shared gate to read (and Redis worth importing).
+        from dialer.wiring import make_gate
+
+        gate = make_gate(cli.settings)
+    report = campaign_report(cli.engine, cli.settings, name, now=utcnow(), gate=gate)
     if as_json:
         console.print_json(json.dumps(report.to_json()))
         return
@@ -287,6 +293,8 @@ def _print_report(report: CampaignReport) -> None:
         console.print(f"    outcome {outcome:<10} {count:>7,}", markup=False)
     if report.estimate:
         console.print(f"  estimate   {report.estimate}", markup=False)
+    if report.capacity:
+        console.print(f"  account    {report.capacity}", markup=False)
 
 
 @app.command(cls=Command)

@@ -23,7 +23,7 @@ def run(
         int,
         typer.Option(
             help="Dispatch threads; up to twice as many contacts are claimed at once "
-            "(each account sends at most its `concurrency` requests at once).",
+            "(each account sends at most its `sending_threads` requests at once).",
             min=1,
         ),
     ] = 32,
@@ -36,7 +36,12 @@ def run(
 
     cli = context(ctx)
     shown = campaigns_to_show(cli.engine, names or ())
-    runner = EmbeddedRunner(build_service(cli.settings, cli.engine), names or (), threads=threads)
+    runner = EmbeddedRunner(
+        build_service(cli.settings, cli.engine),
+        names or (),
+        threads=threads,
+        poll_seconds=cli.settings.poll_seconds,
+    )
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         err_console.print("stopping: letting calls in flight finish...")

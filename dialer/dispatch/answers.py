@@ -40,6 +40,10 @@ class Answer:
 
     result: AttemptResult
     account_problem: bool = False
+    retryable: bool = False
+    """A retryable failure (5xx, 429, connect): it counts toward the account's breaker."""
+    hold_for: float | None = None
+    """Seconds a 429's Retry-After holds the whole account."""
 
 
 def ask(
@@ -86,11 +90,16 @@ def judge(
             base_seconds=account.backoff_seconds,
             cap_seconds=max(3600.0, account.backoff_seconds),
         )
+        hold_for = None
+        if exc.status == 429 and exc.retry_at is not None:
+            hold_for = max((exc.retry_at - now).total_seconds(), 0.0)
         if attempts_made >= policy.max_attempts:
             gave_up = f"gave up after {attempts_made} attempts: "
-            return Answer(_failure(ContactState.FAILED, exc, gave_up))
+            failed = _failure(ContactState.FAILED, exc, gave_up)
+            return Answer(failed, retryable=True, hold_for=hold_for)
         retry = next_attempt_at(policy, attempts_made, now, retry_at=exc.retry_at, rng=rng)
-        return Answer(_failure(ContactState.PENDING, exc, next_attempt_at=retry))
+        pending = _failure(ContactState.PENDING, exc, next_attempt_at=retry)
+        return Answer(pending, retryable=True, hold_for=hold_for)
     if isinstance(exc, AccountProblem):
         # Nothing was placed and the contact is not at fault: it waits for the account's fix.
         return Answer(_failure(ContactState.PENDING, exc, "account refused: "), True)

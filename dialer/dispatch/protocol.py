@@ -6,8 +6,8 @@ same function runs in a Celery task and in the embedded runner's threads. Its st
 1. **Admit** (:mod:`.admission`): read the batch's contacts and campaigns together; dial only
    ``queued`` contacts of a ``running`` campaign whose number is not suppressed and whose
    calling window is open now; hand the other claims back or cancel them.
-2. **Reserve** (:mod:`.pacing`): one slot of the account's global rate limiter per contact,
-   all in one step.
+2. **Reserve** (:mod:`.pacing`): per contact, a slot of the account's global rate limiter
+   and a call place (:mod:`dialer.capacity`), in one step; claims past them go back.
 3. **Begin and commit**: in slot order, :data:`.pacing.BEGIN_LEAD` before a slot, win
    ``queued → dialing`` and write the attempt row of every contact whose slot comes within
    that lead, in one transaction, and COMMIT before any of their requests leaves. A contact
@@ -38,7 +38,6 @@ per contact, so a batch of a hundred pays each once (docs/decisions.md, bench/RE
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -85,7 +84,7 @@ def _dial(
     service: CallService, account: AccountConfig, items: list[Dispatchable], results: Results
 ) -> None:
     """Steps 2-5 for one account's contacts of the batch."""
-    pacer = Pacer(service.limiter, service.clock, account)
+    pacer = Pacer(service.limiter, service.clock, account, service.gate)
     try:
         slots = pacer.reserve(len(items))
     except ServiceUnavailable:
@@ -93,6 +92,9 @@ def _dial(
         _hand_back(service, items, results, DispatchResult.LIMITER_UNAVAILABLE)
         log.warning("rate limiter unavailable: %d contacts handed back", len(items))
         return
+    if len(slots) < len(items):
+        _hand_back(service, items[len(slots) :], results, DispatchResult.NO_CAPACITY)
+        items = items[: len(slots)]
     sender = service.providers.sender(account)
     recorder = Recorder(service, account)
     start = 0
@@ -100,13 +102,14 @@ def _dial(
         recorder.record_until(slots[start].at - BEGIN_LEAD)
         if service.stopping.is_set():
             _hand_back(service, items[start:], results, DispatchResult.STOPPED)
+            pacer.give_back(slots[start:])
             break
         horizon = service.clock.monotonic() + BEGIN_LEAD
         end = start + 1
         while end < len(items) and slots[end].at <= horizon:
             end += 1
         group = list(zip(items[start:end], slots[start:end], strict=True))
-        for call in _begin(service, account, group, results):
+        for call in _begin(service, account, pacer, group, results):
             attempts_made = call.item.contact.attempts + 1
             future = sender.submit(_send, service, account, pacer, call, attempts_made)
             recorder.expect(future, call.attempt_id, call.item)
@@ -128,13 +131,13 @@ class _Begun:
 def _begin(
     service: CallService,
     account: AccountConfig,
+    pacer: Pacer,
     group: list[tuple[Dispatchable, Slot]],
     results: Results,
 ) -> list[_Begun]:
     """Step 3 for ``group``: the contacts won, committed, each with its request."""
     begins = [
-        ledger_dispatch.Begin(item.contact_id, str(uuid.uuid4()), slot.wait_ms)
-        for item, slot in group
+        ledger_dispatch.Begin(item.contact_id, slot.key, slot.wait_ms) for item, slot in group
     ]
     now = service.clock.now()
     with session_scope(service.engine) as session:
@@ -146,6 +149,7 @@ def _begin(
         results[contact_id] = (
             DispatchResult.RELEASED if contact_id in released else DispatchResult.LOST_RACE
         )
+    pacer.give_back([slot for (item, slot) in group if item.contact_id not in won])
     settings = service.settings
     return [
         _Begun(item, slot, won[begin.contact_id], build_request(settings, account, item, begin))
@@ -169,6 +173,7 @@ def _send(
         pacer.await_slot(call.slot)
     except ServiceUnavailable as exc:
         # Begun, but nothing was sent: due again at the next tick.
+        pacer.give_back([call.slot])
         return Answer(AttemptResult(state=ContactState.PENDING, error=f"not sent: {exc}"))
     clock = service.clock
     started = clock.monotonic()
@@ -181,7 +186,9 @@ def _send(
         rng=service.rng,
     )
     latency = int((clock.monotonic() - started) * 1000)
-    return replace(answer, result=replace(answer.result, latency_ms=latency))
+    return pacer.settle(
+        call.slot, replace(answer, result=replace(answer.result, latency_ms=latency))
+    )
 
 
 def _hand_back(

@@ -12,9 +12,10 @@ class DispatchResult(StrEnum):
 
     The value is the word logs show. Before any request: NOT_QUEUED (not claimed any more: a
     redelivered task), CANCELLED (campaign cancelled), SUPPRESSED (do-not-call), the claim
-    handed back because the CAMPAIGN_NOT_RUNNING, the WINDOW_CLOSED, the LIMITER_UNAVAILABLE
-    or the batch STOPPED, RELEASED (the campaign stopped before its begin) or LOST_RACE
-    (another worker began it). After its request: the contact's next state.
+    handed back because the CAMPAIGN_NOT_RUNNING, the WINDOW_CLOSED, the LIMITER_UNAVAILABLE,
+    the account had NO_CAPACITY (no free place, held, or its breaker open) or the batch
+    STOPPED, RELEASED (the campaign stopped before its begin) or LOST_RACE (another worker
+    began it). After its request: the contact's next state.
     """
 
     NOT_QUEUED = "not-queued"
@@ -25,6 +26,7 @@ class DispatchResult(StrEnum):
     WINDOW_CLOSED = "window-closed"
     CAMPAIGN_NOT_RUNNING = "campaign-not-running"
     LIMITER_UNAVAILABLE = "limiter-unavailable"
+    NO_CAPACITY = "no-capacity"
     STOPPED = "stopped"
     PLACED = ContactState.PLACED.value
     PENDING = ContactState.PENDING.value

@@ -349,6 +349,8 @@ class AttemptResult:
     body: str = ""
     latency_ms: int | None = None
     next_attempt_at: datetime | None = None
+    refunded: bool = False
+    """The account was at fault, not the contact: this attempt does not spend its budget."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,6 +442,7 @@ def finish_attempts(session: Session, *, finishes: Sequence[Finish], now: dateti
             state_changed_at=now,
             last_error=bindparam("b_error"),
             next_attempt_at=bindparam("b_next"),
+            attempts=col(Contact.attempts) - bindparam("b_refund"),
             # Keep the call id a contact already has when this answer carries none.
             provider_call_id=func.coalesce(bindparam("b_call_id"), col(Contact.provider_call_id)),
         ),
@@ -450,6 +453,7 @@ def finish_attempts(session: Session, *, finishes: Sequence[Finish], now: dateti
                 "b_error": redact(finish.result.error, limit=ERROR_LIMIT),
                 "b_next": finish.result.next_attempt_at,
                 "b_call_id": finish.result.provider_call_id,
+                "b_refund": int(finish.result.refunded),
             }
             for finish in finishes
         ],
@@ -544,6 +548,8 @@ def backlog(session: Session, *, campaign_ids: Sequence[int], now: datetime) -> 
         return Backlog(0, 0)
     pending = counts.counts(session, campaign_ids=campaign_ids, states=[PENDING])
     backing_off = 0
+    # Only a backoff sets next_attempt_at; a refunded attempt (dialer/capacity) may leave a
+    # contact backing off with no attempt counted.
     for campaign_id, zone_key in sorted({(c, z) for c, _state, z, _outcome in pending}):
         backing_off += session.execute(
             select(func.count()).where(
@@ -551,7 +557,6 @@ def backlog(session: Session, *, campaign_ids: Sequence[int], now: datetime) -> 
                 col(Contact.state) == PENDING,
                 col(Contact.zone_key) == zone_key,
                 col(Contact.next_attempt_at) > now,
-                col(Contact.attempts) > 0,
             )
         ).scalar_one()
     busy = in_flight(session, campaign_ids=campaign_ids)
@@ -629,3 +634,14 @@ def cancel_open_contacts(session: Session, *, campaign_id: int, now: datetime, r
         )
     record(session, deltas)
     return cancelled
+
+
+def has_due(session: Session, *, campaign_id: int, now: datetime) -> bool:
+    """True when a pending contact of the campaign is due now (its backoff, if any, passed):
+    whether a tick that claimed nothing for want of capacity left work behind."""
+    query = select(col(Contact.id)).where(
+        col(Contact.campaign_id) == campaign_id,
+        col(Contact.state) == PENDING,
+        or_(col(Contact.next_attempt_at).is_(None), col(Contact.next_attempt_at) <= now),
+    )
+    return session.execute(query.limit(1)).first() is not None

@@ -212,6 +212,8 @@ class PollTarget:
     attempt_id: int
     account: str
     provider_call_id: str
+    key: str = ""
+    """The attempt key, which names the call's place (dialer/capacity)."""
 
 
 def attempts_to_poll(
@@ -231,7 +233,9 @@ def attempts_to_poll(
         for account, since in started_after.items()
     ]
     rows = session.execute(
-        select(col(Attempt.id), col(Attempt.account), col(Attempt.provider_call_id))
+        select(
+            col(Attempt.id), col(Attempt.account), col(Attempt.provider_call_id), col(Attempt.key)
+        )
         .where(
             col(Attempt.id) > after_id,
             col(Attempt.result) == PLACED,
@@ -242,4 +246,21 @@ def attempts_to_poll(
         .order_by(col(Attempt.id))
         .limit(limit)
     ).all()
-    return [PollTarget(attempt_id=i, account=a, provider_call_id=c) for i, a, c in rows]
+    return [PollTarget(attempt_id=i, account=a, provider_call_id=c, key=k) for i, a, c, k in rows]
+
+
+def recent_call_seconds(session: Session, *, account: str, sample: int = 200) -> float | None:
+    """The mean time from start to outcome of the account's latest ``sample`` calls with an
+    outcome (how long a call holds its place), or None when none has one yet."""
+    rows = session.execute(
+        select(col(Attempt.started_at), col(Attempt.outcome_at))
+        .where(col(Attempt.account) == account, col(Attempt.outcome_at).is_not(None))
+        .order_by(col(Attempt.id).desc())
+        .limit(sample)
+    ).all()
+    spans = [
+        (ended - started).total_seconds()
+        for started, ended in rows
+        if started is not None and ended is not None
+    ]
+    return sum(spans) / len(spans) if spans else None

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from dialer.errors import ConfigError
 
 UNLIMITED = "unlimited"
-"""The ``rate`` of an account with no rate limit: as fast as ``concurrency`` allows."""
+"""The ``rate`` of an account with no rate limit: as fast as ``sending_threads`` allow."""
 
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$")
 _UNIT_SECONDS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60}
@@ -52,7 +52,17 @@ class AccountConfig(BaseModel):
     timeout: float = Field(default=10.0, gt=0)
     max_attempts: int = Field(default=5, ge=1, description="retry budget per contact")
     backoff_seconds: float = Field(default=30.0, gt=0, description="first retry's delay")
-    concurrency: int = Field(default=32, ge=1, description="requests in flight per process")
+    sending_threads: int = Field(default=32, ge=1, description="requests in flight per process")
+    # Capacity (issue 12, dialer/capacity/)
+    concurrent_calls: int | None = Field(
+        default=None, ge=1, description="calls in progress at once, global (None: no cap)"
+    )
+    call_lease: float = Field(
+        default=600.0, gt=0, description="seconds a call holds its place when its end is unheard"
+    )
+    outage_pause: float = Field(
+        default=900.0, gt=0, description="seconds of open breaker before campaigns pause"
+    )
 
     def __new__(cls, /, **data: Any) -> Self:
         if cls is not AccountConfig or "provider" not in data:
@@ -89,6 +99,8 @@ class AccountConfig(BaseModel):
         if cls is AccountConfig:
             raise ValueError(_unknown_provider(data))
         if isinstance(data, Mapping):
+            if "concurrency" in data:
+                raise ValueError("`concurrency` is now called `sending_threads`: rename it")
             problem = cls._unknown_fields(data) or cls._missing_fields(data)
             if problem:
                 raise ValueError(problem)

@@ -51,9 +51,23 @@ class SandboxApp:
             if rule.action == "drop":
                 return Misbehaviour.DROP
             response = _fault(route, rule)
+        elif phone is not None and route is not None:
+            response = self._place(route, found, request, body)
         else:
             response = self._answer(found, request, body)
         entry.status = response.status
+        return response
+
+    def _place(self, route: Route, found: Found, request: Request, body: Body) -> Response:
+        """A call-placing request, within the account's cap and outside an outage
+        (:mod:`dialer.sandbox.load`)."""
+        state, now = self.state, self.state.clock()
+        refusal = state.load.refusal(route.kind, now, state.config.max_concurrent_calls)
+        if refusal is not None:
+            return route.error(refusal, HTTPStatus(refusal).phrase)
+        response = self._answer(found, request, body)
+        if 200 <= response.status < 300:
+            state.load.started(route.kind, now, state.config.call_duration_ms / 1000)
         return response
 
     def _answer(self, found: Found, request: Request, body: Body) -> Response:

@@ -26,6 +26,9 @@ class SandboxConfig(BaseModel):
     call_duration_ms: int = Field(
         default=1000, ge=0, description="how long a placed call stays 'calling' before it ends"
     )
+    max_concurrent_calls: int | None = Field(
+        default=None, ge=1, description="calls in progress at once per provider API; beyond: 429"
+    )
     outcomes: dict[str, Outcome] = Field(
         default_factory=dict, description="phone → how its calls end (default completed)"
     )

@@ -10,6 +10,8 @@
     GET    /_sandbox/config              the current config
     POST   /_sandbox/config              change some keys → the new config
     POST   /_sandbox/reset               rules and records cleared, startup config restored
+    POST   /_sandbox/outage              {"seconds": N}: refuse every call 503 for N seconds
+    GET    /_sandbox/load                calls in progress, most at once, refusals, per API
 
 Control requests are not recorded, not delayed and never faulted.
 """
@@ -70,6 +72,19 @@ def change_config(exchange: Exchange) -> Response:
     return show_config(exchange)
 
 
+def start_outage(exchange: Exchange) -> Response:
+    seconds = json_object(exchange, error_field).get("seconds")
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+        raise Reject(error_field(400, "seconds: a number of seconds, 0 or more"))
+    state = exchange.state
+    state.load.outage_until = state.clock() + seconds
+    return show_load(exchange)
+
+
+def show_load(exchange: Exchange) -> Response:
+    return Response.json(200, exchange.state.load.to_json(exchange.state.clock()))
+
+
 def reset(exchange: Exchange) -> Response:
     exchange.state.reset()
     return Response.json(200, {"ok": True})
@@ -85,4 +100,6 @@ ROUTES = (
     Route(KIND, "GET", PREFIX + "config", show_config, error_field),
     Route(KIND, "POST", PREFIX + "config", change_config, error_field),
     Route(KIND, "POST", PREFIX + "reset", reset, error_field),
+    Route(KIND, "POST", PREFIX + "outage", start_outage, error_field),
+    Route(KIND, "GET", PREFIX + "load", show_load, error_field),
 )

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dialer.sandbox.calls import CallBook
 from dialer.sandbox.config import SandboxConfig
 from dialer.sandbox.journal import Journal
+from dialer.sandbox.load import AccountLoad
 from dialer.sandbox.rules import RuleBook
 from dialer.sandbox.tokens import TokenBook
 from dialer.sandbox.webhooks import Webhooks
@@ -26,6 +27,7 @@ class SandboxState:
         self.calls = CallBook()
         self.tokens = TokenBook()
         self.webhooks = Webhooks()
+        self.load = AccountLoad()
         self.job_ids: Iterator[int] = itertools.count(1)
 
     def configure(self, config: SandboxConfig) -> None:
@@ -37,6 +39,7 @@ class SandboxState:
         stay: a real provider would not forget them either, and clients may hold them."""
         self.rules.clear()
         self.journal.clear()
+        self.load.clear()
         self.configure(self.initial_config)
 
     async def aclose(self) -> None:

@@ -142,11 +142,18 @@ ClusterFactory = Callable[..., Cluster]
 
 @pytest.fixture
 def cluster(tmp_path: Path, database_url: str, engine: Engine) -> Iterator[ClusterFactory]:
-    """``cluster(rate=..., latency_ms=..., **settings)`` starts a private Redis and a sandbox
-    and writes the config every later process reads; all of them are stopped at teardown."""
+    """``cluster(rate=..., latency_ms=..., account={...}, **settings)`` starts a private Redis
+    and a sandbox and writes the config every later process reads (``account``: more fields of
+    the sandbox account); all of them are stopped at teardown."""
     with contextlib.ExitStack() as stack:
 
-        def make(*, rate: str, latency_ms: int = 0, **settings: float) -> Cluster:
+        def make(
+            *,
+            rate: str,
+            latency_ms: int = 0,
+            account: dict[str, float] | None = None,
+            **settings: float,
+        ) -> Cluster:
             port = free_port()
             env = {
                 "DIALER_DATABASE_URL": database_url,
@@ -158,7 +165,11 @@ def cluster(tmp_path: Path, database_url: str, engine: Engine) -> Iterator[Clust
             control = SandboxControl(url)
             stack.callback(control.close)
             config = write_config(
-                tmp_path / "dialer.toml", sandbox_url=url, rate=rate, settings=settings
+                tmp_path / "dialer.toml",
+                sandbox_url=url,
+                rate=rate,
+                settings=settings,
+                account=account,
             )
             procs.env["DIALER_CONFIG"] = str(config)
             loaded = load_settings(config, env=env)
@@ -295,3 +306,22 @@ def test_two_workers_share_one_rate_limit(cluster: ClusterFactory) -> None:
     assert busiest <= 20
     # Paced, not merely capped: 200 requests at 20/s cannot arrive in much under 10 s.
     assert received[-1] - received[0] >= (len(received) - 21) / 20
+
+
+def test_two_workers_keep_within_the_accounts_concurrent_call_cap(cluster: ClusterFactory) -> None:
+    # A fast rate, so the cap is the tighter limit; outcomes polled promptly, so places come
+    # back soon after each call ends (the sandbox serves them when the call's length passed).
+    deployment = cluster(
+        rate="50/s", account={"concurrent_calls": 4}, tick_seconds=0.5, poll_seconds=0.5
+    )
+    deployment.sandbox.configure(max_concurrent_calls=4, call_duration_ms=1000)
+    numbers = deployment.campaign(24)
+    deployment.workers(2)
+    deployment.procs.beat()
+    states = deployment.wait_settled(timeout=90)
+
+    assert set(states.values()) == {"placed"}
+    assert deployment.calls() == dict.fromkeys(numbers, 1)
+    load = deployment.sandbox.load()
+    assert load["refused"] == {} and load["outage_refused"] == {}
+    assert load["most"] == {"sandbox": 4}

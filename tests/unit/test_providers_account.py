@@ -16,7 +16,10 @@ from dialer.providers.sandbox import SandboxAccount
 from dialer.providers.trillet import TrilletAccount
 from dialer.settings import Settings, load_settings
 
-COMMON = "base_url, rate, timeout, max_attempts, backoff_seconds, concurrency"
+COMMON = (
+    "base_url, rate, timeout, max_attempts, backoff_seconds, sending_threads, concurrent_calls, "
+    "call_lease, outage_pause"
+)
 
 
 def config_error(tmp_path: Path, block: str) -> str:

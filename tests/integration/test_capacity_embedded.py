@@ -1,0 +1,123 @@
+"""Capacity in embedded mode against the sandbox over real HTTP (SQLite and Postgres): the
+cap counted at the sandbox, and a provider outage that fails nobody.
+
+The issue's outage lasts 30 s; here it lasts 6 s (the sandbox's ``POST /_sandbox/outage``
+takes any length) so the suite stays fast: the breaker opens after five failures either way,
+and 6 s already spans several probe intervals (2 s, 4 s).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from campaigns import lifecycle
+from campaigns.importer import import_campaign
+from campaigns.spec import CampaignSpec
+from dialer.capacity.gate import FIRST_PROBE
+from dialer.ledger.engine import session_scope, utcnow
+from dialer.models import Contact
+from dialer.settings import AccountConfig, Settings
+from dialer.wiring import build_service
+from tests.draining import drain
+
+PHONES = [f"+1212555{4000 + i:04d}" for i in range(16)]
+
+
+def _settings(database_url: str, sandbox_url: str, **account: object) -> Settings:
+    fields: dict[str, object] = {
+        "name": "sandbox",
+        "provider": "sandbox",
+        "base_url": sandbox_url,
+        "rate": "100/s",
+        "timeout": 2,
+        "max_attempts": 3,
+        "backoff_seconds": 0.2,
+        **account,
+    }
+    return Settings(
+        database_url=database_url,
+        accounts={"sandbox": AccountConfig.model_validate(fields)},
+        tick_seconds=0.1,
+        poll_seconds=0.2,
+    )
+
+
+def _campaign(engine: Engine, settings: Settings, tmp_path: Path) -> None:
+    leads = tmp_path / "leads.csv"
+    rows = ["First Name,Phone", *(f"Lead{i},{phone}" for i, phone in enumerate(PHONES))]
+    leads.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    spec = CampaignSpec(
+        name="spring",
+        account="sandbox",
+        csv_path=leads,
+        rejects_path=tmp_path / "rejects.csv",
+        window="00:00-24:00",
+        days="all",
+    )
+    assert import_campaign(engine, settings, spec, now=utcnow()).accepted == len(PHONES)
+    lifecycle.change(engine, "spring", "start", now=utcnow())
+
+
+def _states(engine: Engine) -> Counter[str]:
+    with session_scope(engine) as session:
+        return Counter(session.exec(select(col(Contact.state))).all())
+
+
+def _placed_requests(sandbox_url: str) -> Counter[str]:
+    records = httpx.get(f"{sandbox_url}/_sandbox/requests").json()
+    return Counter(r["phone"] for r in records if r["phone"] and r["status"] == 200)
+
+
+def test_embedded_keeps_within_the_cap(
+    engine: Engine, database_url: str, sandbox_url: str, tmp_path: Path
+) -> None:
+    config = {"max_concurrent_calls": 3, "call_duration_ms": 300}
+    httpx.post(f"{sandbox_url}/_sandbox/config", json=config).raise_for_status()
+    settings = _settings(database_url, sandbox_url, concurrent_calls=3)
+    _campaign(engine, settings, tmp_path)
+    service = build_service(settings, engine)
+    try:
+        drain(service, threads=8, poll_seconds=0.2)
+    finally:
+        service.close()
+    assert _states(engine) == {"placed": len(PHONES)}
+    assert _placed_requests(sandbox_url) == dict.fromkeys(PHONES, 1)
+    load = httpx.get(f"{sandbox_url}/_sandbox/load").json()
+    assert load["refused"] == {} and load["most"] == {"sandbox": 3}
+
+
+def test_an_outage_fails_nobody_and_is_probed_sparingly(
+    engine: Engine, database_url: str, sandbox_url: str, tmp_path: Path
+) -> None:
+    settings = _settings(database_url, sandbox_url)
+    _campaign(engine, settings, tmp_path)
+    httpx.post(f"{sandbox_url}/_sandbox/outage", json={"seconds": 6}).raise_for_status()
+    service = build_service(settings, engine)
+    try:
+        drain(service, threads=8, poll_seconds=0.2)
+    finally:
+        service.close()
+    assert _states(engine) == {"placed": len(PHONES)}
+    assert _placed_requests(sandbox_url) == dict.fromkeys(PHONES, 1)
+    records = httpx.get(f"{sandbox_url}/_sandbox/requests").json()
+    refused = sorted(
+        datetime.fromisoformat(r["received_at"]).timestamp()
+        for r in records
+        if r["phone"] and r["status"] == 503
+    )
+    # The first burst (every contact's request left before the first answers opened the
+    # breaker: at most one each), then probes alone, at least FIRST_PROBE apart: in 6 s,
+    # one at 2 s and one at 6 s (the interval doubled), at most one more.
+    burst = [t for t in refused if t < refused[0] + 1.0]
+    probes = refused[len(burst) :]
+    assert 5 <= len(burst) <= len(PHONES)
+    assert 1 <= len(probes) <= 3
+    assert probes[0] - refused[0] >= FIRST_PROBE - 0.2
+    assert all(b - a >= FIRST_PROBE - 0.2 for a, b in itertools.pairwise(probes))
