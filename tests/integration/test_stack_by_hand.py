@@ -310,8 +310,10 @@ def test_the_readme_stack_by_hand(tmp_path: Path, fresh_database: str) -> None:
             listing = flower_tasks()
             tasks = listing.json()
             # A task that was received before the worker turned events on and finished after
-            # is known to Flower by its id only (no name, no args).
-            names_shown = {task["name"] for task in tasks.values() if task["name"] is not None}
+            # is known to Flower by its id only (no name, no args: None, or "" once an event
+            # without the name has reached it; beat's once-a-second webhook delivery task
+            # makes such tasks common).
+            names_shown = {task["name"] for task in tasks.values() if task["name"]}
             assert names_shown and all(name.startswith("dialer.") for name in names_shown)
             assert ids_seen() <= contact_ids
             assert all(ast.literal_eval(task["kwargs"] or "{}") == {} for task in tasks.values())
