@@ -116,6 +116,12 @@ class Contact(SQLModel, table=True):
     last_error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     provider_call_id: str | None = Field(default=None, max_length=200)
     outcome: str | None = Field(default=None, max_length=30)
+    recycled_from: int | None = Field(
+        default=None, description="the contact of another campaign this one was copied from"
+    )
+    recycled_at: datetime | None = Field(
+        default=None, description="last reopened by a recycle: recalls count calls since then"
+    )
 
 
 class Attempt(SQLModel, table=True):
@@ -194,6 +200,11 @@ class Suppression(SQLModel, table=True):
     phone: str = Field(max_length=20)
     campaign_id: int = Field(default=GLOBAL_SCOPE, description="0: global, else that campaign")
     source: str = Field(default="", max_length=500)
+    reason: str = Field(
+        default="",
+        sa_column=Column(Text, nullable=False, default="", server_default=""),
+        description="why it is listed, e.g. the provider's words for a bad number",
+    )
     created_at: datetime
 
 

@@ -64,3 +64,26 @@ def test_0003_keeps_the_contacts_and_the_uniqueness_both_ways(engine: Engine) ->
             assert phones == ["+12125552674"]
         with pytest.raises(IntegrityError), engine.begin() as connection:
             _contact(connection, "+12125552674")
+
+
+def test_0009_adds_the_reason_and_recycle_columns_and_takes_them_back(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO suppression (phone, campaign_id, source, reason, created_at)"
+                " VALUES ('+12125552674', 0, 'provider', 'sandbox: HTTP 400',"
+                " '2026-12-04 12:00:00')"
+            )
+        )
+    with engine.connect() as connection:
+        command.downgrade(_config(connection), "0007")
+    with engine.connect() as connection:
+        columns = set(connection.execute(text("SELECT * FROM suppression")).keys())
+        assert "reason" not in columns
+        contact = connection.execute(text("SELECT * FROM contact")).keys()
+        assert "recycled_from" not in contact and "recycled_at" not in contact
+    with engine.connect() as connection:
+        command.upgrade(_config(connection), "head")
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT phone, source, reason FROM suppression")).all()
+        assert [tuple(row) for row in rows] == [("+12125552674", "provider", "")]
