@@ -15,6 +15,8 @@
         ├── RetryableProviderError   5xx, 429, connect failure: provably nothing placed, retry
         │                            the contact later (its retry budget allowing)
         ├── RejectedByProvider       other 4xx: this contact's request will never work: it fails
+        │   └── BadNumber            the provider's document says the number itself cannot be
+        │                            called: the contact fails, the number is listed for good
         ├── AccountProblem           the account, not the contact, is at fault: the contact goes
         │   │                        back to pending untouched, the account stops
         │   └── AccountBroken        401/403 a token refresh does not cure: pause its campaigns
@@ -121,6 +123,12 @@ class RetryableProviderError(ProviderError):
 
 class RejectedByProvider(ProviderError):
     """The provider refused this request (4xx): sending it again would not help."""
+
+
+class BadNumber(RejectedByProvider):
+    """The answer is one of the provider's documented errors for a number that cannot be called
+    (its :attr:`~dialer.providers.base.Capabilities.bad_numbers`): no campaign should call the
+    number again. The message is the provider's own words, credentials masked."""
 
 
 class AccountProblem(ProviderError):

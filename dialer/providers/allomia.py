@@ -20,7 +20,13 @@ from pydantic import SecretStr
 from dialer.errors import MalformedOutcome
 from dialer.outcomes import Outcome, StatusTable, outcome_of
 from dialer.providers.account import WebhookAccount
-from dialer.providers.base import CallRequest, Capabilities, PlaceResult, ProviderOutcome
+from dialer.providers.base import (
+    BadNumberError,
+    CallRequest,
+    Capabilities,
+    PlaceResult,
+    ProviderOutcome,
+)
 from dialer.providers.http import HttpProvider
 from dialer.providers.status import fetch_status, status_url
 
@@ -67,6 +73,10 @@ class AllomiaProvider(HttpProvider[AllomiaAccount]):
         # but shows neither its path nor how long a call's status is kept. We GET
         # /api/outbound/{outboundCallId} (as the sandbox serves it) for a day after the call.
         poll_window=timedelta(hours=24),
+        # Its one error about the number called: a validation error listing phoneNumber. (Its
+        # 404 "Assistant or phone number not found" is about phoneNumberId, our own line.)
+        # ASSUMPTION, to verify with AlloMia: the document shows no status for it; 400.
+        bad_numbers=(BadNumberError(400, '"field": "phoneNumber"'),),
     )
     webhook_statuses = STATUSES
     poll_statuses = STATUSES
@@ -86,6 +96,17 @@ class AllomiaProvider(HttpProvider[AllomiaAccount]):
     def place(self, request: CallRequest) -> PlaceResult:
         """Send the call; the result's ``provider_call_id`` is AlloMia's ``outboundCallId``."""
         return self.post(self._payload(request), headers=self._headers)
+
+    @staticmethod
+    def number_refused(status: int, payload: Any) -> bool:
+        """A validation error ("Invalid request data", a 4xx) whose ``details`` name the
+        ``phoneNumber`` field."""
+        if not 400 <= status < 500 or status in (401, 403, 429) or not isinstance(payload, dict):
+            return False
+        details = payload.get("details")
+        return isinstance(details, list) and any(
+            isinstance(item, dict) and item.get("field") == "phoneNumber" for item in details
+        )
 
     @staticmethod
     def outcome_from_webhook(payload: Mapping[str, Any]) -> ProviderOutcome | None:

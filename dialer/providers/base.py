@@ -69,6 +69,16 @@ class Messages:
 
 
 @dataclass(frozen=True, slots=True)
+class BadNumberError:
+    """An error answer a provider's document gives when the number itself cannot be called:
+    its HTTP ``status`` and ``words``, quoted verbatim from the document (the registry test
+    finds them there)."""
+
+    status: int
+    words: str
+
+
+@dataclass(frozen=True, slots=True)
 class Capabilities:
     """What a provider can do, as data.
 
@@ -79,7 +89,9 @@ class Capabilities:
     ``poll_window``: how long after a call starts its status can still be asked for (None:
     there is no status to poll). ``checks_rows``: its rules read something that differs
     between the contacts of a campaign, so the import checks every row (False: checking the
-    campaign once answers for every row).
+    campaign once answers for every row). ``bad_numbers``: the errors its document gives for a
+    number that cannot be called, which :meth:`CallProvider.number_refused` recognises (empty:
+    its document names none, and no answer of it lists a number).
     """
 
     messages: frozenset[str] = frozenset()
@@ -87,6 +99,7 @@ class Capabilities:
     takes_callback_url: bool = False
     poll_window: timedelta | None = None
     checks_rows: bool = True
+    bad_numbers: tuple[BadNumberError, ...] = ()
 
     @property
     def returns_call_id(self) -> bool:
@@ -160,6 +173,11 @@ class CallProvider(Protocol):
     def place(self, request: CallRequest) -> PlaceResult:
         """Send one call request. Raises RetryableProviderError, RejectedByProvider,
         AccountBroken or AmbiguousOutcome when the call was not (provably) placed."""
+        ...
+
+    def number_refused(self, status: int, payload: Any) -> bool:
+        """Whether an error answer (HTTP ``status``, its JSON body decoded, None when not JSON)
+        is one of :attr:`Capabilities.bad_numbers`: the number itself cannot be called. Pure."""
         ...
 
     def outcome_from_webhook(self, payload: Mapping[str, Any]) -> ProviderOutcome | None:

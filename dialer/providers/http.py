@@ -14,7 +14,9 @@ Answers (:func:`classify`):
                      we expected: then the call id is None and the body is kept)
     429, 5xx         RetryableProviderError, ``retry_at`` from ``Retry-After``
     401, 403         AccountBroken
-    any other        RejectedByProvider, with the provider's own error text
+    any other        RejectedByProvider, with the provider's own error text; BadNumber when
+                     the adapter's ``number_refused`` recognises one of its document's errors
+                     for a number that cannot be called
 
 Every message is built from the status code and the provider's text, with the account's
 secrets masked out of that text too (a provider may echo a key back): no credential ever
@@ -26,7 +28,7 @@ from __future__ import annotations
 import json as jsonlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -36,6 +38,7 @@ from dialer.backoff import parse_retry_after
 from dialer.errors import (
     AccountBroken,
     AmbiguousOutcome,
+    BadNumber,
     ConfigError,
     ProviderError,
     RejectedByProvider,
@@ -112,11 +115,13 @@ def classify(
     call_id_fields: Sequence[str] = (),
     secrets: Sequence[str] = (),
     now: datetime | None = None,
+    number_refused: Callable[[int, Any], bool] | None = None,
 ) -> PlaceResult:
     """The meaning of a provider's answer: a PlaceResult for 2xx, else the ProviderError it is.
 
     The call id is the first of ``call_id_fields`` present in a JSON object body (empty: the
     provider returns none). ``now`` (default: the clock) anchors a ``Retry-After`` delay.
+    ``number_refused`` (the adapter's) turns a rejection into BadNumber when it recognises it.
     """
     status = response.status_code
     body = mask(response.text, secrets)[:BODY_LIMIT]
@@ -131,6 +136,8 @@ def classify(
         error = RetryableProviderError(message, status=status, body=body, retry_at=retry_at)
     elif status in (401, 403):
         error = AccountBroken(message, status=status, body=body)
+    elif number_refused is not None and number_refused(status, _json(response)):
+        error = BadNumber(message, status=status, body=body)
     else:
         error = RejectedByProvider(message, status=status, body=body)
     logger.info("%s", message)
@@ -242,6 +249,12 @@ class HttpProvider(ABC, Generic[AccountT]):
         """See :meth:`CallProvider.poll`."""
         return None
 
+    @staticmethod
+    def number_refused(status: int, payload: Any) -> bool:
+        """See :meth:`CallProvider.number_refused`; by default no answer is one (a provider
+        whose document names bad-number errors overrides it, with ``bad_numbers``)."""
+        return False
+
     def secrets(self) -> tuple[str, ...]:
         """Every credential of the account (its ``SecretStr`` fields), to be masked out of any
         text this adapter reports."""
@@ -267,4 +280,5 @@ class HttpProvider(ABC, Generic[AccountT]):
             provider=self.kind,
             call_id_fields=self.capabilities.call_id_fields,
             secrets=self.secrets(),
+            number_refused=self.number_refused,
         )

@@ -3,6 +3,7 @@
 The answer carries no call id: the attempt key sent in ``metadata`` is the correlation key.
 Messages: ``introMessage`` and ``voicemailMessage`` together, or ``callInstructions`` alone (the
 document describes the instructions as what to send when the pair is not: one is required).
+Its document shows no error answer at all, so none of its answers marks a number as bad.
 """
 
 from __future__ import annotations

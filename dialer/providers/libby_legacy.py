@@ -5,7 +5,9 @@ The token comes from OAuth2 client credentials at the account's ``token_url`` (f
 account credentials serves every thread of the process. A 401 or 403 from ``/outbound`` means
 the token was refused before anything was placed, so the adapter fetches a new token and sends
 once more — the one re-send any adapter does; a refusal that outlives the refresh is
-AccountBroken. The answer carries no call id.
+AccountBroken. The answer carries no call id. Its document's one error about a number, 404
+"Agent not found for this number", is about our outgoing number, not the one called: none of
+its answers marks a number as bad.
 """
 
 from __future__ import annotations
@@ -215,7 +217,12 @@ class LibbyLegacyProvider(HttpProvider[LibbyLegacyAccount]):
         if response.status_code in (401, 403):
             token = self._tokens.get(self.client, refused=token)
             response = self._send(payload, token)
-        return classify(response, provider=self.kind, secrets=(*self.secrets(), token))
+        return classify(
+            response,
+            provider=self.kind,
+            secrets=(*self.secrets(), token),
+            number_refused=self.number_refused,
+        )
 
     def _send(self, payload: dict[str, Any], token: str) -> httpx.Response:
         return send(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 from pydantic import SecretStr
@@ -23,6 +23,7 @@ from dialer.providers.account import AccountConfig
 from dialer.providers.base import (
     ATTEMPT_FIELD,
     CAMPAIGN_FIELD,
+    BadNumberError,
     CallRequest,
     Capabilities,
     PlaceResult,
@@ -66,6 +67,9 @@ class PolyaiProvider(HttpProvider[PolyaiAccount]):
         # sandbox serves it). Status is kept ~2 h after the call ends: calls started within
         # 2 h are polled.
         poll_window=timedelta(hours=2),
+        # Its 400 names "an unparseable to_number" among its causes; the others (metadata)
+        # are about our request, so only an error that names to_number lists the number.
+        bad_numbers=(BadNumberError(400, "an unparseable to_number"),),
     )
     poll_statuses = STATUSES
 
@@ -80,6 +84,17 @@ class PolyaiProvider(HttpProvider[PolyaiAccount]):
         if size >= METADATA_LIMIT:
             return f"polyai metadata is {size} bytes in base64, over the {METADATA_LIMIT} limit"
         return self.unsupported(request)
+
+    @staticmethod
+    def number_refused(status: int, payload: Any) -> bool:
+        """A 400 whose error text names ``to_number``. ASSUMPTION, to verify with PolyAI: its
+        document shows no error body; we read ``error`` (or ``message``/``detail``)."""
+        if status != 400 or not isinstance(payload, dict):
+            return False
+        return any(
+            isinstance(payload.get(key), str) and "to_number" in payload[key]
+            for key in ("error", "message", "detail")
+        )
 
     def place(self, request: CallRequest) -> PlaceResult:
         """Send the call; the result's ``provider_call_id`` is PolyAI's ``call_sid``."""

@@ -10,7 +10,8 @@ the envelope ``{"event": "call.completed", "data": {"callId", "status", ...}}`` 
 ``call.started``, ``call.completed`` and ``call.failed``, little more. So the reader is lenient:
 the fields may sit in ``data`` or at the top level, either call id spelling works, our attempt
 key is read from ``metadata`` when it is echoed back, and the call's ``status`` (when given)
-decides over the event name.
+decides over the event name. Its document describes no error answer (only a ``message``
+"describing an error"), so none of its answers marks a number as bad.
 """
 
 from __future__ import annotations

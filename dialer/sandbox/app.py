@@ -14,7 +14,7 @@ from http import HTTPStatus
 from dialer.sandbox import apis, control
 from dialer.sandbox.http import Body, Misbehaviour, Reply, Request, Response, decode_body
 from dialer.sandbox.routing import Exchange, Found, Route, Router, error_field, run_handler
-from dialer.sandbox.rules import FaultRule
+from dialer.sandbox.rules import INVALID_NUMBER, FaultRule
 from dialer.sandbox.state import SandboxState
 
 
@@ -80,6 +80,10 @@ class SandboxApp:
 
 
 def _fault(route: Route, rule: FaultRule) -> Response:
+    if rule.action == INVALID_NUMBER:
+        if route.invalid_number is not None:
+            return route.invalid_number()
+        return route.error(400, HTTPStatus.BAD_REQUEST.phrase)
     status = int(rule.action)
     response = route.error(status, HTTPStatus(status).phrase)
     if rule.retry_after is not None:

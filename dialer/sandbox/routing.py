@@ -41,7 +41,9 @@ Handler = Callable[[Exchange], Response]
 @dataclass(frozen=True, slots=True)
 class Route:
     """``template`` is a path where ``{name}`` matches one segment. ``phone`` is where the dialed
-    number sits in the JSON body, for routes that place calls (fault rules match on it)."""
+    number sits in the JSON body, for routes that place calls (fault rules match on it).
+    ``invalid_number`` is the API's answer for a number that cannot be called, for APIs whose
+    document gives one (the ``invalid-number`` fault)."""
 
     kind: str
     method: str
@@ -49,6 +51,7 @@ class Route:
     handler: Handler
     error: ErrorShape
     phone: tuple[str, ...] = ()
+    invalid_number: Callable[[], Response] | None = None
     pattern: re.Pattern[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -1,7 +1,9 @@
 """Fault rules: what to do instead of answering normally when a given number is dialed.
 
 A rule names a phone number (or ``"*"`` for every number), an action — an HTTP status to answer,
-``hang`` or ``drop`` — and optionally how many requests it applies to. Rules for the exact number
+``hang``, ``drop``, or ``invalid-number``: the API's own answer for a number that cannot be called,
+as its document gives it (a plain 400 for an API whose document gives none) — and optionally how
+many requests it applies to. Rules for the exact number
 win over ``"*"``; among equals, the oldest wins. A rule whose ``times`` are used up is removed.
 """
 
@@ -13,7 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-Action = Literal["500", "503", "429", "400", "401", "403", "hang", "drop"]
+Action = Literal["500", "503", "429", "400", "401", "403", "hang", "drop", "invalid-number"]
+INVALID_NUMBER = "invalid-number"
 ANY_PHONE = "*"
 
 

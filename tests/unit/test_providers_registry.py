@@ -9,6 +9,7 @@ the README.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import typing
@@ -160,6 +161,28 @@ def test_the_sandbox_speaks_its_api(kind: str) -> None:
     polls = {template for method, template in routes if method == "GET"}
     assert bool(polls) == adapter.capabilities.pollable
     assert all(template.startswith(adapter.path + "/{") for template in polls)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_bad_number_errors_are_declared_recognised_and_spoken_by_the_sandbox(kind: str) -> None:
+    adapter = PROVIDERS[kind]
+    declared = adapter.capabilities.bad_numbers
+    assert overrides(adapter, "number_refused") == bool(declared)
+    (placing,) = [r for r in ROUTES if r.kind == kind and r.template == adapter.path]
+    assert (placing.invalid_number is not None) == bool(declared)
+    if placing.invalid_number is not None:
+        answer = placing.invalid_number()
+        assert {error.status for error in declared} == {answer.status}
+        assert adapter.number_refused(answer.status, json.loads(answer.body))
+    # Never a 2xx, a retryable or an account answer, nor an error that is about something else.
+    for status in (200, 401, 403, 429, 500):
+        assert not adapter.number_refused(status, {"error": "to_number", "code": "invalid_number"})
+    assert not adapter.number_refused(400, {"error": "metadata.x must be a string"})
+    assert not adapter.number_refused(400, None)
+    if DOCUMENTS.is_dir() and adapter.document:
+        text = (DOCUMENTS / adapter.document).read_text(encoding="utf-8")
+        for error in declared:
+            assert error.words in text  # verbatim from its own document
 
 
 def test_every_provider_document_is_a_registered_provider_and_names_its_path() -> None:

@@ -144,7 +144,21 @@ def _detail(field: str, message: str, code: str) -> Detail:
     return {"field": field, "message": message, "code": code}
 
 
+def invalid_number() -> Response:
+    """The document's validation error for the number (its own example)."""
+    detail = _detail("phoneNumber", "Phone number must be at least 10 digits", "too_small")
+    return Response.json(400, {"error": "Invalid request data", "details": [detail]})
+
+
 ROUTES = [
-    Route(KIND, "POST", "/api/outbound", place_call, error_field, phone=("phoneNumber",)),
+    Route(
+        KIND,
+        "POST",
+        "/api/outbound",
+        place_call,
+        error_field,
+        phone=("phoneNumber",),
+        invalid_number=invalid_number,
+    ),
     Route(KIND, "GET", "/api/outbound/{call_id}", call_status, error_field),
 ]

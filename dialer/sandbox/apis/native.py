@@ -60,7 +60,20 @@ def _problem(body: dict[str, Any]) -> str | None:
     )
 
 
+def invalid_number() -> Response:
+    """A number the sandbox cannot call (what the sandbox account recognises as one)."""
+    return Response.json(400, {"error": "to: number not in service", "code": "invalid_number"})
+
+
 ROUTES = [
-    Route(KIND, "POST", "/sandbox/call", place_call, error_field, phone=("to",)),
+    Route(
+        KIND,
+        "POST",
+        "/sandbox/call",
+        place_call,
+        error_field,
+        phone=("to",),
+        invalid_number=invalid_number,
+    ),
     Route(KIND, "GET", "/sandbox/call/{call_id}", call_status, error_field),
 ]

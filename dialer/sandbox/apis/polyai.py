@@ -98,7 +98,20 @@ def _metadata_size_problem(metadata: object) -> str | None:
     return None
 
 
+def invalid_number() -> Response:
+    """The document's 400 for "an unparseable to_number"."""
+    return error_field(400, "Invalid request parameters: unparseable to_number")
+
+
 ROUTES = [
-    Route(KIND, "POST", "/v1/outbound-calling", place_call, error_field, phone=("to_number",)),
+    Route(
+        KIND,
+        "POST",
+        "/v1/outbound-calling",
+        place_call,
+        error_field,
+        phone=("to_number",),
+        invalid_number=invalid_number,
+    ),
     Route(KIND, "GET", "/v1/outbound-calling/{call_sid}", call_status, error_field),
 ]
