@@ -76,16 +76,23 @@ def remove(
 
 
 @app.command("list", cls=Command)
-def list_numbers(ctx: typer.Context) -> None:
-    """Print the global do-not-call list (number, source, added at)."""
+def list_numbers(
+    ctx: typer.Context,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Only the numbers of this source, e.g. 'provider': bad numbers."),
+    ] = None,
+) -> None:
+    """Print the global do-not-call list (number, source, added at, reason)."""
     from dialer.ledger import contacts as ledger_contacts
     from dialer.ledger.engine import session_scope
 
     cli = context(ctx)
     with session_scope(cli.engine) as session:
-        rows = ledger_contacts.list_suppressions(session)
+        rows = ledger_contacts.list_suppressions(session, source=source)
     for row in rows:
         # Plain tab-separated lines (not rich): this output is meant for scripts too.
-        typer.echo(f"{row.phone}\t{row.source}\t{row.created_at.isoformat()}")
+        typer.echo(f"{row.phone}\t{row.source}\t{row.created_at.isoformat()}\t{row.reason}")
     if not rows:
-        console.print("the do-not-call list is empty")
+        scope = f" has no number from {source!r}" if source else " is empty"
+        console.print(f"the do-not-call list{scope}", markup=False)

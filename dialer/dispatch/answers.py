@@ -4,6 +4,8 @@
 RetryableProviderError (5xx, 429,    pending, due again after a backoff (Retry-After
   connect failure)                     wins), or failed once its retries are spent
 RejectedByProvider (other 4xx)       failed, with the provider's error text
+BadNumber (a documented bad-number   failed, ``bad number: <the provider's words>``, and the
+  error)                               number goes on the global do-not-call list
 AccountProblem (401/403...)          pending, untouched: the account is at fault, and
                                        the account's campaigns pause
 AmbiguousOutcome, or any bug once    unknown: the request may have left; never redialed
@@ -22,6 +24,7 @@ from dialer.clock import Clock
 from dialer.errors import (
     AccountProblem,
     AmbiguousOutcome,
+    BadNumber,
     ProviderError,
     RejectedByProvider,
     RetryableProviderError,
@@ -32,6 +35,9 @@ from dialer.providers.base import CallProvider, CallRequest
 from dialer.settings import AccountConfig
 
 log = logging.getLogger("dialer.dialing")
+
+BAD_NUMBER_PREFIX = "bad number: "
+"""Before the provider's words in the error of a contact whose number proved bad."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +50,9 @@ class Answer:
     """A retryable failure (5xx, 429, connect): it counts toward the account's breaker."""
     hold_for: float | None = None
     """Seconds a 429's Retry-After holds the whole account."""
+    bad_number: str | None = None
+    """The provider's words when its answer says the number cannot be called: the reason the
+    number goes on the global do-not-call list."""
 
 
 def ask(
@@ -103,6 +112,9 @@ def judge(
     if isinstance(exc, AccountProblem):
         # Nothing was placed and the contact is not at fault: it waits for the account's fix.
         return Answer(_failure(ContactState.PENDING, exc, "account refused: "), True)
+    if isinstance(exc, BadNumber):
+        failed = _failure(ContactState.FAILED, exc, BAD_NUMBER_PREFIX)
+        return Answer(failed, bad_number=str(exc))
     if isinstance(exc, RejectedByProvider):
         return Answer(_failure(ContactState.FAILED, exc))
     if isinstance(exc, AmbiguousOutcome):

@@ -3,7 +3,9 @@ back from the sending threads.
 
 Answers that arrive within :data:`RECORD_GATHER` of each other share one transaction (each
 transaction costs about what a dozen answers in it cost). An answer showing the account
-itself cannot call pauses every campaign on the account in that same transaction.
+itself cannot call pauses every campaign on the account in that same transaction; one
+showing a number cannot be called puts it on the global do-not-call list (source
+``provider``), and cancels the pending contacts of every campaign with that number, in it too.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dialer.dispatch.answers import Answer, unknown_after_bug
 from dialer.dispatch.pacing import sleep_until
 from dialer.dispatch.results import DispatchResult
 from dialer.ledger import campaigns as ledger_campaigns
+from dialer.ledger import contacts as ledger_contacts
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.dispatch import AttemptResult, Dispatchable
 from dialer.ledger.engine import session_scope
@@ -79,18 +82,25 @@ class Recorder:
         self._pending -= len(sent)
         finishes: list[ledger_dispatch.Finish] = []
         broken: AttemptResult | None = None
+        bad_numbers: dict[str, str] = {}
         for attempt_id, item, done in sent:
             answer = _answer_of(done)
             finishes.append(ledger_dispatch.Finish(attempt_id, item.contact_id, answer.result))
             if answer.account_problem:
                 broken = answer.result
+            if answer.bad_number is not None:
+                bad_numbers[item.contact.phone] = answer.bad_number
         now = self._clock.now()
         with session_scope(self._service.engine) as session:
             ledger_dispatch.finish_attempts(session, finishes=finishes, now=now)
+            if bad_numbers:
+                ledger_contacts.list_bad_numbers(session, reasons=bad_numbers, now=now)
             if broken is not None:
                 paused = ledger_campaigns.pause_account(
                     session, account=self._account.name, reason=broken.error, now=now
                 )
+        if bad_numbers:
+            log.warning("the provider refused %d number(s) as bad: listed", len(bad_numbers))
         if broken is not None:
             log.error(
                 "account %s refused our credentials: paused %d campaign(s)",
