@@ -1,4 +1,5 @@
-"""Campaign lifecycle: start, pause, resume, cancel, retry. Each is one ledger transition.
+"""Campaign lifecycle: start, pause, resume, cancel, retry, recycle. Each is one ledger
+transition.
 
 Pause and cancel are ledger state, not messages to workers: every claim and every
 ``place_calls`` re-reads the campaign, so a task already in a queue cannot escape them.
@@ -7,6 +8,7 @@ Pause and cancel are ledger state, not messages to workers: every claim and ever
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
@@ -15,8 +17,11 @@ from dialer.errors import InputError, InvalidTransition
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import contacts as ledger_contacts
 from dialer.ledger import dispatch as ledger_dispatch
+from dialer.ledger import recycle as ledger_recycle
 from dialer.ledger.engine import session_scope
 from dialer.models import Campaign, CampaignStatus, ContactState
+from dialer.names import campaign_name
+from dialer.outcomes import Outcome
 
 S = CampaignStatus
 
@@ -28,6 +33,15 @@ _TRANSITIONS: dict[str, tuple[tuple[CampaignStatus, ...], CampaignStatus]] = {
 }
 
 RETRYABLE_STATES = (ContactState.FAILED, ContactState.UNKNOWN, ContactState.CANCELLED)
+
+
+@dataclass(frozen=True, slots=True)
+class Recycled:
+    """What :func:`recycle` did: the campaign the contacts are pending in, and how many."""
+
+    campaign: str
+    contacts: int
+    created: bool
 
 
 def change(engine: Engine, name: str, action: str, *, now: datetime) -> Campaign:
@@ -76,3 +90,24 @@ def retry(engine: Engine, name: str, states: Collection[str], *, now: datetime) 
                 "start it to dial them",
             )
         return count
+
+
+def recycle(
+    engine: Engine, name: str, outcomes: Collection[str], *, into: str | None, now: datetime
+) -> Recycled:
+    """Call again the contacts of ``name`` whose call ended with one of ``outcomes``: in the
+    same campaign (reopened, paused if it had finished), or copied into a new draft campaign
+    ``into`` (see :mod:`dialer.ledger.recycle`). InputError for an outcome that is not one."""
+    known = [outcome.value for outcome in Outcome]
+    bad = sorted(set(outcomes) - set(known))
+    if bad or not outcomes:
+        raise InputError(f"--outcome takes {', '.join(known)}; not {', '.join(bad) or 'nothing'}")
+    with session_scope(engine) as session:
+        source = ledger_campaigns.get_campaign(session, name=name)
+        if into is None:
+            count = ledger_recycle.reopen(session, campaign=source, outcomes=outcomes, now=now)
+            return Recycled(campaign=source.name, contacts=count, created=False)
+        created, count = ledger_recycle.copy_into(
+            session, source=source, name=campaign_name(into), outcomes=outcomes, now=now
+        )
+        return Recycled(campaign=created.name, contacts=count, created=True)

@@ -176,9 +176,18 @@ def _recall(session: Session, *, contact_id: int, campaign_id: int, now: datetim
     due = now + recall_delay(campaign.retry_after_seconds)
     if campaign.end_at is not None and due >= campaign.end_at:
         return False
+    # Calls since the contact was last recycled (dialer.ledger.recycle): a fresh budget.
     placed_calls = (
         select(func.count())
-        .where(col(Attempt.contact_id) == contact_id, col(Attempt.result) == PLACED)
+        .where(
+            col(Attempt.contact_id) == contact_id,
+            col(Attempt.result) == PLACED,
+            or_(
+                col(Contact.recycled_at).is_(None),
+                col(Attempt.started_at) >= col(Contact.recycled_at),
+            ),
+        )
+        .correlate(Contact)
         .scalar_subquery()
     )
     moved = session.execute(

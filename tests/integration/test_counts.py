@@ -20,6 +20,7 @@ from dialer.ledger import contacts as ledger_contacts
 from dialer.ledger import counts as ledger_counts
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger import outcomes as ledger_outcomes
+from dialer.ledger import recycle as ledger_recycle
 from dialer.ledger.dispatch import AttemptResult, Begin, Finish
 from dialer.ledger.engine import session_scope
 from dialer.ledger.metrics import ledger_metrics
@@ -86,6 +87,8 @@ class Walk:
                 self.reap,
                 self.outcome,
                 self.retry,
+                self.recycle,
+                self.bad_number,
                 self.compact,
                 self.end,
             ]
@@ -222,6 +225,33 @@ class Walk:
             ledger_contacts.reset_contacts(
                 session, campaign_id=campaign_id, states=states, now=self.now
             )
+
+    def recycle(self, campaign_id: int) -> None:
+        outcomes = self.rng.sample([o.value for o in Outcome], self.rng.randint(1, 3))
+        with session_scope(self.engine) as session:
+            campaign = session.get(Campaign, campaign_id)
+            assert campaign is not None
+            if len(self.campaigns) >= 4 or self.rng.random() < 0.5:
+                ledger_recycle.reopen(session, campaign=campaign, outcomes=outcomes, now=self.now)
+                return
+            copy, _ = ledger_recycle.copy_into(
+                session,
+                source=campaign,
+                name=f"{campaign.name}-r{len(self.campaigns)}",
+                outcomes=outcomes,
+                now=self.now,
+            )
+            assert copy.id is not None
+            # Running, so the walk's claims take its contacts too.
+            copy.status = CampaignStatus.RUNNING
+            self.campaigns.append(copy.id)
+
+    def bad_number(self, _campaign_id: int) -> None:
+        if self.phones == 0:
+            return
+        phone = f"+1212555{self.rng.randrange(self.phones):04d}"
+        with session_scope(self.engine) as session:
+            ledger_contacts.list_bad_numbers(session, reasons={phone: "t: HTTP 400"}, now=self.now)
 
     def compact(self, campaign_id: int) -> None:
         with session_scope(self.engine) as session:
