@@ -1,10 +1,12 @@
-"""``dialer campaign export``: one CSV row per contact, safe to open in a spreadsheet."""
+"""``dialer campaign export``: one CSV row per contact (or, with ``--attempts``, per provider
+request), safe to open in a spreadsheet."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -13,7 +15,7 @@ from sqlalchemy.engine import Engine
 from dialer.csvsafe import neutralise
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger.engine import session_scope
-from dialer.ledger.export import iter_export_rows
+from dialer.ledger.export import iter_attempt_rows, iter_export_rows
 from dialer.models import IN_FLIGHT_STATES, ContactState
 from dialer.private import open_private
 
@@ -32,6 +34,23 @@ FIXED_COLUMNS = (
     "last_change",
 )
 """The export's own columns; the lead's own columns follow."""
+
+ATTEMPT_COLUMNS = (
+    "time",
+    "row",
+    "phone",
+    "account",
+    "http_status",
+    "result",
+    "outcome",
+    "provider_call_id",
+    "error",
+    "latency_ms",
+    "finished_at",
+    "outcome_at",
+)
+"""The ``--attempts`` export: one row per request, for the people who audit calls. Never the
+provider's answer body nor anything we sent: no credential can be in it."""
 
 LEAD_PREFIX = "lead_"
 """Put before a lead column whose name an export column (or another header) already has."""
@@ -84,6 +103,33 @@ def export_rows(engine: Engine, name: str) -> Iterator[list[object]]:
             yield fixed
 
 
+def attempt_rows(engine: Engine, name: str) -> Iterator[list[object]]:
+    """The header, then one row per attempt of the campaign, in the order they began."""
+    with session_scope(engine) as session:
+        campaign = ledger_campaigns.get_campaign(session, name=name)
+        assert campaign.id is not None
+        yield list(ATTEMPT_COLUMNS)
+        for attempt in iter_attempt_rows(session, campaign_id=campaign.id):
+            yield [
+                _time(attempt.started_at),
+                attempt.row,
+                attempt.phone,
+                attempt.account,
+                "" if attempt.http_status is None else attempt.http_status,
+                attempt.result or "",
+                attempt.outcome or "",
+                neutralise(attempt.provider_call_id or ""),
+                neutralise(attempt.error),
+                "" if attempt.latency_ms is None else attempt.latency_ms,
+                _time(attempt.finished_at),
+                _time(attempt.outcome_at),
+            ]
+
+
+def _time(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else ""
+
+
 def lead_headers(columns: Sequence[str]) -> list[str]:
     """The export's header for each lead column: its own name, or, when an export column
     (or an earlier header) has that name, the name with :data:`LEAD_PREFIX` before it as
@@ -100,34 +146,40 @@ def lead_headers(columns: Sequence[str]) -> list[str]:
     return headers
 
 
-def write_export(engine: Engine, name: str, out: IO[str]) -> int:
-    """Write the export CSV to ``out``. Returns the number of contacts written."""
+def write_export(engine: Engine, name: str, out: IO[str], *, attempts: bool = False) -> int:
+    """Write the export CSV to ``out`` (with ``attempts``, one row per attempt). Returns the
+    number of contacts (attempts) written."""
     writer = csv.writer(out)
     count = -1
-    for count, row in enumerate(export_rows(engine, name)):  # noqa: B007
+    rows = attempt_rows(engine, name) if attempts else export_rows(engine, name)
+    for count, row in enumerate(rows):  # noqa: B007
         writer.writerow(row)
     return max(count, 0)
 
 
-def export_to_stream(engine: Engine, name: str, out: IO[bytes], *, excel: bool = False) -> int:
+def export_to_stream(
+    engine: Engine, name: str, out: IO[bytes], *, excel: bool = False, attempts: bool = False
+) -> int:
     """Write the export to the binary stream ``out`` (standard output); with ``excel``, as
     UTF-8 with a byte-order mark. The stream stays open."""
     text = io.TextIOWrapper(out, encoding=EXCEL_ENCODING if excel else "utf-8", newline="")
     try:
-        return write_export(engine, name, text)
+        return write_export(engine, name, text, attempts=attempts)
     finally:
         text.flush()
         text.detach()
 
 
-def export_to_file(engine: Engine, name: str, path: Path, *, excel: bool = False) -> int:
+def export_to_file(
+    engine: Engine, name: str, path: Path, *, excel: bool = False, attempts: bool = False
+) -> int:
     """Write the export to ``path`` atomically (a partial file never replaces a good one);
     with ``excel``, as UTF-8 with a byte-order mark."""
     partial = path.with_name(path.name + ".part")
     try:
         encoding = EXCEL_ENCODING if excel else "utf-8"
         with open_private(partial, "w", newline="", encoding=encoding) as out:
-            count = write_export(engine, name, out)
+            count = write_export(engine, name, out, attempts=attempts)
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)

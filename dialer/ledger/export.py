@@ -1,4 +1,5 @@
-"""The export's read path: one campaign's contacts as plain rows, streamed in batches."""
+"""The export's read paths: one campaign's contacts, or its attempts, as plain rows, streamed
+in batches."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Text, bindparam, cast, select
-from sqlmodel import Session
+from sqlalchemy import BindParameter, Text, and_, bindparam, cast, or_, select
+from sqlmodel import Session, col
 
-from dialer.models import Contact
+from dialer.models import Attempt, Contact
 
 
 class ExportRow(NamedTuple):
@@ -59,3 +60,65 @@ def iter_export_rows(
         for found, values in zip(rows, variables, strict=True):
             yield ExportRow._make((*found[1:-1], values))
         last_id = rows[-1][0]
+
+
+class AttemptRow(NamedTuple):
+    """One provider request of the campaign and what became of it (never its body)."""
+
+    id: int
+    started_at: datetime
+    row: int
+    phone: str
+    account: str
+    http_status: int | None
+    result: str | None
+    outcome: str | None
+    provider_call_id: str | None
+    error: str
+    latency_ms: int | None
+    finished_at: datetime | None
+    outcome_at: datetime | None
+
+
+def iter_attempt_rows(
+    session: Session, *, campaign_id: int, batch: int = 10_000
+) -> Iterator[AttemptRow]:
+    """The campaign's attempts in the order they began, with their contact's file row, read
+    ``batch`` at a time by keyset pagination on (started_at, id): each batch is one range of
+    ``ix_attempt_campaign_started``, so the cost follows the campaign's attempts, and a
+    million of them are never held at once."""
+    connection = session.connection()
+    after_time: BindParameter[datetime] = bindparam("after_time")
+    after_id: BindParameter[int] = bindparam("after_id")
+    query = (
+        select(
+            col(Attempt.id),
+            col(Attempt.started_at),
+            col(Contact.row),
+            col(Attempt.phone),
+            col(Attempt.account),
+            col(Attempt.http_status),
+            col(Attempt.result),
+            col(Attempt.outcome),
+            col(Attempt.provider_call_id),
+            col(Attempt.error),
+            col(Attempt.latency_ms),
+            col(Attempt.finished_at),
+            col(Attempt.outcome_at),
+        )
+        .join(Contact, col(Contact.id) == col(Attempt.contact_id))
+        .where(col(Attempt.campaign_id) == campaign_id)
+        .order_by(col(Attempt.started_at), col(Attempt.id))
+        .limit(batch)
+    )
+    later = or_(
+        col(Attempt.started_at) > after_time,
+        and_(col(Attempt.started_at) == after_time, col(Attempt.id) > after_id),
+    )
+    rows = connection.execute(query).all()
+    while rows:
+        yield from (AttemptRow._make(row) for row in rows)
+        last = rows[-1]
+        rows = connection.execute(
+            query.where(later), {"after_time": last.started_at, "after_id": last.id}
+        ).all()
