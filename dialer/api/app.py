@@ -25,6 +25,7 @@ from dialer.api import (
     routes_activity,
     routes_campaigns,
     routes_outbound_webhooks,
+    routes_recycle,
     webhooks,
 )
 from dialer.api.auth import check_keys
@@ -44,6 +45,7 @@ ROUTER_MODULES = (
     health,
     routes_accounts,
     routes_campaigns,
+    routes_recycle,
     routes_activity,
     metrics,
     webhooks,

@@ -21,7 +21,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from campaigns import activity, lifecycle
-from campaigns.export import BYTE_ORDER_MARK, export_rows
+from campaigns.export import BYTE_ORDER_MARK, attempt_rows, export_rows
 from campaigns.importer import ImportSummary, import_campaign
 from campaigns.preview import ImportPreview, preview_import
 from campaigns.spec import CampaignSpec
@@ -184,17 +184,26 @@ for _name, _doc in _ACTIONS.items():
         **errors.responses(404, 503),
     },
 )
-def export_campaign(name: str, ctx: Context, excel: bool = False) -> StreamingResponse:
+def export_campaign(
+    name: str, ctx: Context, excel: bool = False, attempts: bool = False
+) -> StreamingResponse:
     """Every contact with its status, attempts, call id and error, then the lead's own
     columns; streamed from the ledger. Cells are neutralised against formula injection.
-    ``?excel=1``: starts with a byte-order mark, so Excel reads the file as UTF-8."""
-    rows = export_rows(ctx.engine, name)
+    ``?excel=1``: starts with a byte-order mark, so Excel reads the file as UTF-8.
+    ``?attempts=1``: one row per provider request instead (``time, row, phone, account,
+    http_status, result, outcome, provider_call_id, error, latency_ms, finished_at,
+    outcome_at``), as ``campaign export --attempts``."""
+    rows = attempt_rows(ctx.engine, name) if attempts else export_rows(ctx.engine, name)
     header = next(rows)  # UnknownCampaign here, before the answer has started
     text = _csv_text(header, rows)
     return StreamingResponse(
         itertools.chain([BYTE_ORDER_MARK], text) if excel else text,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": _attachment(f"{name}-export.csv")},
+        headers={
+            "Content-Disposition": _attachment(
+                f"{name}-attempts.csv" if attempts else f"{name}-export.csv"
+            )
+        },
     )
 
 

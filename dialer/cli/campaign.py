@@ -1,4 +1,5 @@
-"""``dialer campaign ...``: create, start, pause, resume, cancel, retry, status, export, list."""
+"""``dialer campaign ...``: create, start, pause, resume, cancel, retry, recycle, status, export,
+list."""
 
 from __future__ import annotations
 
@@ -246,6 +247,39 @@ def retry(
 
 
 @app.command(cls=Command)
+def recycle(
+    ctx: typer.Context,
+    name: str,
+    outcome: Annotated[
+        str, typer.Option(help="Which calls' contacts: no-answer,busy,voicemail,failed,completed.")
+    ],
+    into: Annotated[
+        str | None,
+        typer.Option(help="Copy them into this new (draft) campaign instead of reopening them."),
+    ] = None,
+) -> None:
+    """Call again the contacts whose call ended with these outcomes (never unknown, listed or
+    bad numbers): reopened in NAME with a fresh budget, or copied into a new campaign."""
+    from campaigns import lifecycle
+    from dialer.ledger.engine import utcnow
+
+    cli = context(ctx)
+    outcomes = [o.strip() for o in outcome.split(",") if o.strip()]
+    done = lifecycle.recycle(cli.engine, name, outcomes, into=into, now=utcnow())
+    if done.created:
+        console.print(
+            f"Campaign {done.campaign!r} created (draft) with {plural(done.contacts, 'contact')}"
+            f" of {name!r}; start it to dial them.",
+            markup=False,
+        )
+        return
+    verb = "is" if done.contacts == 1 else "are"
+    console.print(
+        f"{plural(done.contacts, 'contact')} of {name!r} {verb} pending again.", markup=False
+    )
+
+
+@app.command(cls=Command)
 def status(
     ctx: typer.Context,
     name: str,
@@ -307,17 +341,25 @@ def export(
     excel: Annotated[
         bool, typer.Option("--excel", help="UTF-8 with a byte-order mark, for Excel.")
     ] = False,
+    attempts: Annotated[
+        bool,
+        typer.Option("--attempts", help="One row per provider request (time, account, status...)."),
+    ] = False,
 ) -> None:
-    """Write every contact with its status, attempts, call id and error to a CSV."""
+    """Write every contact with its status, attempts, call id and error to a CSV (with
+    --attempts: every request, for audits)."""
     from campaigns.export import export_to_file, export_to_stream
 
     cli = context(ctx)
+    what = "attempt" if attempts else "contact"
     if str(output) == "-":
-        count = export_to_stream(cli.engine, name, sys.stdout.buffer, excel=excel)
-        err_console.print(f"Exported {plural(count, 'contact')} of {name!r}", markup=False)
+        count = export_to_stream(
+            cli.engine, name, sys.stdout.buffer, excel=excel, attempts=attempts
+        )
+        err_console.print(f"Exported {plural(count, what)} of {name!r}", markup=False)
         return
-    count = export_to_file(cli.engine, name, output, excel=excel)
-    console.print(f"Exported {plural(count, 'contact')} of {name!r} to {output}", markup=False)
+    count = export_to_file(cli.engine, name, output, excel=excel, attempts=attempts)
+    console.print(f"Exported {plural(count, what)} of {name!r} to {output}", markup=False)
 
 
 @app.command("list", cls=Command)
