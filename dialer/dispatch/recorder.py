@@ -19,7 +19,6 @@ from dialer.dispatch.answers import Answer, unknown_after_bug
 from dialer.dispatch.pacing import sleep_until
 from dialer.dispatch.results import DispatchResult
 from dialer.ledger import campaigns as ledger_campaigns
-from dialer.ledger import contacts as ledger_contacts
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.dispatch import AttemptResult, Dispatchable
 from dialer.ledger.engine import session_scope
@@ -94,7 +93,7 @@ class Recorder:
         with session_scope(self._service.engine) as session:
             ledger_dispatch.finish_attempts(session, finishes=finishes, now=now)
             if bad_numbers:
-                ledger_contacts.list_bad_numbers(session, reasons=bad_numbers, now=now)
+                ledger_dispatch.list_bad_numbers(session, reasons=bad_numbers, now=now)
             if broken is not None:
                 paused = ledger_campaigns.pause_account(
                     session, account=self._account.name, reason=broken.error, now=now

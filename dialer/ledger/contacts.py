@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,18 +14,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from sqlalchemy import Connection, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from dialer.ledger import counts as ledger_counts
-from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.counts import Deltas
 from dialer.ledger.engine import rowcount
 from dialer.models import GLOBAL_SCOPE, Contact, ContactState, Suppression
-from dialer.redaction import ERROR_LIMIT, redact
-
-PROVIDER_SOURCE = "provider"
-"""The ``source`` of a number a provider's answer proved cannot be called."""
 
 CONTACT_IMPORT_COLUMNS = (
     "row",
@@ -273,36 +267,6 @@ def add_suppressions(
     for batch in _batches(rows, 5000):
         session.execute(insert(Suppression), batch)
     return len(new)
-
-
-def list_bad_numbers(session: Session, *, reasons: Mapping[str, str], now: datetime) -> int:
-    """Put the numbers a provider's answer proved cannot be called ({phone: the provider's
-    words}) on the global do-not-call list with source :data:`PROVIDER_SOURCE` and those words
-    (masked again) as the reason, and cancel the pending contacts of every campaign that has
-    them (:func:`~dialer.ledger.dispatch.cancel_listed`); a number already listed keeps its
-    entry. Safe against a concurrent listing of the same number. Returns how many were added.
-    """
-    if not reasons:
-        return 0
-    rows = [
-        {
-            "phone": phone,
-            "campaign_id": GLOBAL_SCOPE,
-            "source": PROVIDER_SOURCE,
-            "reason": redact(reason, limit=ERROR_LIMIT),
-            "created_at": now,
-        }
-        for phone, reason in sorted(reasons.items())
-    ]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    added = session.execute(
-        dialect.insert(Suppression)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["phone", "campaign_id"])
-        .returning(col(Suppression.phone))
-    ).all()
-    ledger_dispatch.cancel_listed(session, phones=list(reasons), now=now)
-    return len(added)
 
 
 def remove_suppressions(

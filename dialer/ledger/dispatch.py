@@ -8,7 +8,7 @@ from any number of processes.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import itemgetter
@@ -27,6 +27,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from dialer.ledger import counts, outbox
@@ -575,6 +576,9 @@ def has_open_contacts(session: Session, *, campaign_id: int) -> bool:
 
 SUPPRESSED_REASON = "suppressed (do-not-call list)"
 
+PROVIDER_SOURCE = "provider"
+"""The ``source`` of a number a provider's answer proved cannot be called."""
+
 
 def cancel_listed(
     session: Session, *, phones: Collection[str], now: datetime, campaign_id: int = GLOBAL_SCOPE
@@ -613,6 +617,36 @@ def cancel_listed(
         )
     record(session, deltas)
     return cancelled
+
+
+def list_bad_numbers(session: Session, *, reasons: Mapping[str, str], now: datetime) -> int:
+    """Put the numbers a provider's answer proved cannot be called ({phone: the provider's
+    words}) on the global do-not-call list with source :data:`PROVIDER_SOURCE` and those words
+    (masked again) as the reason, and cancel the pending contacts of every campaign that has
+    them (:func:`cancel_listed`); a number already listed keeps its
+    entry. Safe against a concurrent listing of the same number. Returns how many were added.
+    """
+    if not reasons:
+        return 0
+    rows = [
+        {
+            "phone": phone,
+            "campaign_id": GLOBAL_SCOPE,
+            "source": PROVIDER_SOURCE,
+            "reason": redact(reason, limit=ERROR_LIMIT),
+            "created_at": now,
+        }
+        for phone, reason in sorted(reasons.items())
+    ]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    added = session.execute(
+        dialect.insert(Suppression)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["phone", "campaign_id"])
+        .returning(col(Suppression.phone))
+    ).all()
+    cancel_listed(session, phones=list(reasons), now=now)
+    return len(added)
 
 
 def cancel_open_contacts(session: Session, *, campaign_id: int, now: datetime, reason: str) -> int:

@@ -16,6 +16,7 @@ from campaigns.spec import CampaignSpec
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import contacts as ledger_contacts
 from dialer.ledger import counts as ledger_counts
+from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.engine import session_scope, utcnow
 from dialer.models import Contact
 from dialer.providers import PROVIDERS
@@ -126,11 +127,11 @@ def test_a_number_listed_as_bad_is_never_dialed_and_keeps_its_first_reason(
     settings = _settings("sandbox", database_url, sandbox_url)
     _create(engine, settings, "sandbox", "first", tmp_path)
     with session_scope(engine) as session:
-        ledger_contacts.list_bad_numbers(
+        ledger_dispatch.list_bad_numbers(
             session, reasons={BAD: "sandbox: HTTP 400: to: number not in service"}, now=utcnow()
         )
         # A second listing of the same number keeps the first entry.
-        assert ledger_contacts.list_bad_numbers(session, reasons={BAD: "again"}, now=utcnow()) == 0
+        assert ledger_dispatch.list_bad_numbers(session, reasons={BAD: "again"}, now=utcnow()) == 0
     lifecycle.change(engine, "first", "start", now=utcnow())
     EmbeddedRunner(build_service(settings, engine), threads=2).run(drain=True)
     calls = httpx.get(f"{sandbox_url}/_sandbox/requests").json()

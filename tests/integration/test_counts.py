@@ -251,7 +251,7 @@ class Walk:
             return
         phone = f"+1212555{self.rng.randrange(self.phones):04d}"
         with session_scope(self.engine) as session:
-            ledger_contacts.list_bad_numbers(session, reasons={phone: "t: HTTP 400"}, now=self.now)
+            ledger_dispatch.list_bad_numbers(session, reasons={phone: "t: HTTP 400"}, now=self.now)
 
     def compact(self, campaign_id: int) -> None:
         with session_scope(self.engine) as session:
