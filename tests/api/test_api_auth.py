@@ -24,6 +24,7 @@ KEYED = {
     ("POST", "/campaigns"),
     ("GET", "/campaigns/{name}"),
     *(("POST", f"/campaigns/{{name}}/{a}") for a in ("start", "pause", "resume", "cancel")),
+    ("POST", "/campaigns/{name}/recycle"),
     ("GET", "/campaigns/{name}/export"),
     ("GET", "/campaigns/{name}/rejects"),
     ("GET", "/metrics"),
