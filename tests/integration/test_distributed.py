@@ -45,7 +45,7 @@ from dialer.dispatch.results import DispatchResult
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.engine import session_scope, utcnow
-from dialer.models import Attempt, Contact, ContactState
+from dialer.models import Attempt, Contact, ContactState, Suppression
 from dialer.settings import Settings, load_settings
 from dialer.wiring import build_service
 
@@ -325,3 +325,34 @@ def test_two_workers_keep_within_the_accounts_concurrent_call_cap(cluster: Clust
     load = deployment.sandbox.load()
     assert load["refused"] == {} and load["outage_refused"] == {}
     assert load["most"] == {"sandbox": 4}
+
+
+def test_a_bad_number_answer_under_celery_lists_the_number_for_every_campaign(
+    cluster: ClusterFactory,
+) -> None:
+    deployment = cluster(rate="50/s")
+    numbers = deployment.campaign(4)
+    deployment.sandbox.rule(numbers[0], "invalid-number")
+    claimed = _claim_all(deployment)
+    workers = deployment.workers(1)
+    sender = Celery("bad-numbers", broker=deployment.broker_url)
+    try:
+        sender.send_task("dialer.place_calls", args=[claimed], queue="dialer.dial")
+    finally:
+        sender.close()
+    wait_until(
+        lambda: _finished_tasks(workers) >= 1,
+        timeout=30,
+        what=lambda: f"the batch done ({_finished_tasks(workers)} tasks)",
+    )
+    states = deployment.states()
+    assert states[numbers[0]] == ContactState.FAILED
+    assert {states[n] for n in numbers[1:]} == {ContactState.PLACED}
+    with session_scope(deployment.engine) as session:
+        listed = session.execute(
+            select(col(Suppression.phone), col(Suppression.source), col(Suppression.reason))
+        ).all()
+    assert [tuple(row) for row in listed] == [
+        (numbers[0], "provider", "sandbox: HTTP 400: to: number not in service")
+    ]
+    assert deployment.calls() == Counter(numbers)
