@@ -2,6 +2,15 @@
 
 Tests that need Redis or Postgres skip when the service is down, unless
 ``DIALER_TEST_REQUIRE_SERVICES=1`` (CI), where they fail instead.
+
+The suite runs in several processes (pytest-xdist: ``scripts/test.sh`` passes ``-n``), so
+every fixture here gives each process its own resources, and a test that takes its services
+from these fixtures is safe to run beside any other: worker N of a run uses Redis database
+``base - N`` (``base`` from ``DIALER_TEST_REDIS_URL``, 15 by default, so four workers fit in
+Redis's default sixteen databases), its own Postgres database, SQLite files in the test's
+``tmp_path`` and a sandbox on a port of its own. Tests that share one browser run in one
+worker (:func:`pytest_collection_modifyitems`); a test marked ``alone`` runs with no other
+test beside it (tests/alone.py).
 """
 
 from __future__ import annotations
@@ -10,6 +19,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -20,8 +30,12 @@ from sqlalchemy.engine import Engine
 
 from dialer.ledger.engine import make_engine, migrate
 from dialer.sandbox import SandboxServer
+from tests.alone import RunLock
+from tests.ledgers import migrated_sqlite
 
-REDIS_URL = os.environ.get("DIALER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# "gw0", "gw1"... in a pytest-xdist worker; unset in a run without -n (one process: number 0).
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+BASE_REDIS_URL = os.environ.get("DIALER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 POSTGRES_ADMIN_URL = os.environ.get(
     "DIALER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -41,9 +55,60 @@ def _service_missing(what: str, exc: Exception) -> None:
     pytest.skip(message)
 
 
+def worker_redis_url(base_url: str, worker: str) -> str:
+    """``base_url`` on this worker's database: the base's number less the worker's (``gw2``
+    of a run on database 15 uses 13). ValueError when that would be below 0."""
+    parts = urlsplit(base_url)
+    base = int(parts.path.strip("/") or 0)
+    number = base - int(worker.removeprefix("gw"))
+    if number < 0:
+        raise ValueError(
+            f"worker {worker} would need Redis database {number}: give DIALER_TEST_REDIS_URL a"
+            " database number at least the number of workers less one (-n)"
+        )
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
+REDIS_URL = worker_redis_url(BASE_REDIS_URL, WORKER)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests on the console's browser run in one worker (``--dist loadgroup``): the browser
+    and the served API are built once per module and per worker, and each costs seconds."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+@pytest.fixture(scope="session")
+def _run_lock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunLock | None]:
+    """The lock the workers of this run share (in the run's temporary directory, the parent
+    of each worker's own); ``None`` when the run has one process."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        yield None
+        return
+    lock = RunLock(tmp_path_factory.getbasetemp().parent / "run-lock")
+    yield lock
+    lock.close()
+
+
+@pytest.fixture(autouse=True)
+def _alone_or_beside_others(
+    request: pytest.FixtureRequest, _run_lock: RunLock | None
+) -> Iterator[None]:
+    """Holds the run lock across the test's function-scoped fixtures and call: exclusively
+    for a test marked ``alone``, shared for the others."""
+    if _run_lock is None:
+        yield
+        return
+    alone = request.node.get_closest_marker("alone") is not None
+    with _run_lock.alone() if alone else _run_lock.shared():
+        yield
+
+
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    """A Redis URL on the tests' own database number, flushed before and after."""
+    """A Redis URL on this worker's own database number, flushed before and after."""
     client = redis.Redis.from_url(REDIS_URL)
     try:
         client.flushdb()
@@ -56,9 +121,9 @@ def redis_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A fresh Postgres database for this test session, dropped at the end."""
+    """A fresh Postgres database for this test session (and worker), dropped at the end."""
     admin = sqlalchemy.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"dialer_test_{uuid.uuid4().hex[:10]}"
+    name = f"dialer_test_{WORKER}_{uuid.uuid4().hex[:10]}"
     try:
         with admin.connect() as conn:
             conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
@@ -86,11 +151,7 @@ def _truncate_all(engine: Engine) -> None:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty ledger database: every ledger test runs on SQLite and on Postgres."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'ledger.db'}"
-        engine = make_engine(url)
-        migrate(engine)
-        engine.dispose()
-        yield url
+        yield migrated_sqlite(tmp_path / "ledger.db")
         return
     url = request.getfixturevalue("postgres_url")
     engine = make_engine(url)
@@ -112,11 +173,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     """A migrated SQLite ledger only (for tests that don't need to run on both)."""
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    engine.dispose()
-    return url
+    return migrated_sqlite(tmp_path / "ledger.db")
 
 
 @pytest.fixture(scope="session")

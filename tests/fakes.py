@@ -18,11 +18,12 @@ from sqlmodel import col, select
 
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import contacts as ledger_contacts
-from dialer.ledger.engine import make_engine, migrate, session_scope, utcnow
+from dialer.ledger.engine import make_engine, session_scope, utcnow
 from dialer.models import Attempt, Campaign, CampaignStatus, Contact
 from dialer.ratelimit import LocalRateLimiter, RateLimiter
 from dialer.service import CallService
 from dialer.settings import AccountConfig, Settings
+from tests.ledgers import migrated_sqlite
 
 SANDBOX = "http://sandbox.test"
 NEW_YORK = "America/New_York"
@@ -138,9 +139,7 @@ class FakeProvider:
 
 def ledger(tmp_path: Path) -> Engine:
     """A migrated SQLite file ledger."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
-    migrate(engine)
-    return engine
+    return make_engine(migrated_sqlite(tmp_path / "ledger.db"))
 
 
 def settings(engine: Engine, *, also: Sequence[str] = (), **account: object) -> Settings:

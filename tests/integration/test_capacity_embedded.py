@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -93,6 +94,7 @@ def test_embedded_keeps_within_the_cap(
     assert load["refused"] == {} and load["most"] == {"sandbox": 3}
 
 
+@pytest.mark.alone  # times requests at the sandbox
 def test_an_outage_fails_nobody_and_is_probed_sparingly(
     engine: Engine, database_url: str, sandbox_url: str, tmp_path: Path
 ) -> None:

@@ -286,6 +286,7 @@ def test_redis_restarted_mid_campaign(cluster: ClusterFactory) -> None:
     assert deployment.calls() == Counter(dict.fromkeys(numbers, 1))
 
 
+@pytest.mark.alone  # times requests at the sandbox
 def test_two_workers_share_one_rate_limit(cluster: ClusterFactory) -> None:
     deployment = cluster(rate="20/s", tick_seconds=0.5)
     numbers = deployment.campaign(200)

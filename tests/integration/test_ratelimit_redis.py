@@ -60,6 +60,7 @@ def _dial_from_a_process(
     out.put((limiter.slots, returned))
 
 
+@pytest.mark.alone  # times its callers
 def test_two_processes_share_one_pace(redis_url: str) -> None:
     context = multiprocessing.get_context("spawn")
     start = context.Barrier(PROCESSES + 1)

@@ -809,6 +809,7 @@ async def _post(port: int, path: str, body: bytes) -> int:
     return status
 
 
+@pytest.mark.alone  # times a burst of slow requests
 def test_holds_hundreds_of_slow_requests_at_once(
     server: SandboxServer, control: SandboxControl
 ) -> None:

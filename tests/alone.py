@@ -1,0 +1,60 @@
+"""``@pytest.mark.alone``: a test that measures time runs with no other test of the run beside it.
+
+A few tests check timing that the machine's load can stretch: requests per second at the
+sandbox, a burst arriving within a second. Beside other tests in parallel workers they
+would fail for reasons that are not the dialer's. Every test holds a shared lock while it
+runs (its setup, call and teardown); a test marked ``alone`` holds it exclusively, so it waits
+for the tests in flight to end, and the other workers wait while it runs.
+
+Two ``flock`` files, in a directory every worker of one run shares: ``room`` (shared by
+ordinary tests, exclusive for an ``alone`` one) and ``turnstile``, which each test passes
+through on its way in. A waiting ``alone`` test holds the turnstile, so new tests queue behind
+it instead of keeping the room busy for ever (``flock`` itself does not favour writers).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+
+class RunLock:
+    """The run-wide lock of one worker process, over files in ``directory``."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self._turnstile: IO[bytes] = (directory / "turnstile").open("ab")
+        self._room: IO[bytes] = (directory / "room").open("ab")
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        """Run beside other ordinary tests; not beside an ``alone`` one."""
+        fcntl.flock(self._turnstile, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(self._room, fcntl.LOCK_SH)
+        finally:
+            fcntl.flock(self._turnstile, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._room, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def alone(self) -> Iterator[None]:
+        """Run with no other test of the run in flight."""
+        fcntl.flock(self._turnstile, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(self._room, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._room, fcntl.LOCK_UN)
+        finally:
+            fcntl.flock(self._turnstile, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        self._turnstile.close()
+        self._room.close()
