@@ -14,6 +14,7 @@ import ctypes
 import json
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -56,11 +57,30 @@ def cpu_seconds(pid: int) -> float:
 
 
 def free_port() -> int:
-    """A TCP port nobody listens on right now (for servers that cannot pick their own)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A TCP port nobody listens on right now (for servers that cannot pick their own).
+
+    Drawn at random below the kernel's ephemeral range, where ``bind`` to port 0 and outgoing
+    connections take theirs: between this probe and the server's own bind, the tests running
+    in parallel workers open connections all the time, and one of them could be given a port
+    the kernel had just handed out here."""
+    lowest_ephemeral = max(_lowest_ephemeral_port(), 20_000)
+    for _ in range(100):
+        port = 10_000 + secrets.randbelow(lowest_ephemeral - 10_000)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in 10000-{lowest_ephemeral - 1}")
+
+
+def _lowest_ephemeral_port() -> int:
+    """The start of the kernel's range of ports for port 0 and outgoing connections."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
 
 
 @dataclass
