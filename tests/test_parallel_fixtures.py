@@ -1,0 +1,63 @@
+"""What keeps parallel workers apart: each worker's Redis database, and the run lock that
+lets a timing test run alone (tests/conftest.py, tests/alone.py)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.alone import RunLock
+from tests.conftest import worker_redis_url
+
+
+def test_each_worker_takes_the_database_below_the_previous_ones() -> None:
+    base = "redis://127.0.0.1:6379/15"
+    assert worker_redis_url(base, "gw0") == base
+    assert worker_redis_url(base, "gw3") == "redis://127.0.0.1:6379/12"
+    assert worker_redis_url("redis://:pw@host:6380/7?x=1", "gw1") == "redis://:pw@host:6380/6?x=1"
+
+
+def test_too_many_workers_for_the_base_database_is_an_error_naming_the_variable() -> None:
+    with pytest.raises(ValueError, match="DIALER_TEST_REDIS_URL"):
+        worker_redis_url("redis://127.0.0.1:6379/2", "gw3")
+
+
+class Entrant:
+    """A thread with a run lock of its own (as each worker has), that takes it alone or
+    shared, sets ``inside`` once in, and leaves when told."""
+
+    def __init__(self, directory: Path, *, alone: bool) -> None:
+        self.lock = RunLock(directory)
+        self.inside, self._leave = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(alone,), daemon=True)
+        self._thread.start()
+
+    def _run(self, alone: bool) -> None:
+        with self.lock.alone() if alone else self.lock.shared():
+            self.inside.set()
+            self._leave.wait(10)
+
+    def leave(self) -> None:
+        self._leave.set()
+        self._thread.join(10)
+        self.lock.close()
+
+
+def test_an_alone_test_waits_for_the_others_and_they_wait_for_it(tmp_path: Path) -> None:
+    ordinary = Entrant(tmp_path, alone=False)
+    assert ordinary.inside.wait(10)
+    beside = Entrant(tmp_path, alone=False)
+    assert beside.inside.wait(10)  # ordinary tests run side by side
+    beside.leave()
+
+    alone = Entrant(tmp_path, alone=True)
+    assert not alone.inside.wait(0.3)  # a test is still in flight
+    ordinary.leave()
+    assert alone.inside.wait(10)
+    later = Entrant(tmp_path, alone=False)
+    assert not later.inside.wait(0.3)  # nothing starts beside it
+    alone.leave()
+    assert later.inside.wait(10)
+    later.leave()
