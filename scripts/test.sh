@@ -5,7 +5,10 @@
 #
 # Tests run in parallel processes (pytest-xdist): most of their time is waiting on the
 # sandbox, Celery workers, the browser and subprocesses, so twice as many workers as cores
-# (at least 4, at most 8) keeps the cores busy. DIALER_TEST_WORKERS=N sets N; -n 0 given
+# (at least 4, at most 8) keeps the cores busy. xdist's default --dist load hands out tests
+# by index: loadscope/loadgroup key them by node id, and schemathesis gives its generated
+# tests one id per test function, so those modes would run one case of each and drop the
+# rest. DIALER_TEST_WORKERS=N sets N; -n 0 given
 # after it runs everything in this process. Worker N uses Redis database base - N, base
 # from DIALER_TEST_REDIS_URL (15 by default), so the base must be at least the workers - 1.
 set -euo pipefail
@@ -14,4 +17,4 @@ bash "$root/scripts/setup.sh"
 cd "$root"
 cores="$(nproc 2>/dev/null || echo 2)"
 workers="${DIALER_TEST_WORKERS:-$((cores * 2 < 4 ? 4 : (cores * 2 > 8 ? 8 : cores * 2)))}"
-exec "$root/.venv/bin/python" -m pytest -n "$workers" --dist loadgroup "$@"
+exec "$root/.venv/bin/python" -m pytest -n "$workers" "$@"

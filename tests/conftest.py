@@ -8,8 +8,7 @@ every fixture here gives each process its own resources, and a test that takes i
 from these fixtures is safe to run beside any other: worker N of a run uses Redis database
 ``base - N`` (``base`` from ``DIALER_TEST_REDIS_URL``, 15 by default, so four workers fit in
 Redis's default sixteen databases), its own Postgres database, SQLite files in the test's
-``tmp_path`` and a sandbox on a port of its own. Tests that share one browser run in one
-worker (:func:`pytest_collection_modifyitems`); a test marked ``alone`` runs with no other
+``tmp_path`` and a sandbox on a port of its own. A test marked ``alone`` runs with no other
 test beside it (tests/alone.py).
 """
 
@@ -70,14 +69,6 @@ def worker_redis_url(base_url: str, worker: str) -> str:
 
 
 REDIS_URL = worker_redis_url(BASE_REDIS_URL, WORKER)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests on the console's browser run in one worker (``--dist loadgroup``): the browser
-    and the served API are built once per module and per worker, and each costs seconds."""
-    for item in items:
-        if "browser" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(scope="session")
