@@ -809,11 +809,13 @@ async def _post(port: int, path: str, body: bytes) -> int:
     return status
 
 
-@pytest.mark.alone  # times a burst of slow requests
 def test_holds_hundreds_of_slow_requests_at_once(
     server: SandboxServer, control: SandboxControl
 ) -> None:
-    control.configure(latency_ms=200)
+    # Answered within 10 s at 1 s each, 200 requests were held more than 20 at a time (a
+    # server holding at most 20 needs ten rounds). At 1 s rather than 0.2 s a second, the
+    # same proof leaves a loaded machine 9 s for everything but the latency, not 1.8 s.
+    control.configure(latency_ms=1000)
     body = json.dumps(native_body()).encode()
 
     async def burst() -> list[int]:
@@ -825,7 +827,7 @@ def test_holds_hundreds_of_slow_requests_at_once(
     statuses = asyncio.run(burst())
     elapsed = time.monotonic() - started
     assert statuses == [200] * 200
-    assert elapsed < 2, f"200 requests at 200 ms latency took {elapsed:.2f}s"
+    assert elapsed < 10, f"200 requests at 1 s latency took {elapsed:.2f}s"
 
 
 def test_stop_ends_hanging_connections() -> None:
