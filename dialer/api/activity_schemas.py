@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from campaigns.activity import AccountHealth, CallSeries
 from campaigns.calling_window import WindowNow
+from dialer.api.schemas import MESSAGES, AccountCapacity, messages_of
 from dialer.ledger.activity import AttemptLine
 
 _RESULT = (
@@ -108,9 +109,9 @@ class RejectRows(BaseModel):
 
 
 class AccountHealthBody(BaseModel):
-    """An account's pace and how its requests went lately. The capacity fields
-    (``concurrent_calls``, ``in_progress``, ``breaker``) are absent until the dialer tracks
-    them; clients show whichever are present."""
+    """An account's pace, how its requests went lately, the message fields its provider takes
+    and its capacity now, as in ``GET /accounts`` (absent when this server cannot read it:
+    no broker and no runner in this process)."""
 
     name: str
     provider: str
@@ -118,12 +119,11 @@ class AccountHealthBody(BaseModel):
     rate_per_second: float | None = Field(description="None when unlimited.")
     recent_seconds: int = Field(description="How far back `recent` looks.")
     recent: dict[str, int] = Field(description="Requests of the last recent_seconds. " + _RESULT)
-    concurrent_calls: int | None = Field(None, description="Calls allowed in progress at once.")
-    in_progress: int | None = Field(None, description="Calls in progress now.")
-    breaker: str | None = Field(None, description="closed, open or half-open.")
+    messages: list[str] = Field(description=MESSAGES)
+    capacity: AccountCapacity | None = None
 
     @classmethod
-    def of(cls, health: AccountHealth) -> AccountHealthBody:
+    def of(cls, health: AccountHealth, capacity: AccountCapacity | None) -> AccountHealthBody:
         return cls(
             name=health.name,
             provider=health.provider,
@@ -131,4 +131,6 @@ class AccountHealthBody(BaseModel):
             rate_per_second=health.rate_per_second,
             recent_seconds=health.recent_seconds,
             recent=health.recent,
+            messages=messages_of(health.provider),
+            capacity=capacity,
         )

@@ -32,6 +32,7 @@ from dialer.api.auth import check_keys
 from dialer.api.context import ApiContext
 from dialer.api.errors import install_error_handlers
 from dialer.api.files import FileStore
+from dialer.capacity.gate import Gate
 from dialer.errors import ServiceUnavailable
 from dialer.ledger.engine import make_engine
 from dialer.settings import Settings
@@ -63,6 +64,7 @@ def create_app(
     files_dir: Path | None = None,
     *,
     dialing: str | None = None,
+    gate: Gate | None = None,
 ) -> FastAPI:
     """The application for ``settings``. ConfigError unless ``settings.api_keys`` holds at
     least one usable key (see :mod:`dialer.api.auth`).
@@ -71,7 +73,10 @@ def create_app(
     whose schema the caller migrates). ``files_dir``: where uploads and rejects files go
     (default: a private temporary directory, removed when the application shuts down).
     ``dialing``: who dials the campaigns it starts, or why nobody does, as the campaign
-    answers say (default: the workers with a broker, else nobody).
+    answers say (default: the workers with a broker, else nobody). ``gate``: the account
+    gate of the runner dialing in this process, so that outcomes reported here free its
+    places and the capacity read here is its own (default: the global one with a broker,
+    else none).
     """
     check_keys(settings.api_keys)
     logredaction.install(settings)
@@ -104,7 +109,7 @@ def create_app(
         engine=engine if engine is not None else make_engine(settings.database_url),
         files=files,
         dialing=dialing or (DIALS_ON_WORKERS if settings.broker_url else NO_DIALER),
-        gate=make_gate(settings),
+        gate=gate if gate is not None else make_gate(settings),
     )
     install_error_handlers(app)
     for module in ROUTER_MODULES:

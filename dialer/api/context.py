@@ -21,8 +21,8 @@ class ApiContext:
     dialing: str
     """Who dials the campaigns this server starts, or why nobody does."""
     gate: Gate | None = None
-    """The global account gate (with a broker); None in embedded mode, where the runner's
-    own gate frees a call's place by polling or at its lease."""
+    """The account gate: the global one with a broker, the in-process runner's when this
+    server dials (``dialer serve`` in embedded mode), else None."""
 
 
 def get_context(request: Request) -> ApiContext:

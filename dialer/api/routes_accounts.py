@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter
 
 from dialer.api import errors
 from dialer.api.auth import AUTHENTICATED
-from dialer.api.context import Context
-from dialer.api.schemas import Account, AccountCapacity
+from dialer.api.context import ApiContext, Context
+from dialer.api.schemas import Account, AccountCapacity, messages_of
 from dialer.capacity import accounts as capacity
 from dialer.ledger.engine import utcnow
+from dialer.settings import AccountConfig
 
 router = APIRouter(tags=["accounts"], dependencies=AUTHENTICATED, responses=errors.responses(401))
 
@@ -17,21 +20,25 @@ router = APIRouter(tags=["accounts"], dependencies=AUTHENTICATED, responses=erro
 # Fields that do not apply (no capacity known, no hold...) are left out, not null.
 @router.get("/accounts", response_model_exclude_none=True)
 def list_accounts(ctx: Context) -> list[Account]:
-    """Every configured account, by name, with its capacity (calls in progress of its cap,
-    breaker, hold) when a broker is configured. Credentials never leave the server."""
+    """Every configured account, by name, with the message fields its provider takes and its
+    capacity (calls in progress of its cap, breaker, hold) when this server can read it: a
+    broker is configured, or this server dials. Credentials never leave the server."""
     now = utcnow()
-    accounts = []
-    for name, account in sorted(ctx.settings.accounts.items()):
-        found = None if ctx.gate is None else capacity.capacity_of(ctx.gate, account, now)
-        state = None
-        if found is not None:
-            state = AccountCapacity(
-                in_progress=found.in_progress,
-                cap=found.cap,
-                breaker=found.breaker,
-                open_since=found.open_since,
-                next_probe_at=found.next_probe_at,
-                held_until=found.held_until,
-            )
-        accounts.append(Account(name=name, provider=account.provider, capacity=state))
-    return accounts
+    return [
+        Account(
+            name=name,
+            provider=account.provider,
+            messages=messages_of(account.provider),
+            capacity=capacity_now(ctx, account, now),
+        )
+        for name, account in sorted(ctx.settings.accounts.items())
+    ]
+
+
+def capacity_now(ctx: ApiContext, account: AccountConfig, now: datetime) -> AccountCapacity | None:
+    """``account``'s capacity from the server's gate; None without one or when unreachable."""
+    return (
+        None
+        if ctx.gate is None
+        else AccountCapacity.of(capacity.capacity_of(ctx.gate, account, now))
+    )

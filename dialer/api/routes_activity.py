@@ -28,6 +28,7 @@ from dialer.api.activity_schemas import (
 from dialer.api.auth import AUTHENTICATED
 from dialer.api.context import Context
 from dialer.api.errors import ApiError
+from dialer.api.routes_accounts import capacity_now
 from dialer.ledger.engine import utcnow
 
 router = APIRouter(dependencies=AUTHENTICATED, responses=errors.responses(401))
@@ -91,13 +92,22 @@ def campaign_reject_rows(
     return RejectRows(rows=rows, more=more)
 
 
-@router.get("/accounts/{name}", tags=["accounts"], responses=errors.responses(404, 503))
+# As in GET /accounts, capacity fields that do not apply are left out, not null.
+@router.get(
+    "/accounts/{name}",
+    tags=["accounts"],
+    responses=errors.responses(404, 503),
+    response_model_exclude_none=True,
+)
 def account_health(name: str, ctx: Context) -> AccountHealthBody:
-    """An account's configured rate and how its requests of the last minutes went."""
-    if name not in ctx.settings.accounts:
+    """An account's configured rate, how its requests of the last minutes went, the message
+    fields its provider takes, and its capacity now as in ``GET /accounts``."""
+    account = ctx.settings.accounts.get(name)
+    if account is None:
         raise ApiError(404, f"no account named {name!r} on this server")
-    health = activity.account_health(ctx.engine, ctx.settings, name, now=utcnow())
-    return AccountHealthBody.of(health)
+    now = utcnow()
+    health = activity.account_health(ctx.engine, ctx.settings, name, now=now)
+    return AccountHealthBody.of(health, capacity_now(ctx, account, now))
 
 
 def _first_rows(path: Path, limit: int) -> tuple[list[RejectRow], bool]:

@@ -9,6 +9,9 @@ from pydantic import BaseModel, Field
 from campaigns.importer import ImportSummary
 from campaigns.preview import ImportPreview
 from campaigns.status import CampaignReport
+from dialer.capacity.accounts import Capacity
+from dialer.providers import PROVIDERS
+from dialer.providers.base import MESSAGE_OPTIONS
 
 
 class ImportResult(BaseModel):
@@ -132,13 +135,40 @@ class AccountCapacity(BaseModel):
     next_probe_at: datetime | None
     held_until: datetime | None
 
+    @classmethod
+    def of(cls, found: Capacity | None) -> AccountCapacity | None:
+        if found is None:
+            return None
+        return cls(
+            in_progress=found.in_progress,
+            cap=found.cap,
+            breaker=found.breaker,
+            open_since=found.open_since,
+            next_probe_at=found.next_probe_at,
+            held_until=found.held_until,
+        )
+
+
+MESSAGES = (
+    "The message fields its provider's call request has a place for (the form fields of "
+    "POST /campaigns: intro, voicemail, instructions, intro_notes, questions as question, "
+    "rules as rule); a campaign giving any other is refused."
+)
+
+
+def messages_of(provider: str) -> list[str]:
+    """The message fields ``provider`` takes, in the order ``campaign create`` lists them."""
+    taken = PROVIDERS[provider].capabilities.messages
+    return [name for name in MESSAGE_OPTIONS if name in taken]
+
 
 class Account(BaseModel):
     """A configured provider account: its name and kind, never its credentials; its capacity
-    when the server can read it (with a broker)."""
+    when the server can read it (a broker, or the runner of this server)."""
 
     name: str
     provider: str
+    messages: list[str] = Field(description=MESSAGES)
     capacity: AccountCapacity | None = None
 
 

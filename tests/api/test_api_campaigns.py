@@ -244,9 +244,10 @@ def test_accounts_are_names_and_kinds_never_credentials(
     app = create_app(settings, sqlite_engine, tmp_path)
     with TestClient(app, headers={"X-API-Key": API_KEY}) as client:
         response = client.get("/accounts")
+    every = ["intro", "voicemail", "instructions", "intro_notes", "questions", "rules"]
     assert response.json() == [
-        {"name": "gym", "provider": "libby"},
-        {"name": "sandbox", "provider": "sandbox"},
+        {"name": "gym", "provider": "libby", "messages": ["intro", "voicemail", "instructions"]},
+        {"name": "sandbox", "provider": "sandbox", "messages": every},
     ]
     assert secret not in response.text
 

@@ -4,6 +4,7 @@ workers share (a broker is configured)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,32 @@ def test_accounts_and_metrics_show_places_breaker_and_hold(
     assert 'dialer_account_breaker_open{account="sandbox"} 1.0' in text
     assert 'dialer_account_breaker_open{account="capped"} 0.0' in text
     assert 'dialer_account_held_seconds_total{account="sandbox"} 30.0' in text
+
+
+def test_one_account_shows_its_capacity_as_the_list_does(
+    capped_client: TestClient, redis_url: str
+) -> None:
+    gate = RedisGate(redis.Redis.from_url(redis_url))
+    gate.admit("capped", ["a"], Limits(cap=3, lease=60.0, rate=None))
+    gate.report("capped", ok=False, hold_for=20.0)
+
+    one = capped_client.get("/accounts/capped").json()
+    listed = {a["name"]: a for a in capped_client.get("/accounts").json()}["capped"]
+    # The same fields; held_until is read anew by each request, so it moves by the gap.
+    assert one["capacity"].keys() == listed["capacity"].keys()
+    assert one["capacity"] | {"held_until": None} == listed["capacity"] | {"held_until": None}
+    assert (one["capacity"]["in_progress"], one["capacity"]["cap"]) == (1, 3)
+    held = datetime.fromisoformat(one["capacity"]["held_until"]) - datetime.now(UTC)
+    assert one["capacity"]["breaker"] == "closed" and 15 < held.total_seconds() <= 20
+    assert (
+        one["messages"]
+        == listed["messages"]
+        == [
+            "intro",
+            "voicemail",
+            "instructions",
+            "intro_notes",
+            "questions",
+            "rules",
+        ]
+    )
