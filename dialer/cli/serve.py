@@ -22,6 +22,7 @@ from dialer.cli.context import context, err_console
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from dialer.runner import EmbeddedRunner
     from dialer.settings import Settings
 
 DIALS_HERE = "this server (embedded runner)"
@@ -52,7 +53,10 @@ def serve(
     settings, generated = keys_for_serving(cli.settings, host=host)
     dials_here = settings.embedded and not no_dial
     dialing = None if not settings.embedded else DIALS_HERE if dials_here else NOT_DIALING
-    app = create_app(settings, cli.engine, dialing=dialing)
+    runner = _runner(settings, cli.engine) if dials_here else None
+    # The API shares the runner's gate: an outcome a webhook reports frees its place at once.
+    gate = None if runner is None else runner.service.gate
+    app = create_app(settings, cli.engine, dialing=dialing, gate=gate)
     if generated is not None:
         err_console.print("No api_keys configured: this run's API key is", markup=False)
         err_console.print(generated, markup=False, soft_wrap=True)
@@ -63,7 +67,7 @@ def serve(
     # process before the runner and the phone pool have stopped.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        with _dialing(settings, cli.engine, enabled=dials_here):
+        with _dialing(runner):
             uvicorn.run(app, host=host, port=port, log_level="info")
     except KeyboardInterrupt:
         pass  # uvicorn has shut down; so has the runner, on the way out of `_dialing`
@@ -75,16 +79,19 @@ def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-@contextmanager
-def _dialing(settings: Settings, engine: Engine, *, enabled: bool) -> Iterator[None]:
-    """The embedded runner on a thread while the block runs (nothing when not ``enabled``)."""
-    if not enabled:
-        yield
-        return
+def _runner(settings: Settings, engine: Engine) -> EmbeddedRunner:
     from dialer.runner import EmbeddedRunner
     from dialer.wiring import build_service
 
-    runner = EmbeddedRunner(build_service(settings, engine))
+    return EmbeddedRunner(build_service(settings, engine))
+
+
+@contextmanager
+def _dialing(runner: EmbeddedRunner | None) -> Iterator[None]:
+    """``runner`` on a thread while the block runs (nothing without one)."""
+    if runner is None:
+        yield
+        return
     thread = threading.Thread(target=runner.run, kwargs={"drain": False}, name="dialer-runner")
     thread.start()
     try:

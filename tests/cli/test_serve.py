@@ -1,5 +1,6 @@
 """``dialer serve`` as a user runs it: it dials with no broker, says so when it does not, and
-stops cleanly on SIGTERM, leaving no process behind (the import's phone pool included)."""
+stops cleanly on SIGTERM, leaving no process behind (the import's phone pool included); the
+outcomes its API receives by webhook free its own runner's places at once."""
 
 from __future__ import annotations
 
@@ -38,8 +39,8 @@ def session_processes(session: int) -> list[int]:
 
 
 class Served:
-    def __init__(self, workdir: Path, *args: str) -> None:
-        port = free_port()
+    def __init__(self, workdir: Path, *args: str, port: int | None = None) -> None:
+        port = port or free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "dialer", "serve", "--port", str(port), *args],
@@ -60,8 +61,8 @@ class Served:
         except httpx.TransportError:
             return False
 
-    def upload(self, name: str, content: str) -> httpx.Response:
-        data = {"name": name, "account": "box", "window": "00:00-24:00", "days": "all"}
+    def upload(self, name: str, content: str, account: str = "box") -> httpx.Response:
+        data = {"name": name, "account": account, "window": "00:00-24:00", "days": "all"}
         files = {"file": ("leads.csv", content, "text/csv")}
         return self.client.post("/campaigns", files=files, data=data)
 
@@ -123,3 +124,43 @@ def test_no_dial_says_who_dials_nobody(workdir: Path) -> None:
         assert server.client.get("/campaigns/spring").json()["contacts"]["pending"] == 1
     finally:
         server.stop()
+
+
+def test_webhook_outcomes_free_the_places_of_the_servers_own_runner(
+    tmp_path: Path, sandbox_url: str
+) -> None:
+    """An AlloMia account capped at 2 calls, whose calls end after 0.3 s and report it by
+    webhook to this server: every place comes back by webhook (polls come only every hour,
+    leases after 10 min), so all 8 contacts are placed within seconds, never more than 2 at
+    once at the sandbox, with no refusal."""
+    port = free_port()
+    (tmp_path / "dialer.toml").write_text(
+        f'public_url = "http://127.0.0.1:{port}"\npoll_seconds = 3600\n'
+        f'[accounts.allo]\nprovider = "allomia"\nbase_url = "{sandbox_url}"\n'
+        'api_key = "allo-key"\nassistant_id = "a1"\nphone_number_id = "p1"\n'
+        'rate = "100/s"\nconcurrent_calls = 2\ncall_lease = 600\n',
+        encoding="utf-8",
+    )
+    sandbox = httpx.Client(base_url=sandbox_url, timeout=10)
+    config = {"max_concurrent_calls": 2, "call_duration_ms": 300, "webhooks": True}
+    sandbox.post("/_sandbox/config", json=config).raise_for_status()
+    server = Served(tmp_path, port=port)
+    try:
+        leads = "phone\n" + "".join(f"+1212555{2671 + n}\n" for n in range(8))
+        assert server.upload("capped", leads, account="allo").status_code == 201
+        server.client.post("/campaigns/capped/start").raise_for_status()
+        wait_until(
+            lambda: server.client.get("/campaigns/capped").json()["outcomes"] == {"completed": 8},
+            timeout=60,
+            what=lambda: f"every outcome in: {server.client.get('/campaigns/capped').json()}",
+        )
+        assert server.client.get("/campaigns/capped").json()["status"] == "completed"
+        capacity = server.client.get("/accounts/allo").json()["capacity"]
+        assert (capacity["in_progress"], capacity["cap"]) == (0, 2)
+    finally:
+        server.stop()
+    load = sandbox.get("/_sandbox/load").json()
+    assert load["refused"] == {} and load["most"] == {"allomia": 2}
+    records = sandbox.get("/_sandbox/requests").json()
+    assert not [r for r in records if r["method"] == "GET"]  # every outcome came by webhook
+    sandbox.close()
