@@ -19,27 +19,19 @@ from __future__ import annotations
 
 import argparse
 import signal
-import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime
 from pathlib import Path
-from types import FrameType
 
-from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Engine
-from sqlmodel import col
+from stack import CAMPAIGN, fresh_database, import_leads, open_contacts, stop_on_sigterm
 
 from campaigns import lifecycle
-from campaigns.importer import import_campaign
-from campaigns.spec import CampaignSpec
-from dialer.ledger.engine import make_engine, migrate, session_scope, utcnow
-from dialer.models import Contact, ContactState
+from dialer.ledger.engine import utcnow
 from dialer.settings import load_settings
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from procs import (
+from procs import (  # isort: skip (stack.py puts tests/ on the path)
     Processes,
     SandboxControl,
     free_port,
@@ -47,27 +39,12 @@ from procs import (
     wait_until,
     wait_worker_ready,
     write_config,
-    write_leads,
 )
-
-OPEN = (ContactState.PENDING, ContactState.QUEUED, ContactState.DIALING)
 
 
 def run(args: argparse.Namespace, workdir: Path) -> None:
-    admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-    name = f"dialer_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    database_url = admin.url.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(database_url)
-    try:
-        migrate(engine)
+    with fresh_database(args.postgres) as (engine, database_url):
         _run(args, workdir, engine, database_url)
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _run(args: argparse.Namespace, workdir: Path, engine: Engine, database_url: str) -> None:
@@ -89,26 +66,17 @@ def _run(args: argparse.Namespace, workdir: Path, engine: Engine, database_url: 
         )
         procs.env["DIALER_CONFIG"] = str(config)
         settings = load_settings(config, env=env)
-        numbers = phones(args.contacts)
-        spec = CampaignSpec(
-            name="bench",
-            account="sandbox",
-            csv_path=write_leads(workdir / "leads.csv", numbers),
-            rejects_path=workdir / "rejects.csv",
-            window="00:00-24:00",
-            days="all",
-        )
-        import_campaign(engine, settings, spec, now=utcnow())
+        import_leads(engine, settings, workdir, phones(args.contacts))
         workers = [procs.start_worker(f"w{i}", concurrency=8) for i in (1, 2)]
         for worker in workers:
             wait_worker_ready(worker)
         procs.beat()
         started = time.monotonic()
-        lifecycle.change(engine, "bench", "start", now=utcnow())
+        lifecycle.change(engine, CAMPAIGN, "start", now=utcnow())
         wait_until(
-            lambda: _open(engine) == 0,
+            lambda: open_contacts(engine) == 0,
             timeout=args.timeout,
-            what=lambda: f"every contact final ({_open(engine)} still open)",
+            what=lambda: f"every contact final ({open_contacts(engine)} still open)",
             every=0.2,
         )
         wall = time.monotonic() - started
@@ -133,16 +101,6 @@ def _run(args: argparse.Namespace, workdir: Path, engine: Engine, database_url: 
     )
 
 
-def _open(engine: Engine) -> int:
-    with session_scope(engine) as session:
-        query = select(func.count()).where(col(Contact.state).in_(OPEN))
-        return int(session.execute(query).scalar_one())
-
-
-def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--contacts", type=int, default=150)
@@ -154,7 +112,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     with tempfile.TemporaryDirectory(prefix="bench-capacity-") as tmp:
         run(args, Path(tmp))
 

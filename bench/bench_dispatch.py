@@ -27,29 +27,22 @@ import argparse
 import bisect
 import contextlib
 import signal
-import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from types import FrameType
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from stack import CAMPAIGN, fresh_database, import_leads, open_contacts, stop_on_sigterm
 
 from campaigns import lifecycle
-from campaigns.importer import import_campaign
-from campaigns.spec import CampaignSpec
-from dialer.ledger import campaigns as ledger_campaigns
-from dialer.ledger.engine import make_engine, migrate, session_scope, utcnow
-from dialer.models import ContactState
+from dialer.ledger.engine import utcnow
 from dialer.settings import UNLIMITED, load_settings, parse_rate
 
 # tests/procs.py starts and stops these processes for the distributed tests too: share it.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from procs import (
+from procs import (  # isort: skip (stack.py puts tests/ on the path)
     ALL_QUEUES,
     Processes,
     SandboxControl,
@@ -59,11 +52,8 @@ from procs import (
     wait_until,
     wait_worker_ready,
     write_config,
-    write_leads,
 )
-from webhook_receiver import SECRET, Receiver
-
-OPEN = (ContactState.PENDING, ContactState.QUEUED, ContactState.DIALING)
+from webhook_receiver import SECRET, Receiver  # isort: skip
 
 
 @dataclass(frozen=True)
@@ -88,22 +78,9 @@ class Result:
 def run(
     args: argparse.Namespace, workdir: Path, *, rate: str, latency_ms: int, contacts: int
 ) -> Result:
-    admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
-    name = f"dialer_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    database_url = admin.url.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(database_url)
-    try:
-        migrate(engine)
-        with contextlib.ExitStack() as hooks:
-            receiver = hooks.enter_context(Receiver()) if args.webhook else None
-            return _run(args, workdir, engine, database_url, rate, latency_ms, contacts, receiver)
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database(args.postgres) as (engine, database_url), contextlib.ExitStack() as hooks:
+        receiver = hooks.enter_context(Receiver()) if args.webhook else None
+        return _run(args, workdir, engine, database_url, rate, latency_ms, contacts, receiver)
 
 
 def _run(
@@ -134,16 +111,7 @@ def _run(
                 toml.write(f'secret = "{SECRET}"\nevents = ["call.placed", "campaign.completed"]\n')
         procs.env["DIALER_CONFIG"] = str(config)
         settings = load_settings(config, env=env)
-        numbers = phones(contacts)
-        spec = CampaignSpec(
-            name="bench",
-            account="sandbox",
-            csv_path=write_leads(workdir / "leads.csv", numbers),
-            rejects_path=workdir / "rejects.csv",
-            window="00:00-24:00",
-            days="all",
-        )
-        import_campaign(engine, settings, spec, now=utcnow())
+        import_leads(engine, settings, workdir, phones(contacts))
         queues = "dialer.dial" if args.tick_worker else ALL_QUEUES
         workers = [
             procs.start_worker(f"w{i}", concurrency=args.threads, queues=queues)
@@ -166,14 +134,14 @@ def _run(
             for pid in _backends(engine):
                 with contextlib.suppress(OSError):
                     backends[pid] = cpu_seconds(pid)
-            return contacts - _open(engine) >= target
+            return contacts - open_contacts(engine) >= target
 
         started = time.monotonic()
-        lifecycle.change(engine, "bench", "start", now=utcnow())
+        lifecycle.change(engine, CAMPAIGN, "start", now=utcnow())
         wait_until(
             settled,
             timeout=args.timeout,
-            what=lambda: f"{target} contacts final ({_open(engine)} still open)",
+            what=lambda: f"{target} contacts final ({open_contacts(engine)} still open)",
             every=0.1,
         )
         wall = time.monotonic() - started
@@ -215,22 +183,6 @@ def _backends(engine: Engine) -> list[int]:
         return list(conn.execute(query).scalars())
 
 
-def _open(engine: Engine) -> int:
-    """Open contacts of the campaign, from the ledger's counts (a count of the contacts would
-    load Postgres ten times a second with a large campaign)."""
-    with session_scope(engine) as session:
-        campaign = ledger_campaigns.get_campaign(session, name="bench")
-        assert campaign.id is not None
-        counts = ledger_campaigns.state_counts(session, campaign_id=campaign.id)
-    return sum(counts[state] for state in OPEN)
-
-
-def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    # Unwind through the ``with`` blocks, so the workers, Redis and sandbox are stopped and
-    # the database dropped when the benchmark is killed (e.g. by ``timeout``).
-    raise SystemExit(128 + signum)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--contacts", type=int, help="default 5000, or 400 with --paced")
@@ -265,7 +217,7 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--keep", type=Path, help="keep each process's log under this directory")
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     contacts = args.contacts or (400 if args.paced else 5000)
     print(
         f"{contacts} contacts, {args.workers} workers x {args.threads} task threads, "
