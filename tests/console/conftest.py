@@ -1,6 +1,7 @@
 """The operator console in headless Chromium (Debian's chromium and chromium-driver, via
 Selenium): one browser and one served API per test module, on a SQLite ledger, with the
-session's sandbox provider.
+session's sandbox provider. As ``dialer serve`` does, the API shares the account gate of the
+service that dials (the tests drain it), so the account panel shows its capacity.
 
 Skipped when chromium is not installed, unless DIALER_TEST_REQUIRE_SERVICES=1 (CI).
 """
@@ -25,7 +26,9 @@ from sqlalchemy.engine import Engine
 from dialer.api.app import create_app
 from dialer.ledger.engine import make_engine, migrate
 from dialer.sandbox import SandboxServer
-from dialer.settings import Settings
+from dialer.service import CallService
+from dialer.settings import AccountConfig, Settings
+from dialer.wiring import build_service
 from tests.api.conftest import API_KEY, ServedApp, api_settings
 from tests.conftest import REQUIRE_SERVICES
 
@@ -55,6 +58,8 @@ class Console:
     engine: Engine
     api: httpx.Client
     downloads: Path
+    service: CallService
+    """What dials the campaigns, its gate the API's."""
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +71,23 @@ def console(
     engine = make_engine(url)
     migrate(engine)
     settings = api_settings(url, sandbox_server.url)
+    capped = settings.accounts["sandbox"].model_copy(update={"concurrent_calls": 4})
+    others = {
+        "gym": {"name": "gym", "provider": "libby", "api_key": "k", "agent_id": "a1"},
+        "tri": {"name": "tri", "provider": "trillet", "workspace_id": "ws1", "agent_id": "a1"},
+    }
+    accounts = {"sandbox": capped} | {
+        name: AccountConfig.model_validate(fields) for name, fields in others.items()
+    }
+    settings = settings.model_copy(update={"accounts": accounts})
+    service = build_service(settings, engine)
+    app = create_app(settings, engine, workdir / "files", gate=service.gate)
     with (
-        ServedApp(create_app(settings, engine, workdir / "files")) as served,
+        ServedApp(app) as served,
         httpx.Client(base_url=served.url, headers={"X-API-Key": API_KEY}, timeout=20) as api,
     ):
-        yield Console(served.url, settings, engine, api, workdir / "downloads")
+        yield Console(served.url, settings, engine, api, workdir / "downloads", service)
+    service.close()
     engine.dispose()
 
 

@@ -14,8 +14,9 @@ import pytest
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.select import Select
 
-from dialer.wiring import build_service
+from dialer.capacity.gate import BREAKER_FAILURES
 from tests.console.conftest import (
     Console,
     fits_phone_width,
@@ -89,12 +90,14 @@ def test_a_messy_file_previewed_created_started_and_dialed_to_the_end(
     sign_in(browser, console)
     browser.get(f"{console.url}/console/new")
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#account option"), "no accounts")
+    _shows_the_message_fields_of_each_provider(browser)
     browser.find_element(By.ID, "file").send_keys(str(leads))
     assert browser.find_element(By.ID, "name").get_attribute("value") == "spring"
     browser.find_element(By.ID, "window").send_keys("00:00-24:00")
     browser.find_element(By.ID, "days").send_keys("daily")
     browser.find_element(By.ID, "intro").send_keys("Hi {first_name}, this is Acme")
     browser.find_element(By.ID, "voicemail").send_keys("Sorry we missed you")
+    browser.find_element(By.ID, "question").send_keys("Still in {city}?\nWhen suits you?")
     browser.find_element(By.ID, "preview").click()
 
     wait_for(browser, lambda d: d.find_element(By.ID, "preview-box").is_displayed(), "no preview")
@@ -112,7 +115,15 @@ def test_a_messy_file_previewed_created_started_and_dialed_to_the_end(
         "5 +442079460958 Europe/London fixed_line Di Fox",
         "6 +12125552672 America/New_York fixed_line_or_mobile Ed Kim",
     ]
-    assert "intro: Hi Ann, this is Acme" in text(browser, "p-messages")
+    assert text(browser, "p-messages").splitlines() == [
+        "As the agent gets them for row 1:",
+        "intro: Hi Ann, this is Acme",
+        "voicemail: Sorry we missed you",
+        "questions: Still in NYC?",
+        "questions: When suits you?",
+    ]
+    browser.find_element(By.ID, "intro").send_keys(" in {city}")  # rendered as one types
+    wait_for_text(browser, "p-messages", "intro: Hi Ann, this is Acme in NYC")
     assert "00:00-24:00 in each recipient's own time zone" in text(browser, "p-window")
     assert "3 contacts need" in text(browser, "p-estimate")
     _no_violations(browser, "new campaign (preview)")
@@ -124,7 +135,7 @@ def test_a_messy_file_previewed_created_started_and_dialed_to_the_end(
     wait_for(browser, lambda d: d.current_url.endswith("/console/campaigns/spring"), "not opened")
     wait_for_text(browser, "status", "running")
 
-    drain(build_service(console.settings, console.engine))
+    drain(console.service)
     wait_for_text(browser, "status", "completed")
     wait_for_text(browser, "done", "3 of 3 contacts done")
     progress = browser.find_element(By.ID, "progress")
@@ -137,22 +148,22 @@ def test_a_messy_file_previewed_created_started_and_dialed_to_the_end(
     assert "placed" in text(browser, "attempts")
     wait_for_text(browser, "rejects", "n/a missing")
     assert "Rate limit\n200/s" in text(browser, "account")
+    # The three calls hold their places until their outcome is polled: 3 of the cap of 4.
+    wait_for_text(browser, "account", "Calls in progress\n3 of 4")
+    assert "Outage breaker\nclosed: calls go out normally" in text(browser, "account")
     assert "every day" in text(browser, "window-hours")
     assert not browser.find_element(By.ID, "cancel").is_displayed()
     _no_violations(browser, "campaign (completed)")
 
-    browser.find_element(By.ID, "export").click()
-    export = console.downloads / "spring-export.csv"
-    deadline = time.monotonic() + 10
-    while not export.is_file() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    with export.open(encoding="utf-8") as stream:
-        rows = list(csv.DictReader(stream))
-    assert [(r["row"], r["phone"], r["status"], r["first_name"]) for r in rows] == [
+    expected = [
         ("1", "+12125552671", "placed", "Ann"),
         ("5", "+442079460958", "placed", "Di"),
         ("6", "+12125552672", "placed", "Ed"),
     ]
+    assert _downloaded(browser, console, "export", "spring-export.csv") == expected
+    assert _downloaded(browser, console, "export-excel", "spring-export-excel.csv") == expected
+    # The Excel file starts with a byte-order mark, so Excel reads it as UTF-8.
+    assert (console.downloads / "spring-export-excel.csv").read_bytes()[:3] == b"\xef\xbb\xbf"
 
     browser.get(f"{console.url}/console/")
     wait_for(
@@ -163,6 +174,35 @@ def test_a_messy_file_previewed_created_started_and_dialed_to_the_end(
     row = browser.find_element(By.CSS_SELECTOR, "tr[data-campaign=spring]").text
     assert "completed" in row and "3 of 3" in row
     _no_violations(browser, "campaigns")
+
+
+def _shows_the_message_fields_of_each_provider(browser: WebDriver) -> None:
+    """Only the message fields of the chosen account's provider are shown (GET /accounts)."""
+
+    def shown(account: str) -> list[str]:
+        Select(browser.find_element(By.ID, "account")).select_by_value(account)
+        boxes = browser.find_elements(By.CSS_SELECTOR, "[data-message]")
+        return [b.get_attribute("data-message") or "" for b in boxes if b.is_displayed()]
+
+    assert shown("gym") == ["intro", "voicemail", "instructions"]  # libby
+    assert shown("tri") == []  # trillet takes no message
+    assert "trillet takes no message" in text(browser, "messages-hint")
+    every = ["intro", "voicemail", "instructions", "intro_notes", "questions", "rules"]
+    assert shown("sandbox") == every
+
+
+def _downloaded(
+    browser: WebDriver, console: Console, button: str, name: str
+) -> list[tuple[str, str, str, str]]:
+    """Click ``button`` and read the file it downloads: (row, phone, status, first_name)."""
+    browser.find_element(By.ID, button).click()
+    export = console.downloads / name
+    deadline = time.monotonic() + 10
+    while not export.is_file() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with export.open(encoding="utf-8-sig") as stream:
+        rows = list(csv.DictReader(stream))
+    return [(r["row"], r["phone"], r["status"], r["first_name"]) for r in rows]
 
 
 def test_pause_resume_and_cancel_each_say_what_will_happen(
@@ -213,3 +253,23 @@ def test_every_page_fits_a_phone_screen(browser: WebDriver, console: Console) ->
             assert fits_phone_width(browser), path
     finally:
         browser.set_window_size(1280, 900)
+
+
+def test_the_account_panel_says_when_the_breaker_is_open_and_the_account_held(
+    browser: WebDriver, console: Console
+) -> None:
+    _create(console, "spring-outage")
+    gate = console.service.gate
+    for _ in range(BREAKER_FAILURES):
+        gate.report("sandbox", ok=False)
+    gate.report("sandbox", ok=False, hold_for=120.0)
+    try:
+        sign_in(browser, console)
+        browser.get(f"{console.url}/console/campaigns/spring-outage")
+        wait_for_text(browser, "account", "Outage breaker\nopen since")
+        panel = text(browser, "account")
+        assert "no calls but one probe, next" in panel
+        assert "Held until" in panel and "(the provider asked us to wait)" in panel
+        _no_violations(browser, "campaign (account in an outage)")
+    finally:
+        gate.report("sandbox", ok=True)

@@ -98,14 +98,17 @@ function confirmAction(action) {
 
 $("confirm-no").addEventListener("click", () => $("confirm").close());
 for (const action of Object.keys(ACTIONS)) $(action).addEventListener("click", () => confirmAction(action));
-$("export").addEventListener("click", async () => {
-  $("action-error").textContent = "";
-  try {
-    await download(campaignPath(name, "/export"), `${name}-export.csv`);
-  } catch (failure) {
-    $("action-error").textContent = failure.message;
-  }
-});
+// Excel's export is the same CSV with a byte-order mark, so Excel reads it as UTF-8.
+for (const [button, query, file] of [["export", "", `${name}-export.csv`], ["export-excel", "?excel=1", `${name}-export-excel.csv`]]) {
+  $(button).addEventListener("click", async () => {
+    $("action-error").textContent = "";
+    try {
+      await download(campaignPath(name, `/export${query}`), file);
+    } catch (failure) {
+      $("action-error").textContent = failure.message;
+    }
+  });
+}
 
 // ---- charts -------------------------------------------------------------------------------
 
@@ -225,10 +228,22 @@ async function refreshAccount(account) {
       ? Object.entries(recent).map(([k, n]) => `${number(n)} ${RESULT_WORDS[k] || k}`).join(", ")
       : "no requests"],
   ];
-  // Capacity fields arrive with the concurrent-call cap and the outage breaker.
-  if (health.concurrent_calls != null) facts.push(["Calls in progress", `${number(health.in_progress)} of ${number(health.concurrent_calls)}`]);
-  if (health.breaker != null) facts.push(["Outage breaker", health.breaker]);
+  facts.push(...capacityFacts(health.capacity));
   $("account").replaceChildren(...facts.flatMap(([term, value]) => [el("dt", { text: term }), el("dd", { text: value })]));
+}
+
+// Calls in progress of the cap, the outage breaker and a Retry-After hold, as the API reads
+// them from the account gate; the server says nothing when it cannot read them (no broker
+// and no runner of its own).
+function capacityFacts(capacity) {
+  if (!capacity) return [["Capacity", "not known to this server (it does not dial, and no broker is configured)"]];
+  const cap = capacity.cap == null ? " (no cap)" : ` of ${number(capacity.cap)}`;
+  const facts = [["Calls in progress", `${number(capacity.in_progress)}${cap}`]];
+  facts.push(["Outage breaker", capacity.breaker === "open"
+    ? `open since ${dateTime(capacity.open_since)}: no calls but one probe, next ${time(capacity.next_probe_at)}`
+    : "closed: calls go out normally"]);
+  if (capacity.held_until) facts.push(["Held until", `${time(capacity.held_until)} (the provider asked us to wait)`]);
+  return facts;
 }
 
 async function refreshAttempts() {

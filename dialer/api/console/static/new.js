@@ -7,13 +7,40 @@ import {
 const $ = (id) => document.getElementById(id);
 const form = $("upload");
 let preview = null;
+let accounts = {};
+
+// Message field (as GET /accounts names it) -> its textarea; questions and rules: one a line.
+const MESSAGE_INPUTS = {
+  intro: "intro", voicemail: "voicemail", instructions: "instructions", intro_notes: "intro_notes",
+  questions: "question", rules: "rule",
+};
+const LISTS = new Set(["question", "rule"]);
 
 function formData() {
-  const data = new FormData(form);
+  const data = new FormData(form);  // hidden message fields are disabled: left out
   for (const [key, value] of [...data.entries()]) {
     if (value === "") data.delete(key);  // left empty: the server's default
   }
+  for (const key of LISTS) {
+    const lines = (data.get(key) || "").split("\n").map((line) => line.trim()).filter(Boolean);
+    data.delete(key);
+    for (const line of lines) data.append(key, line);
+  }
   return data;
+}
+
+// Only the message fields the chosen account's provider takes are shown (and sent).
+function showMessageFields() {
+  const account = accounts[$("account").value];
+  const taken = new Set(account ? account.messages : []);
+  for (const [field, id] of Object.entries(MESSAGE_INPUTS)) {
+    const box = document.querySelector(`[data-message="${field}"]`);
+    box.hidden = !taken.has(field);
+    $(id).disabled = !taken.has(field);
+  }
+  $("messages-hint").textContent = taken.size
+    ? `The fields ${account.provider} takes. {first_name} and the file's other columns are filled in.`
+    : `${account ? account.provider : "This provider"} takes no message: the agent's own script is used.`;
 }
 
 function fill(table, entries) {
@@ -27,13 +54,15 @@ const render = (template, values) => template.replace(/\{([A-Za-z0-9_]+)\}/g, (_
 function showMessages() {
   const box = $("p-messages");
   const first = preview && preview.contacts[0];
-  const fields = ["intro", "voicemail", "instructions"].filter((f) => $(f).value.trim());
+  const fields = Object.entries(MESSAGE_INPUTS).filter(([, id]) => !$(id).disabled && $(id).value.trim());
   if (!first || fields.length === 0) {
     box.replaceChildren(el("p", { class: "small muted", text: "No message given: the agent's own script is used." }));
     return;
   }
-  box.replaceChildren(el("p", { class: "small", text: `Messages for row ${first.row}:` }),
-    ...fields.map((f) => el("p", {}, el("b", { text: `${f}: ` }), render($(f).value, first.variables))));
+  const lines = ([, id]) => (LISTS.has(id) ? $(id).value.split("\n").filter((l) => l.trim()) : [$(id).value]);
+  box.replaceChildren(el("h3", { class: "small", text: `As the agent gets them for row ${first.row}:` }),
+    ...fields.flatMap((entry) => lines(entry).map((line) =>
+      el("p", { "data-preview": entry[0] }, el("b", { text: `${entry[0].replace("_", " ")}: ` }), render(line, first.variables)))));
 }
 
 function windowText() {
@@ -74,11 +103,14 @@ function invalidate() {
   $("preview-state").textContent = "The form changed: preview again before creating.";
 }
 
+// Typing a message re-renders its preview at once; any other change asks for a new preview.
 form.addEventListener("input", (event) => {
-  if (["intro", "voicemail", "instructions"].includes(event.target.id) && preview) showMessages();
-  else invalidate();
+  if (Object.values(MESSAGE_INPUTS).includes(event.target.id)) { if (preview) showMessages(); } else invalidate();
 });
-form.addEventListener("change", (event) => { if (event.target.id === "file" || event.target.id === "account") invalidate(); });
+form.addEventListener("change", (event) => {
+  if (event.target.id === "account") showMessageFields();
+  if (event.target.id === "file" || event.target.id === "account") invalidate();
+});
 
 $("file").addEventListener("change", () => {
   const file = $("file").files[0];
@@ -134,8 +166,10 @@ $("start").addEventListener("click", async () => {
 
 async function loadAccounts() {
   try {
-    const accounts = await getJson("/accounts");
-    $("account").replaceChildren(...accounts.map((a) => new Option(`${a.name} (${a.provider})`, a.name)));
+    const listed = await getJson("/accounts");
+    accounts = Object.fromEntries(listed.map((a) => [a.name, a]));
+    $("account").replaceChildren(...listed.map((a) => new Option(`${a.name} (${a.provider})`, a.name)));
+    showMessageFields();
   } catch (failure) {
     $("upload-error").textContent = failure.message;
   }
