@@ -12,15 +12,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from campaigns import lifecycle
-from campaigns.importer import import_campaign
-from campaigns.spec import CampaignSpec
 from dialer.ledger import campaigns as ledger_campaigns
-from dialer.ledger.engine import session_scope, utcnow
+from dialer.ledger.engine import session_scope
 from dialer.models import Attempt, Campaign
 from dialer.service import CallService
 from dialer.settings import AccountConfig, Settings
 from tests.draining import drain
+from tests.embedded_support import sandbox_campaign
 
 NOWHERE = "http://127.0.0.1:9"
 """A public_url nothing listens on (the discard port): webhooks sent there go nowhere."""
@@ -64,21 +62,16 @@ def make_campaign(
     retry_after: str | None = None,
 ) -> Campaign:
     """Import ``phones`` as a campaign on ``account`` (any time, any day) and start it."""
-    leads = tmp_path / f"{name}.csv"
-    rows = ["First Name,Phone", *(f"Lead{i},{phone}" for i, phone in enumerate(phones))]
-    leads.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    spec = CampaignSpec(
+    sandbox_campaign(
+        engine,
+        settings,
+        tmp_path,
+        phones,
         name=name,
         account=account,
-        csv_path=leads,
-        rejects_path=tmp_path / f"{name}-rejects.csv",
-        window="00:00-24:00",
-        days="all",
         max_attempts=max_attempts,
         retry_after=retry_after,
     )
-    assert import_campaign(engine, settings, spec, now=utcnow()).accepted == len(phones)
-    lifecycle.change(engine, name, "start", now=utcnow())
     with session_scope(engine) as session:
         return ledger_campaigns.get_campaign(session, name=name)
 

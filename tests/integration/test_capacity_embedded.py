@@ -18,52 +18,14 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from campaigns import lifecycle
-from campaigns.importer import import_campaign
-from campaigns.spec import CampaignSpec
 from dialer.capacity.gate import FIRST_PROBE
-from dialer.ledger.engine import session_scope, utcnow
+from dialer.ledger.engine import session_scope
 from dialer.models import Contact
-from dialer.settings import AccountConfig, Settings
 from dialer.wiring import build_service
 from tests.draining import drain
+from tests.embedded_support import sandbox_campaign, sandbox_settings
 
 PHONES = [f"+1212555{4000 + i:04d}" for i in range(16)]
-
-
-def _settings(database_url: str, sandbox_url: str, **account: object) -> Settings:
-    fields: dict[str, object] = {
-        "name": "sandbox",
-        "provider": "sandbox",
-        "base_url": sandbox_url,
-        "rate": "100/s",
-        "timeout": 2,
-        "max_attempts": 3,
-        "backoff_seconds": 0.2,
-        **account,
-    }
-    return Settings(
-        database_url=database_url,
-        accounts={"sandbox": AccountConfig.model_validate(fields)},
-        tick_seconds=0.1,
-        poll_seconds=0.2,
-    )
-
-
-def _campaign(engine: Engine, settings: Settings, tmp_path: Path) -> None:
-    leads = tmp_path / "leads.csv"
-    rows = ["First Name,Phone", *(f"Lead{i},{phone}" for i, phone in enumerate(PHONES))]
-    leads.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    spec = CampaignSpec(
-        name="spring",
-        account="sandbox",
-        csv_path=leads,
-        rejects_path=tmp_path / "rejects.csv",
-        window="00:00-24:00",
-        days="all",
-    )
-    assert import_campaign(engine, settings, spec, now=utcnow()).accepted == len(PHONES)
-    lifecycle.change(engine, "spring", "start", now=utcnow())
 
 
 def _states(engine: Engine) -> Counter[str]:
@@ -81,8 +43,10 @@ def test_embedded_keeps_within_the_cap(
 ) -> None:
     config = {"max_concurrent_calls": 3, "call_duration_ms": 300}
     httpx.post(f"{sandbox_url}/_sandbox/config", json=config).raise_for_status()
-    settings = _settings(database_url, sandbox_url, concurrent_calls=3)
-    _campaign(engine, settings, tmp_path)
+    settings = sandbox_settings(
+        database_url, sandbox_url, rate="100/s", poll_seconds=0.2, concurrent_calls=3
+    )
+    sandbox_campaign(engine, settings, tmp_path, PHONES)
     service = build_service(settings, engine)
     try:
         drain(service, threads=8, poll_seconds=0.2)
@@ -98,8 +62,8 @@ def test_embedded_keeps_within_the_cap(
 def test_an_outage_fails_nobody_and_is_probed_sparingly(
     engine: Engine, database_url: str, sandbox_url: str, tmp_path: Path
 ) -> None:
-    settings = _settings(database_url, sandbox_url)
-    _campaign(engine, settings, tmp_path)
+    settings = sandbox_settings(database_url, sandbox_url, rate="100/s", poll_seconds=0.2)
+    sandbox_campaign(engine, settings, tmp_path, PHONES)
     httpx.post(f"{sandbox_url}/_sandbox/outage", json={"seconds": 6}).raise_for_status()
     service = build_service(settings, engine)
     try:

@@ -22,8 +22,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from campaigns import lifecycle
-from campaigns.importer import import_campaign
-from campaigns.spec import CampaignSpec
 from dialer.dispatch.protocol import place_call, place_calls
 from dialer.dispatch.results import DispatchResult
 from dialer.ledger import campaigns as ledger_campaigns
@@ -32,57 +30,12 @@ from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.engine import session_scope, utcnow
 from dialer.models import Attempt, Contact
 from dialer.service import CallService
-from dialer.settings import AccountConfig, Settings
 from dialer.wiring import build_service
 from tests.draining import drain
+from tests.embedded_support import sandbox_campaign, sandbox_settings
 
 NY = ["+12125552671", "+12125552672", "+12125552673", "+12125552674", "+12125552675"]
 MORE = ["+12125552676", "+12125552677"]
-
-
-def _settings(database_url: str, sandbox_url: str, **account: object) -> Settings:
-    fields: dict[str, object] = {
-        "name": "sandbox",
-        "provider": "sandbox",
-        "base_url": sandbox_url,
-        "rate": "200/s",
-        "timeout": 2,
-        "max_attempts": 3,
-        "backoff_seconds": 0.2,
-        **account,
-    }
-    return Settings(
-        database_url=database_url,
-        accounts={"sandbox": AccountConfig.model_validate(fields)},
-        tick_seconds=0.1,
-    )
-
-
-def _campaign(
-    engine: Engine,
-    settings: Settings,
-    tmp_path: Path,
-    phones: list[str],
-    *,
-    name: str = "spring",
-    window: str = "00:00-24:00",
-    start: bool = True,
-) -> None:
-    leads = tmp_path / f"{name}.csv"
-    rows = ["First Name,Phone", *(f"Lead{i},{phone}" for i, phone in enumerate(phones))]
-    leads.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    spec = CampaignSpec(
-        name=name,
-        account="sandbox",
-        csv_path=leads,
-        rejects_path=tmp_path / f"{name}-rejects.csv",
-        window=window,
-        days="all",
-    )
-    summary = import_campaign(engine, settings, spec, now=utcnow())
-    assert summary.accepted == len(phones)
-    if start:
-        lifecycle.change(engine, name, "start", now=utcnow())
 
 
 def _rule(sandbox_url: str, phone: str, action: str, **extra: object) -> None:
@@ -112,7 +65,7 @@ def dialer_for(
     made: list[CallService] = []
 
     def make(**account: object) -> CallService:
-        dialer = build_service(_settings(database_url, sandbox_url, **account), engine)
+        dialer = build_service(sandbox_settings(database_url, sandbox_url, **account), engine)
         made.append(dialer)
         return dialer
 
@@ -125,7 +78,7 @@ def test_every_answer_class_ends_in_the_right_state_with_exact_request_counts(
     engine: Engine, sandbox_url: str, dialer_for: Callable[..., CallService], tmp_path: Path
 ) -> None:
     dialer = dialer_for()
-    _campaign(engine, dialer.settings, tmp_path, [*NY, *MORE])
+    sandbox_campaign(engine, dialer.settings, tmp_path, [*NY, *MORE])
     ok, flaky, rejected, dropped, throttled = NY
     always_down, hung = MORE
     _rule(sandbox_url, flaky, "503", times=2)
@@ -169,7 +122,7 @@ def test_retry_after_is_honoured(
     engine: Engine, sandbox_url: str, dialer_for: Callable[..., CallService], tmp_path: Path
 ) -> None:
     dialer = dialer_for()
-    _campaign(engine, dialer.settings, tmp_path, NY[:1])
+    sandbox_campaign(engine, dialer.settings, tmp_path, NY[:1])
     _rule(sandbox_url, NY[0], "429", times=1, retry_after="2")
     _drain(dialer)
     records = httpx.get(f"{sandbox_url}/_sandbox/requests").json()
@@ -182,7 +135,7 @@ def test_same_contact_dialed_from_many_threads_sends_one_request(
     engine: Engine, sandbox_url: str, dialer_for: Callable[..., CallService], tmp_path: Path
 ) -> None:
     dialer = dialer_for()
-    _campaign(engine, dialer.settings, tmp_path, NY[:1])
+    sandbox_campaign(engine, dialer.settings, tmp_path, NY[:1])
     with session_scope(engine) as session:
         claimed = ledger_dispatch.claim_due(
             session, campaign_id=1, zone_keys=["America/New_York"], now=utcnow(), limit=1
@@ -218,7 +171,7 @@ def test_a_pause_stops_the_rest_of_a_paced_batch(
 ) -> None:
     dialer = dialer_for(rate="4/s")  # slots ~255 ms apart: the batch lasts over two seconds
     numbers = [f"+1212555{2671 + i}" for i in range(10)]
-    _campaign(engine, dialer.settings, tmp_path, numbers)
+    sandbox_campaign(engine, dialer.settings, tmp_path, numbers)
     claimed = _claim_all(engine, len(numbers))
     outcomes: dict[int, DispatchResult] = {}
     batch = threading.Thread(target=lambda: outcomes.update(place_calls(dialer, claimed)))
@@ -255,7 +208,7 @@ def test_number_suppressed_after_import_is_never_called(
     engine: Engine, sandbox_url: str, dialer_for: Callable[..., CallService], tmp_path: Path
 ) -> None:
     dialer = dialer_for()
-    _campaign(engine, dialer.settings, tmp_path, NY[:2])
+    sandbox_campaign(engine, dialer.settings, tmp_path, NY[:2])
     with session_scope(engine) as session:
         ledger_contacts.add_suppressions(session, phones=[NY[0]], source="test", now=utcnow())
     _drain(dialer)
@@ -275,7 +228,7 @@ def test_window_is_checked_in_each_recipients_own_zone(
     now_in_ny = utcnow().astimezone(ZoneInfo("America/New_York"))
     opens = now_in_ny - timedelta(minutes=5)
     window = f"{opens:%H:%M}-{(opens + timedelta(hours=1)):%H:%M}"
-    _campaign(
+    sandbox_campaign(
         engine, dialer.settings, tmp_path, [new_york, los_angeles, tokyo, toll_free], window=window
     )
     _drain(dialer)
