@@ -14,15 +14,13 @@ from types import FrameType
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from campaigns.importer import import_campaign
-from campaigns.spec import CampaignSpec
 from dialer.ledger import campaigns as ledger_campaigns
-from dialer.ledger.engine import make_engine, migrate, session_scope, utcnow
+from dialer.ledger.engine import make_engine, migrate, session_scope
 from dialer.models import ContactState
 from dialer.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from procs import write_leads
+from campaign_support import sandbox_campaign
 
 CAMPAIGN = "bench"
 OPEN = (ContactState.PENDING, ContactState.QUEUED, ContactState.DIALING)
@@ -51,15 +49,7 @@ def fresh_database(admin_url: str) -> Iterator[tuple[Engine, str]]:
 def import_leads(engine: Engine, settings: Settings, workdir: Path, numbers: Sequence[str]) -> None:
     """The campaign :data:`CAMPAIGN` of ``numbers`` on the ``sandbox`` account, callable at
     any hour of any day, imported (a draft: start it to dial)."""
-    spec = CampaignSpec(
-        name=CAMPAIGN,
-        account="sandbox",
-        csv_path=write_leads(workdir / "leads.csv", numbers),
-        rejects_path=workdir / "rejects.csv",
-        window="00:00-24:00",
-        days="all",
-    )
-    import_campaign(engine, settings, spec, now=utcnow())
+    sandbox_campaign(engine, settings, workdir, list(numbers), name=CAMPAIGN, start=False)
 
 
 def open_contacts(engine: Engine) -> int:

@@ -24,18 +24,15 @@ from procs import (
     wait_until,
     wait_worker_ready,
     write_config,
-    write_leads,
 )
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
-from campaigns import lifecycle
-from campaigns.importer import import_campaign
-from campaigns.spec import CampaignSpec
-from dialer.ledger.engine import session_scope, utcnow
+from dialer.ledger.engine import session_scope
 from dialer.models import Attempt, Contact, ContactState
 from dialer.settings import Settings, load_settings
+from tests.campaign_support import sandbox_campaign
 
 CAMPAIGN = "distributed"
 OPEN = {ContactState.PENDING, ContactState.QUEUED, ContactState.DIALING}
@@ -62,18 +59,7 @@ class Cluster:
     def campaign(self, count: int) -> list[str]:
         """Import ``count`` contacts into a campaign open at every hour, and start it."""
         numbers = phones(count)
-        workdir = self.procs.workdir
-        spec = CampaignSpec(
-            name=CAMPAIGN,
-            account="sandbox",
-            csv_path=write_leads(workdir / "leads.csv", numbers),
-            rejects_path=workdir / "rejects.csv",
-            window="00:00-24:00",
-            days="all",
-        )
-        summary = import_campaign(self.engine, self.settings, spec, now=utcnow())
-        assert summary.accepted == count
-        lifecycle.change(self.engine, CAMPAIGN, "start", now=utcnow())
+        sandbox_campaign(self.engine, self.settings, self.procs.workdir, numbers, name=CAMPAIGN)
         return numbers
 
     def workers(self, count: int, *, concurrency: int = 16) -> list[Process]:

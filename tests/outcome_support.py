@@ -17,8 +17,8 @@ from dialer.ledger.engine import session_scope
 from dialer.models import Attempt, Campaign
 from dialer.service import CallService
 from dialer.settings import AccountConfig, Settings
+from tests.campaign_support import sandbox_campaign
 from tests.draining import drain
-from tests.embedded_support import sandbox_campaign
 
 NOWHERE = "http://127.0.0.1:9"
 """A public_url nothing listens on (the discard port): webhooks sent there go nowhere."""

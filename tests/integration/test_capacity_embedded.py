@@ -22,8 +22,8 @@ from dialer.capacity.gate import FIRST_PROBE
 from dialer.ledger.engine import session_scope
 from dialer.models import Contact
 from dialer.wiring import build_service
+from tests.campaign_support import sandbox_campaign, sandbox_settings
 from tests.draining import drain
-from tests.embedded_support import sandbox_campaign, sandbox_settings
 
 PHONES = [f"+1212555{4000 + i:04d}" for i in range(16)]
 

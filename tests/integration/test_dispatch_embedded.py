@@ -31,8 +31,8 @@ from dialer.ledger.engine import session_scope, utcnow
 from dialer.models import Attempt, Contact
 from dialer.service import CallService
 from dialer.wiring import build_service
+from tests.campaign_support import sandbox_campaign, sandbox_settings
 from tests.draining import drain
-from tests.embedded_support import sandbox_campaign, sandbox_settings
 
 NY = ["+12125552671", "+12125552672", "+12125552673", "+12125552674", "+12125552675"]
 MORE = ["+12125552676", "+12125552677"]

@@ -70,4 +70,3 @@ def test_workers_deliver_every_event_once_through_a_flaky_receiver_and_a_killed_
     # and the receiver's dedupe makes it once.)
     assert receiver.bad_signatures == 0
     assert sum(receiver.tries.values()) > len(written)  # it did misbehave
-

@@ -1,5 +1,5 @@
-"""What the embedded-mode integration tests share: settings with one ``sandbox`` account at the
-session's sandbox, and a campaign of given numbers imported (and started) on it."""
+"""What tests and benchmarks that dial the sandbox share: settings with one ``sandbox`` account
+at it (embedded mode), and a campaign of given numbers imported (and started) on an account."""
 
 from __future__ import annotations
 
