@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dialer.api.app import create_app  # noqa: E402
+from dialer.cli.serve import DIALS_HERE  # noqa: E402
 from dialer.ledger.engine import make_engine, migrate  # noqa: E402
 from dialer.runner import EmbeddedRunner  # noqa: E402
 from dialer.sandbox import SandboxServer  # noqa: E402
@@ -58,13 +59,21 @@ def main() -> None:
         engine = make_engine(url)
         migrate(engine)
         account = AccountConfig(
-            name="gym", provider="sandbox", base_url=sandbox.url, rate="1/s", backoff_seconds=5
+            name="gym",
+            provider="sandbox",
+            base_url=sandbox.url,
+            rate="1/s",
+            backoff_seconds=5,
+            concurrent_calls=5,
         )
         settings = Settings(database_url=url, accounts={"gym": account}, api_keys=(SecretStr(KEY),))
         for rule in FAULTS:
             httpx.post(f"{sandbox.url}/_sandbox/rules", json=rule).raise_for_status()
+        # As `dialer serve` does: the API reads the capacity of the runner that dials.
+        service = build_service(settings, engine)
+        app = create_app(settings, engine, workdir / "files", dialing=DIALS_HERE, gate=service.gate)
         with (
-            ServedApp(create_app(settings, engine, workdir / "files")) as served,
+            ServedApp(app) as served,
             httpx.Client(base_url=served.url, headers={"X-API-Key": KEY}) as api,
         ):
             _campaign(api, "spring-members", "Hi {first_name}, this is Maya from Acme Fitness")
@@ -73,7 +82,7 @@ def main() -> None:
             for action in ("start", "pause"):
                 api.post(f"/campaigns/trial-follow-up/{action}").raise_for_status()
             api.post("/campaigns/spring-members/start").raise_for_status()
-            runner = EmbeddedRunner(build_service(settings, engine), threads=4, poll_seconds=0.5)
+            runner = EmbeddedRunner(service, threads=4, poll_seconds=0.5)
             dialing = threading.Thread(target=runner.run, kwargs={"drain": True}, daemon=True)
             dialing.start()
             browser = _browser(workdir)
