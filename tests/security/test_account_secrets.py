@@ -56,7 +56,7 @@ def test_get_accounts_shows_no_workspace_id(sqlite_url: str, tmp_path: Path) -> 
         answer = client.get("/accounts")
     engine.dispose()
     assert answer.status_code == 200
-    assert answer.json() == [{"name": "tri", "provider": "trillet"}]
+    assert answer.json() == [{"name": "tri", "provider": "trillet", "messages": []}]
     assert WORKSPACE not in answer.text
 
 
