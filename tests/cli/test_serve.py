@@ -155,8 +155,13 @@ def test_webhook_outcomes_free_the_places_of_the_servers_own_runner(
             what=lambda: f"every outcome in: {server.client.get('/campaigns/capped').json()}",
         )
         assert server.client.get("/campaigns/capped").json()["status"] == "completed"
-        capacity = server.client.get("/accounts/allo").json()["capacity"]
-        assert (capacity["in_progress"], capacity["cap"]) == (0, 2)
+        # The place is given back just after the outcome is recorded: wait for the last one.
+        wait_until(
+            lambda: server.client.get("/accounts/allo").json()["capacity"]["in_progress"] == 0,
+            timeout=10,
+            what=lambda: f"every place back: {server.client.get('/accounts/allo').json()}",
+        )
+        assert server.client.get("/accounts/allo").json()["capacity"]["cap"] == 2
     finally:
         server.stop()
     load = sandbox.get("/_sandbox/load").json()
