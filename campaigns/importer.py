@@ -29,6 +29,7 @@ from dialer.leads.contacts import RowCheck
 from dialer.leads.files import LeadsFile, open_leads
 from dialer.leads.headers import LeadColumns
 from dialer.leads.rejects import rejects_file
+from dialer.leads.seen import SeenNumbers
 from dialer.leads.stream import SplitChunk, split_chunks
 from dialer.ledger.imports import import_into
 from dialer.models import Campaign, CampaignStatus
@@ -81,7 +82,7 @@ class ImportPlan:
 
     @contextmanager
     def chunks(
-        self, spec: CampaignSpec, *, seen: dict[str, int], suppressed: set[str], chunksize: int
+        self, spec: CampaignSpec, *, seen: SeenNumbers, suppressed: set[str], chunksize: int
     ) -> Iterator[Iterator[SplitChunk]]:
         """The file split into contacts and rejects (``split_chunks``); CsvError when it
         turns out to hold no data row."""

@@ -23,6 +23,7 @@ from campaigns.importer import ImportPlan, ImportSummary, plan_import
 from campaigns.spec import CampaignSpec
 from dialer.feasibility import estimate_finish
 from dialer.leads.rejects import RejectsWriter, rejects_file
+from dialer.leads.seen import SeenNumbers
 from dialer.leads.stream import SplitChunk
 from dialer.ledger.imports import numbers_known
 from dialer.settings import Settings
@@ -90,7 +91,7 @@ def preview_import(
     raises for the same spec.
     """
     plan = plan_import(settings, spec)
-    seen: dict[str, int] = {}
+    seen = SeenNumbers()
     suppressed: set[str] = set()
     if engine is not None:
         seen, suppressed = numbers_known(

@@ -10,7 +10,7 @@ normalizes; everything per row is numpy indexing or pyarrow compute over those r
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ from dialer.leads.headers import LeadColumns
 from dialer.leads.known_numbers import known_e164s
 from dialer.leads.phones import PhoneColumns, normalize_columns, zone_key
 from dialer.leads.regions import REGION_ALIASES
+from dialer.leads.seen import SeenNumbers
 
 
 @dataclass
@@ -93,7 +94,7 @@ class Normalized:
     repeated: npt.NDArray[np.object_] | None = None
 
 
-def normalize_new(cells: PhoneCells, *, seen: Collection[str]) -> Normalized:
+def normalize_new(cells: PhoneCells, *, seen: SeenNumbers) -> Normalized:
     """``normalize_columns(cells.pairs)``, except for values that plainly repeat an accepted
     number.
 
@@ -108,8 +109,8 @@ def normalize_new(cells: PhoneCells, *, seen: Collection[str]) -> Normalized:
         return Normalized(parsed=None, columns=normalize_columns(cells.pairs))
     known = known_e164s(cells.values, cells.regions)
     candidates = np.flatnonzero(known.is_valid().to_numpy(zero_copy_only=False))
-    numbers = _objects(known.drop_null().to_pylist())
-    repeats = np.fromiter((number in seen for number in numbers), dtype=bool, count=len(candidates))
+    numbers = known.drop_null()
+    repeats = seen.rows(numbers) >= 0
     if not repeats.any():
         return Normalized(parsed=None, columns=normalize_columns(cells.pairs))
     parsed = np.setdiff1d(np.arange(len(cells.pairs)), candidates[repeats])
@@ -118,7 +119,7 @@ def normalize_new(cells: PhoneCells, *, seen: Collection[str]) -> Normalized:
         parsed=parsed,
         columns=normalize_columns(pairs),
         repeats=candidates[repeats],
-        repeated=numbers[repeats],
+        repeated=_objects(numbers.filter(pa.array(repeats)).to_pylist()),
     )
 
 
@@ -132,7 +133,7 @@ def split_chunk(
     *,
     columns: LeadColumns,
     region: str,
-    seen: dict[str, int],
+    seen: SeenNumbers,
     suppressed: set[str],
     check: RowCheck | None = None,
     normalized: tuple[PhoneCells, Normalized] | None = None,
@@ -166,7 +167,7 @@ def split_chunk(
     _, first_rows = np.unique(row_code[valid_rows], return_index=True)
     duplicate = row_valid.copy()
     duplicate[valid_rows[first_rows]] = False
-    seen_row = _rows(numbers, seen)
+    seen_row = seen.rows(numbers)
     duplicate |= row_valid & (seen_row >= 0)[row_code]
     blocked = row_valid & ~duplicate & _members(numbers, suppressed)[row_code]
 
@@ -199,7 +200,7 @@ def split_chunk(
             row_detail[where] = ""
             accepted[where] = False
             contacts = contacts[~rejected]
-    seen.update(zip(contacts["phone"].tolist(), contacts["row"].tolist(), strict=True))
+    seen.add(contacts["phone"].to_numpy(dtype=object), contacts["row"].to_numpy(dtype=np.int64))
     refused = np.flatnonzero(~accepted)
     rejects = pd.DataFrame(
         {
@@ -322,13 +323,6 @@ def _objects(values: Sequence[object]) -> npt.NDArray[np.object_]:
     array = np.empty(len(values), dtype=object)
     array[:] = values
     return array
-
-
-def _rows(values: npt.NDArray[np.object_], seen: dict[str, int]) -> npt.NDArray[np.int64]:
-    """For each value, the row ``seen`` has for it, -1 where it has none."""
-    if not seen:
-        return np.full(len(values), -1, dtype=np.int64)
-    return np.fromiter((seen.get(value, -1) for value in values), dtype=np.int64, count=len(values))
 
 
 def _duplicate_details(

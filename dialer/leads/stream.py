@@ -27,6 +27,7 @@ from dialer.leads.contacts import (
 )
 from dialer.leads.files import LeadsFile
 from dialer.leads.headers import LeadColumns
+from dialer.leads.seen import SeenNumbers
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def split_chunks(
     columns: LeadColumns,
     *,
     region: str,
-    seen: dict[str, int],
+    seen: SeenNumbers,
     suppressed: set[str],
     check: RowCheck | None,
     chunksize: int,

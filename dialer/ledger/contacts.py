@@ -243,6 +243,17 @@ def campaign_phones(session: Session | Connection, *, campaign_id: int) -> set[s
     return set(session.execute(query).scalars())
 
 
+def campaign_phone_batches(
+    session: Session | Connection, *, campaign_id: int, size: int = 100_000
+) -> Iterator[list[str]]:
+    """Every phone already in the campaign, ``size`` at a time (for ``--append``
+    de-duplication, which so never holds a campaign of millions as one Python collection)."""
+    query = select(col(Contact.phone)).where(col(Contact.campaign_id) == campaign_id)
+    result = session.execute(query.execution_options(yield_per=size))
+    for batch in result.scalars().partitions():
+        yield list(batch)
+
+
 def suppressed_phones(session: Session | Connection, *, campaign_id: int | None) -> set[str]:
     """The global do-not-call list, plus the campaign's own list when ``campaign_id`` is given."""
     scopes = [GLOBAL_SCOPE] if campaign_id is None else [GLOBAL_SCOPE, campaign_id]

@@ -10,11 +10,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from dialer.leads.seen import SeenNumbers
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import contacts as ledger_contacts
 from dialer.models import Campaign
@@ -23,7 +25,7 @@ from dialer.models import Campaign
 class ContactImport:
     """An import under way in its transaction.
 
-    ``seen`` maps the phones already in the campaign to 0 (no row of this file) and
+    ``seen`` maps the phones already in the campaign to row 0 (no row of this file) and
     ``suppressed`` holds the numbers nobody may call (global and campaign lists): the
     caller's de-duplication reads them and grows ``seen`` with the rows it accepts.
     """
@@ -41,9 +43,7 @@ class ContactImport:
         self._loading = loading
         self._inserting: Future[int] | None = None
         self.campaign_id = campaign_id
-        self.seen = dict.fromkeys(
-            ledger_contacts.campaign_phones(session, campaign_id=campaign_id), 0
-        )
+        self.seen = _campaign_numbers(session, campaign_id)
         self.suppressed = ledger_contacts.suppressed_phones(session, campaign_id=campaign_id)
 
     def load(self, contacts: pd.DataFrame, *, expected_rows: int) -> None:
@@ -123,7 +123,7 @@ def import_into(
 
 def numbers_known(
     engine: Engine, *, name: str, account: str, append: bool
-) -> tuple[dict[str, int], set[str]]:
+) -> tuple[SeenNumbers, set[str]]:
     """What an import of campaign ``name`` would be checked against, read only: its
     ``ContactImport.seen`` and ``suppressed`` (the campaign's own list included on
     ``append``). Raises as ``import_into`` would: the name taken, or on ``append`` no such
@@ -131,8 +131,16 @@ def numbers_known(
     with Session(engine) as session:
         if not append:
             ledger_campaigns.check_name_free(session, name=name)
-            return {}, ledger_contacts.suppressed_phones(session, campaign_id=None)
+            return SeenNumbers(), ledger_contacts.suppressed_phones(session, campaign_id=None)
         campaign = ledger_campaigns.appendable_campaign(session, name=name, account=account)
         assert campaign.id is not None
-        seen = dict.fromkeys(ledger_contacts.campaign_phones(session, campaign_id=campaign.id), 0)
+        seen = _campaign_numbers(session, campaign.id)
         return seen, ledger_contacts.suppressed_phones(session, campaign_id=campaign.id)
+
+
+def _campaign_numbers(session: Session, campaign_id: int) -> SeenNumbers:
+    """The phones already in the campaign, each as brought by row 0 (no row of this file)."""
+    seen = SeenNumbers()
+    for phones in ledger_contacts.campaign_phone_batches(session, campaign_id=campaign_id):
+        seen.add(phones, np.zeros(len(phones), dtype=np.int64))
+    return seen

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from dialer.leads.contacts import normalize_new, phone_cells, split_chunk
 from dialer.leads.headers import LeadColumns
 from dialer.leads.phones import PhoneNumber, normalize_phone
+from dialer.leads.seen import SeenNumbers
 
 ACCEPTED = "+12125552674"
 SHAPES = [
@@ -43,7 +44,7 @@ def test_plain_repeats_of_an_accepted_number_are_not_parsed() -> None:
         ["US", "GB", "GB", "US"],
     )
     cells = phone_cells(frame, columns=columns, region="US")
-    normalized = normalize_new(cells, seen={ACCEPTED})
+    normalized = normalize_new(cells, seen=SeenNumbers.of({ACCEPTED: 0}))
     # Read as +1 in the US, and with its +1 anywhere; not without it in GB, nor a float.
     assert normalized.parsed is not None
     assert [cells.pairs[i] for i in normalized.parsed] == [
@@ -68,12 +69,16 @@ def test_skipping_plain_repeats_splits_a_chunk_as_parsing_everything_does(
         frame,
         columns=columns,
         region="US",
-        seen=dict.fromkeys(seen, 0),
+        seen=SeenNumbers.of(dict.fromkeys(seen, 0)),
         suppressed=set(),
-        normalized=(cells, normalize_new(cells, seen=seen)),
+        normalized=(cells, normalize_new(cells, seen=SeenNumbers.of(dict.fromkeys(seen, 0)))),
     )
     parsing = split_chunk(
-        frame, columns=columns, region="US", seen=dict.fromkeys(seen, 0), suppressed=set()
+        frame,
+        columns=columns,
+        region="US",
+        seen=SeenNumbers.of(dict.fromkeys(seen, 0)),
+        suppressed=set(),
     )
     pd.testing.assert_frame_equal(skipping.contacts, parsing.contacts)
     pd.testing.assert_frame_equal(skipping.rejects, parsing.rejects)
@@ -102,7 +107,7 @@ def test_with_several_phone_columns_a_row_is_its_first_valid_number() -> None:
             ("", "+1 099 555 0123"),
         ]
     )
-    result = split_chunk(frame, columns=columns, region="US", seen={}, suppressed=set())
+    result = split_chunk(frame, columns=columns, region="US", seen=SeenNumbers(), suppressed=set())
     contacts = result.contacts
     assert contacts["row"].tolist() == [1, 2, 6]
     assert contacts["phone"].tolist() == ["+12125552671", "+12125552672", "+12125552675"]
@@ -142,7 +147,7 @@ def test_the_alternates_variable_never_overwrites_a_column_of_the_file() -> None
 @given(rows=st.lists(st.tuples(st.sampled_from(SHAPES), st.sampled_from(SHAPES)), max_size=30))
 def test_each_row_is_its_first_valid_number_or_a_reject(rows: list[tuple[str, str]]) -> None:
     frame, columns = _two_phone_columns(rows)
-    result = split_chunk(frame, columns=columns, region="US", seen={}, suppressed=set())
+    result = split_chunk(frame, columns=columns, region="US", seen=SeenNumbers(), suppressed=set())
     assert sorted([*result.contacts["row"], *result.rejects["row"]]) == list(frame["row"])
     firsts: dict[str, int] = {}
     for row, cells in enumerate(rows, start=1):
