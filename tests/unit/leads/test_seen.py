@@ -30,14 +30,20 @@ NUMBERS = st.one_of(
     batches=st.lists(st.lists(NUMBERS, max_size=12), max_size=25),
     probes=st.lists(NUMBERS, max_size=20),
     min_merged=st.sampled_from([1, 3, 1 << 20]),
+    min_filter_bits=st.sampled_from([3, 20]),
 )
 def test_rows_are_what_a_dict_of_the_added_numbers_holds(
-    batches: list[list[str]], probes: list[str], min_merged: int
+    batches: list[list[str]], probes: list[str], min_merged: int, min_filter_bits: int
 ) -> None:
-    seen = SeenNumbers()
+    """Whatever the runs and the filter's size (small ones: many runs, a filter rebuilt
+    as it fills and letting most numbers through)."""
     reference: dict[str, int] = {}
     row = 0
-    with mock.patch.object(seen_module, "_MIN_MERGED", min_merged):
+    with (
+        mock.patch.object(seen_module, "_MIN_MERGED", min_merged),
+        mock.patch.object(seen_module, "_MIN_FILTER_BITS", min_filter_bits),
+    ):
+        seen = SeenNumbers()
         for batch in batches:
             new = list(dict.fromkeys(number for number in batch if number not in reference))
             rows = np.arange(row, row + len(new), dtype=np.int64)
