@@ -13,7 +13,7 @@ shape (none of what the importer accepts) is kept in a dict beside them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -26,9 +26,9 @@ import pyarrow.compute as pc
 # run costs a lookup one searchsorted pass (~1 ms for a chunk's numbers in a million).
 _MIN_MERGED = 1 << 20
 _MERGED_SHARE = 4
-# The filter in front of the runs has 8 to 16 bits a number (at least 2**20): ~6-12 % of the
-# numbers never added get past it. Most numbers a lookup asks about are new ones.
-_FILTER_BITS = 16
+# The filter in front of the runs has 4 to 16 bits a number (at least 2**20; 8 MiB at 8M
+# numbers): 6-22 % of the numbers never added get past it. Most numbers asked about are new.
+_FILTER_BITS = 8
 _MIN_FILTER_BITS = 20
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 # A lookup finds a number's block of a run through the run's fence (each block's first key:
@@ -111,7 +111,7 @@ class SeenNumbers:
         if not keys.size:
             return
         order = np.argsort(keys)
-        new_keys, new_rows = _padded(keys.size)
+        new_keys, new_rows = _padded(keys.size, _row_type(rows))
         new_keys[: keys.size], new_rows[: keys.size] = keys[order], rows[order]
         runs = [*self._runs, _Run(new_keys, new_rows, keys.size)]
         held = sum(run.size for run in runs)
@@ -164,16 +164,15 @@ class _Filter:
 
 
 class _Run:
-    """``size`` keys in ascending order and their rows, padded (keys ``_PAD``, rows -1) to
-    whole blocks of ``_BLOCK``; ``fence`` holds each block's first key."""
+    """``size`` keys in ascending order and their rows, padded (keys ``_PAD``, rows 0) to
+    whole blocks of ``_BLOCK``; ``fence`` holds each block's first key. Rows are uint32
+    (4 bytes a number less) unless one is too large for it."""
 
-    def __init__(self, keys: npt.NDArray[np.int64], rows: npt.NDArray[np.int64], size: int):
+    def __init__(self, keys: npt.NDArray[np.int64], rows: npt.NDArray[Any], size: int):
         self.keys, self.rows, self.size = keys, rows, size
         self.fence = keys[::_BLOCK].copy()
 
-    def find(
-        self, needles: npt.NDArray[np.int64]
-    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]:
+    def find(self, needles: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.intp], npt.NDArray[Any]]:
         """Which of the keys ``needles`` (ascending) the run holds, and their rows."""
         block = np.searchsorted(self.fence, needles, side="right") - 1
         np.maximum(block, 0, out=block)
@@ -183,10 +182,18 @@ class _Run:
         return hit, self.rows[at]
 
 
-def _padded(size: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+def _padded(
+    size: int, row_type: type[np.integer[Any]]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any]]:
     """Keys and rows of a run of ``size``, all padding yet."""
     length = -(-size // _BLOCK) * _BLOCK
-    return np.full(length, _PAD, dtype=np.int64), np.full(length, -1, dtype=np.int64)
+    return np.full(length, _PAD, dtype=np.int64), np.zeros(length, dtype=row_type)
+
+
+def _row_type(rows: npt.NDArray[np.int64]) -> type[np.integer[Any]]:
+    if rows.size and (rows.min() < 0 or rows.max() > np.iinfo(np.uint32).max):
+        return np.int64
+    return np.uint32
 
 
 def _merge(older: _Run, newer: _Run) -> _Run:
@@ -198,7 +205,8 @@ def _merge(older: _Run, newer: _Run) -> _Run:
     into = np.searchsorted(keys_a, keys_b) + np.arange(newer.size)
     from_a = np.ones(size, dtype=bool)
     from_a[into] = False
-    keys, rows = _padded(size)
+    wide = np.int64 in (older.rows.dtype, newer.rows.dtype)
+    keys, rows = _padded(size, np.int64 if wide else np.uint32)
     keys[into], rows[into] = keys_b, rows_b
     keys[:size][from_a], rows[:size][from_a] = keys_a, rows_a
     return _Run(keys, rows, size)

@@ -31,14 +31,19 @@ NUMBERS = st.one_of(
     probes=st.lists(NUMBERS, max_size=20),
     min_merged=st.sampled_from([1, 3, 1 << 20]),
     min_filter_bits=st.sampled_from([3, 20]),
+    first_row=st.sampled_from([0, 2**32 - 20]),
 )
 def test_rows_are_what_a_dict_of_the_added_numbers_holds(
-    batches: list[list[str]], probes: list[str], min_merged: int, min_filter_bits: int
+    batches: list[list[str]],
+    probes: list[str],
+    min_merged: int,
+    min_filter_bits: int,
+    first_row: int,
 ) -> None:
     """Whatever the runs and the filter's size (small ones: many runs, a filter rebuilt
-    as it fills and letting most numbers through)."""
+    as it fills and letting most numbers through), and rows too large for uint32 too."""
     reference: dict[str, int] = {}
-    row = 0
+    row = first_row
     with (
         mock.patch.object(seen_module, "_MIN_MERGED", min_merged),
         mock.patch.object(seen_module, "_MIN_FILTER_BITS", min_filter_bits),
