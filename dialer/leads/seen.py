@@ -2,13 +2,12 @@
 what tells a later row that it repeats a number, and which row it repeats.
 
 A file of ten million rows accepts about eight million numbers. As Python strings in a dict
-they cost ~100 bytes each (~0.7 GB at 10M, more than the rest of the import together); here
-a number is an int64 (the digits of its E.164 form: a ``+``, then at most 15 digits, the
-first not 0, so that distinct numbers stay distinct) and its row another: 16 bytes a number.
-They are held in sorted runs, searched with ``searchsorted``, one run per batch added and
-merged as they accumulate (see ``SeenNumbers.add``). Anything that is not E.164 in that
-shape (none of what the importer accepts) is kept in a dict beside them.
-"""
+they cost ~130 bytes each (~1 GB at 10M, more than the rest of the import together); here a
+number is an int64 (the digits of its E.164 form: a ``+``, then at most 15 digits, the first
+not 0, so that distinct numbers stay distinct) and its row a uint32: ~13 bytes a number with
+the filter and fences below. They are held in sorted runs, one run per batch added, merged
+as they accumulate (see ``SeenNumbers.add``). Anything that is not E.164 in that shape (none
+of what the importer accepts) is kept in a dict beside them."""
 
 from __future__ import annotations
 
