@@ -142,3 +142,20 @@ def test_append_refuses_a_finished_campaign_or_another_account(
         ),
     ):
         pass
+
+
+def test_the_campaign_phones_come_in_batches(engine: Engine) -> None:
+    phones = [f"+1212555267{i}" for i in range(5)]
+    with import_into(
+        engine, campaign=_campaign(), append=False, suppress=(), suppress_source="", now=utcnow()
+    ) as target:
+        target.load(_contacts(*phones), expected_rows=5)
+        target.finish(read=5, accepted=5, rejected=0)
+    with session_scope(engine) as session:
+        campaign = ledger_campaigns.get_campaign(session, name="spring")
+        assert campaign.id is not None
+        batches = list(
+            ledger_contacts.campaign_phone_batches(session, campaign_id=campaign.id, size=2)
+        )
+    assert [len(batch) for batch in batches] == [2, 2, 1]
+    assert sorted(phone for batch in batches for phone in batch) == phones
