@@ -19,12 +19,12 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# A run is merged with the one before it only while the result stays within a quarter of
-# all the numbers held (or this many), so that a merge briefly needs at most about a third
-# more memory than the runs hold; there are then at most ~8 runs of the largest size. Each
-# run costs a lookup one searchsorted pass (~1 ms for a chunk's numbers in a million).
+# A run is merged with the one before it only while the result stays within an eighth of
+# all the numbers held (or this many), so that a merge briefly needs at most about a sixth
+# more memory than the runs hold (~17 MB at 8M numbers); there are then at most ~16 runs of
+# the largest size. Each run costs a lookup one pass over its fence.
 _MIN_MERGED = 1 << 20
-_MERGED_SHARE = 4
+_MERGED_SHARE = 8
 # The filter in front of the runs has 4 to 16 bits a number (at least 2**20; 8 MiB at 8M
 # numbers): 6-22 % of the numbers never added get past it. Most numbers asked about are new.
 _FILTER_BITS = 8
