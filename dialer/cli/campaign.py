@@ -296,7 +296,7 @@ def status(
         from dialer.wiring import make_gate
 
         gate = make_gate(cli.settings)
-    report = campaign_report(cli.engine, cli.settings, name, now=utcnow(), gate=gate)
+    report = campaign_report(cli.reading_engine, cli.settings, name, now=utcnow(), gate=gate)
     if as_json:
         console.print_json(json.dumps(report.to_json()))
         return
