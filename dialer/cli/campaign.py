@@ -174,6 +174,9 @@ def _print_preview(preview: ImportPreview, csv: Path) -> None:
     for contact in preview.contacts:
         line = f"  row {contact.row:<6} {contact.phone:<16} {contact.number_type:<22}"
         console.print(f"{line} {', '.join(contact.timezones)}", markup=False)
+    if preview.estimate:
+        # One line however long: the estimate is read by scripts as well as people.
+        console.print(f"Estimate: {preview.estimate}", markup=False, soft_wrap=True)
 
 
 def _print_counts(summary: ImportSummary) -> None:
