@@ -261,8 +261,10 @@ def recycle(
         typer.Option(help="Copy them into this new (draft) campaign instead of reopening them."),
     ] = None,
 ) -> None:
-    """Call again the contacts whose call ended with these outcomes (never unknown, listed or
-    bad numbers): reopened in NAME with a fresh budget, or copied into a new campaign."""
+    """Call again the contacts whose calls ended with these outcomes, with a fresh budget.
+
+    Reopened in NAME or copied into a new campaign; never unknown calls, listed or bad numbers.
+    """
     from campaigns import lifecycle
     from dialer.ledger.engine import utcnow
 
@@ -349,8 +351,9 @@ def export(
         typer.Option("--attempts", help="One row per provider request (time, account, status...)."),
     ] = False,
 ) -> None:
-    """Write every contact with its status, attempts, call id and error to a CSV (with
-    --attempts: every request, for audits)."""
+    """Write every contact with its status, attempts, call id and error to a CSV.
+
+    With --attempts: every request instead, for audits."""
     from campaigns.export import export_to_file, export_to_stream
 
     cli = context(ctx)
