@@ -1,7 +1,8 @@
 """The form of ``POST /campaigns``: the options of ``dialer campaign create``, as form fields.
 
 Field names are the CLI's option names in snake_case; repeatable options (``question``,
-``rule``, ``var``) are repeated fields. Not offered: ``--suppress`` files (manage the global
+``rule``, ``var``, ``phone_column``) are repeated fields (``phone_column`` also takes several
+names in one field, separated by commas). Not offered: ``--suppress`` files (manage the global
 list with ``dialer suppress``) and ``--rejects`` (the server keeps the rejects file, see
 ``GET /campaigns/{name}/rejects``). :data:`REQUEST_BODY` is the OpenAPI description of the
 whole body, built from :class:`CampaignForm` so the two cannot drift apart.
@@ -22,7 +23,7 @@ from dialer.names import campaign_name
 from dialer.templates import MessageTemplates, parse_variables
 from dialer.windows import DEFAULT_DAYS, DEFAULT_WINDOW
 
-_LISTS = ("question", "rule", "var")
+_LISTS = ("question", "rule", "var", "phone_column")
 
 
 class CampaignForm(BaseModel):
@@ -38,7 +39,14 @@ class CampaignForm(BaseModel):
     )
     account: str = Field(description="Provider account from dialer.toml (see GET /accounts).")
     region: str = Field("US", description="Default country of the numbers.")
-    phone_column: str = Field("", description="Column holding the phone (default: found).")
+    phone_column: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Column holding the phone. Several, in order of preference (a row's contact is its "
+            "first valid number, the others kept as alternate_phones): repeat the field, or "
+            "separate the names with commas. Default: every column found by its name."
+        ),
+    )
     country_column: str = Field("", description="Column with each row's ISO country code.")
     window: str = Field(DEFAULT_WINDOW, description="Calling window in each recipient's time.")
     days: str = Field(DEFAULT_DAYS, description="Days the window opens.")
@@ -79,6 +87,12 @@ class CampaignForm(BaseModel):
         except InputError as exc:
             raise ValueError(str(exc)) from None
 
+    @field_validator("phone_column")
+    @classmethod
+    def _phone_columns(cls, values: list[str]) -> list[str]:
+        """Each value may hold several names separated by commas; blanks are "not given"."""
+        return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
     @classmethod
     def from_fields(cls, fields: dict[str, list[str]]) -> CampaignForm:
         """Validate received fields. ApiError 422 with one line naming the first bad field."""
@@ -105,7 +119,7 @@ class CampaignForm(BaseModel):
             account=self.account,
             csv_path=csv_path,
             region=self.region.upper(),
-            phone_column=self.phone_column or None,
+            phone_column=tuple(self.phone_column) or None,
             country_column=self.country_column or None,
             rejects_path=rejects_path,
             start=self.start or None,

@@ -25,6 +25,9 @@ class ImportResult(BaseModel):
     rejected_by_reason: dict[str, int] = Field(
         description="missing, unparseable, invalid, duplicate, suppressed or a provider rule."
     )
+    phone_columns: dict[str, int] = Field(
+        description="Each phone column used (its header), preferred first: contacts it gave."
+    )
     rejects_url: str = Field(
         description="Where this import's rejected rows (row, value, reason, detail) are."
     )
@@ -38,6 +41,7 @@ class ImportResult(BaseModel):
             accepted=summary.accepted,
             rejected=summary.rejected_total,
             rejected_by_reason=dict(summary.rejected.most_common()),
+            phone_columns=dict(summary.phone_columns),
             rejects_url=rejects_url,
         )
 

@@ -17,8 +17,6 @@ from sqlalchemy.engine import Engine
 
 from dialer.capacity.gate import AccountState, Gate
 from dialer.errors import ServiceUnavailable
-from dialer.ledger import campaigns as ledger_campaigns
-from dialer.ledger.engine import session_scope
 from dialer.settings import AccountConfig
 
 log = logging.getLogger("dialer.capacity")
@@ -124,6 +122,10 @@ def pause_after_outage(engine: Engine, gate: Gate, account: AccountConfig, now: 
         return 0
     minutes = round((state.open_for or 0.0) / 60)
     reason = f"provider outage: account {account.name} failing for {minutes} min"
+    # Here: `campaign status` reads capacity without the ORM the ledger's writes import.
+    from dialer.ledger import campaigns as ledger_campaigns
+    from dialer.ledger.engine import session_scope
+
     with session_scope(engine) as session:
         paused = ledger_campaigns.pause_account(
             session, account=account.name, reason=reason, now=now

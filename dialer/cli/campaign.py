@@ -174,6 +174,9 @@ def _print_preview(preview: ImportPreview, csv: Path) -> None:
     for contact in preview.contacts:
         line = f"  row {contact.row:<6} {contact.phone:<16} {contact.number_type:<22}"
         console.print(f"{line} {', '.join(contact.timezones)}", markup=False)
+    if preview.estimate:
+        # One line however long: the estimate is read by scripts as well as people.
+        console.print(f"Estimate: {preview.estimate}", markup=False, soft_wrap=True)
 
 
 def _print_counts(summary: ImportSummary) -> None:
@@ -258,8 +261,10 @@ def recycle(
         typer.Option(help="Copy them into this new (draft) campaign instead of reopening them."),
     ] = None,
 ) -> None:
-    """Call again the contacts whose call ended with these outcomes (never unknown, listed or
-    bad numbers): reopened in NAME with a fresh budget, or copied into a new campaign."""
+    """Call again the contacts whose calls ended with these outcomes, with a fresh budget.
+
+    Reopened in NAME or copied into a new campaign; never unknown calls, listed or bad numbers.
+    """
     from campaigns import lifecycle
     from dialer.ledger.engine import utcnow
 
@@ -296,7 +301,7 @@ def status(
         from dialer.wiring import make_gate
 
         gate = make_gate(cli.settings)
-    report = campaign_report(cli.engine, cli.settings, name, now=utcnow(), gate=gate)
+    report = campaign_report(cli.reading_engine, cli.settings, name, now=utcnow(), gate=gate)
     if as_json:
         console.print_json(json.dumps(report.to_json()))
         return
@@ -346,8 +351,9 @@ def export(
         typer.Option("--attempts", help="One row per provider request (time, account, status...)."),
     ] = False,
 ) -> None:
-    """Write every contact with its status, attempts, call id and error to a CSV (with
-    --attempts: every request, for audits)."""
+    """Write every contact with its status, attempts, call id and error to a CSV.
+
+    With --attempts: every request instead, for audits."""
     from campaigns.export import export_to_file, export_to_stream
 
     cli = context(ctx)

@@ -24,6 +24,7 @@ class CliContext:
     config: Path | None = None
     _settings: Settings | None = field(default=None, repr=False)
     _engine: Engine | None = field(default=None, repr=False)
+    _subscribed: bool = field(default=False, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -37,14 +38,25 @@ class CliContext:
 
     @property
     def engine(self) -> Engine:
-        """The ledger engine, its schema migrated to the newest revision."""
+        """The ledger engine, its schema migrated to the newest revision, the ledger told
+        which webhook endpoints want which events (a command that changes it writes them)."""
+        engine = self.reading_engine
+        if not self._subscribed:
+            from dialer.webhooks.subscriptions import subscribe
+
+            subscribe(engine, self.settings.webhooks)
+            self._subscribed = True
+        return engine
+
+    @property
+    def reading_engine(self) -> Engine:
+        """The ledger engine for a command that only reads (``campaign status``): migrated,
+        but without the webhook subscriptions, whose write imports the ORM."""
         if self._engine is None:
             from dialer.ledger.engine import make_engine, migrate
-            from dialer.webhooks.subscriptions import subscribe
 
             self._engine = make_engine(self.settings.database_url)
             migrate(self._engine)
-            subscribe(self._engine, self.settings.webhooks)
         return self._engine
 
 

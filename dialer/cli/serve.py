@@ -41,8 +41,7 @@ def serve(
         typer.Option("--no-dial", help="With no broker, do not dial here (default: dial)."),
     ] = False,
 ) -> None:
-    """Serve the HTTP API (X-API-Key from api_keys) and the upload page at /; with no broker
-    configured, dial the running campaigns in this process too."""
+    """Serve the HTTP API and the console at /; with no broker configured, dial here too."""
     # Imported here: the web stack costs every other command a second of startup.
     import uvicorn
 

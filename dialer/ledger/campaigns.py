@@ -1,4 +1,5 @@
-"""Campaign rows: creation, lookup, lifecycle transitions and counters."""
+"""Campaign rows: creation, lookup, lifecycle transitions and counters (the counts by state,
+outcome and zone key are :mod:`dialer.ledger.tallies`' functions, found here too)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from dialer.errors import CampaignError, InputError, UnknownCampaign
-from dialer.ledger import counts as ledger_counts
 from dialer.ledger import outbox
 from dialer.ledger.engine import rowcount
-from dialer.models import Campaign, CampaignStatus, ContactState
+from dialer.ledger.tallies import outcome_counts as outcome_counts
+from dialer.ledger.tallies import state_counts as state_counts
+from dialer.ledger.tallies import state_counts_of as state_counts_of
+from dialer.ledger.tallies import zone_key_counts as zone_key_counts
+from dialer.models import Campaign, CampaignStatus
 from dialer.names import campaign_name, name_key
 from dialer.redaction import ERROR_LIMIT, redact
 
@@ -133,51 +137,6 @@ def record_import(
             rows_rejected=Campaign.rows_rejected + rejected,
         )
     )
-
-
-def state_counts(session: Session, *, campaign_id: int) -> dict[str, int]:
-    """Contacts of the campaign by state; every state present, zero where none. Read from
-    the counts kept with the transitions (:mod:`dialer.ledger.counts`): exact, and a handful
-    of rows whatever the campaign's size."""
-    return state_counts_of(session, campaign_ids=[campaign_id])[campaign_id]
-
-
-def state_counts_of(
-    session: Session, *, campaign_ids: Collection[int]
-) -> dict[int, dict[str, int]]:
-    """:func:`state_counts` of each of ``campaign_ids``, in one query."""
-    found = {
-        campaign_id: {state.value: 0 for state in ContactState} for campaign_id in campaign_ids
-    }
-    for (campaign_id, state, _z, _o), n in ledger_counts.counts(
-        session, campaign_ids=campaign_ids
-    ).items():
-        found[campaign_id][state] += n
-    return found
-
-
-def outcome_counts(session: Session, *, campaign_id: int) -> dict[str, int]:
-    """Contacts by provider-reported outcome, whatever their state (none left out)."""
-    found: dict[str, int] = {}
-    for (_c, _s, _z, outcome), n in ledger_counts.counts(
-        session, campaign_ids=[campaign_id]
-    ).items():
-        if outcome:
-            found[outcome] = found.get(outcome, 0) + n
-    return found
-
-
-def zone_key_counts(
-    session: Session, *, campaign_id: int, states: Collection[str]
-) -> dict[str, int]:
-    """Contacts in ``states`` grouped by zone key: what the scheduler and estimates work on.
-    Only keys with contacts appear."""
-    found: dict[str, int] = {}
-    for (_c, _s, zone_key, _o), n in ledger_counts.counts(
-        session, campaign_ids=[campaign_id], states=states
-    ).items():
-        found[zone_key] = found.get(zone_key, 0) + n
-    return {key: n for key, n in found.items() if n}
 
 
 def pause_account(session: Session, *, account: str, reason: str, now: datetime) -> int:

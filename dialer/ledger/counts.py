@@ -11,7 +11,8 @@ change only with the contacts they count. :func:`compact` folds a campaign's row
 per key (the tick does it for the running campaigns), so the sums stay a handful of rows
 whatever the campaign's size. Outcome ``""`` stands for none. Attempts are counted the same
 way (:func:`record_attempts`, :func:`compact_attempts`, :func:`attempt_counts`), a result
-``""`` standing for in flight.
+``""`` standing for in flight. The contact counts are read by :mod:`dialer.ledger.tallies`
+(on SQLAlchemy Core alone, for ``campaign status``); :func:`counts` is its function.
 """
 
 from __future__ import annotations
@@ -23,10 +24,9 @@ from typing import Any
 from sqlalchemy import Connection, Update, delete, func, insert, select, update
 from sqlmodel import Session, col
 
+from dialer.ledger.tallies import Key as Key
+from dialer.ledger.tallies import counts as counts
 from dialer.models import AttemptCount, Contact, ContactCount
-
-Key = tuple[int, str, str, str]
-"""(campaign id, state, zone key, outcome or "")."""
 
 Deltas = Counter[Key]
 
@@ -153,32 +153,6 @@ def recount(session: Session | Connection, *, campaign_ids: Collection[int]) -> 
             ["campaign_id", "state", "zone_key", "outcome", "n"], grouped
         )
     )
-
-
-def counts(
-    session: Session, *, campaign_ids: Collection[int], states: Collection[str] = ()
-) -> dict[Key, int]:
-    """The non-zero counts of ``campaign_ids`` (only ``states`` when given), by key."""
-    if not campaign_ids:
-        return {}
-    query = select(
-        col(ContactCount.campaign_id),
-        col(ContactCount.state),
-        col(ContactCount.zone_key),
-        col(ContactCount.outcome),
-        func.sum(col(ContactCount.n)),
-    ).where(col(ContactCount.campaign_id).in_(sorted(campaign_ids)))
-    if states:
-        query = query.where(col(ContactCount.state).in_(sorted(states)))
-    rows = session.execute(
-        query.group_by(
-            col(ContactCount.campaign_id),
-            col(ContactCount.state),
-            col(ContactCount.zone_key),
-            col(ContactCount.outcome),
-        )
-    ).all()
-    return {(c, s, z, o): int(n) for c, s, z, o, n in rows if n}
 
 
 def total(session: Session, *, campaign_ids: Collection[int], states: Collection[str]) -> int:

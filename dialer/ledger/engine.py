@@ -11,16 +11,18 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Connection, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.pool import ConnectionPoolEntry
-from sqlmodel import Session, create_engine
 
 from dialer.errors import ConfigError, ServiceUnavailable
 from dialer.private import private_file
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 log = logging.getLogger("dialer.ledger")
 
@@ -162,6 +164,8 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     The ledger's boundary for storage errors: a database that cannot be reached (SQLAlchemy's
     OperationalError) leaves it as ServiceUnavailable, so callers see one vocabulary.
     """
+    from sqlmodel import Session  # here: a read on Core alone (read_scope) need not import it
+
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
@@ -173,3 +177,17 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Connection]:
+    """A Core connection for reads (:mod:`dialer.ledger.tallies`, :mod:`~.overview`), in one
+    transaction so that they agree, rolled back at the end; storage errors as
+    :func:`session_scope` raises them. No ORM is imported."""
+    try:
+        with engine.connect() as connection:
+            yield connection
+            connection.rollback()
+    except OperationalError as exc:
+        log.warning("database unreachable: %s", _first_line(exc))
+        raise ServiceUnavailable(DATABASE_DOWN) from exc

@@ -24,6 +24,7 @@ from dialer.ledger import counts as ledger_counts
 from dialer.ledger import outbox
 from dialer.ledger.counts import Deltas
 from dialer.ledger.engine import rowcount
+from dialer.ledger.overview import recent_call_seconds as recent_call_seconds
 from dialer.models import (
     MAY_HAVE_CALLED_STATES,
     Attempt,
@@ -256,20 +257,3 @@ def attempts_to_poll(
         .limit(limit)
     ).all()
     return [PollTarget(attempt_id=i, account=a, provider_call_id=c, key=k) for i, a, c, k in rows]
-
-
-def recent_call_seconds(session: Session, *, account: str, sample: int = 200) -> float | None:
-    """The mean time from start to outcome of the account's latest ``sample`` calls with an
-    outcome (how long a call holds its place), or None when none has one yet."""
-    rows = session.execute(
-        select(col(Attempt.started_at), col(Attempt.outcome_at))
-        .where(col(Attempt.account) == account, col(Attempt.outcome_at).is_not(None))
-        .order_by(col(Attempt.id).desc())
-        .limit(sample)
-    ).all()
-    spans = [
-        (ended - started).total_seconds()
-        for started, ended in rows
-        if started is not None and ended is not None
-    ]
-    return sum(spans) / len(spans) if spans else None

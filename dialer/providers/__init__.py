@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, Union
 
-import httpx
 from pydantic import Field, TypeAdapter
 
 from dialer.errors import ConfigError
@@ -37,6 +36,9 @@ from dialer.providers.libby_legacy import LibbyLegacyProvider, TokenSource
 from dialer.providers.polyai import PolyaiProvider
 from dialer.providers.sandbox import SandboxProvider
 from dialer.providers.trillet import TrilletProvider
+
+if TYPE_CHECKING:
+    import httpx  # imported where requests are sent: loading settings needs none
 
 __all__ = [
     "ACCOUNTS",

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
 from pydantic import SecretStr
 
 from dialer.errors import MalformedOutcome
@@ -29,6 +28,9 @@ from dialer.providers.base import (
 )
 from dialer.providers.http import HttpProvider
 from dialer.providers.status import fetch_status, status_url
+
+if TYPE_CHECKING:
+    import httpx  # imported where requests are sent: loading settings needs none
 
 PHONE_LENGTH = range(10, 21)
 """``phoneNumber`` must be 10 to 20 characters long."""

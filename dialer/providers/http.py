@@ -30,9 +30,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Generic, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from dialer.backoff import parse_retry_after
 from dialer.errors import (
@@ -48,18 +46,22 @@ from dialer.outcomes import StatusTable
 from dialer.providers.account import AccountConfig
 from dialer.providers.base import CallRequest, Capabilities, PlaceResult, ProviderOutcome
 
+if TYPE_CHECKING:
+    import httpx  # imported where requests are sent: loading settings needs none
+
 logger = logging.getLogger(__name__)
 
 BODY_LIMIT = 2048
 """How much of a provider's answer is kept (in results, errors and the attempt row)."""
 
-_NOTHING_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _MASK = "***"
 
 
 def endpoint(base_url: str, path: str, *, setting: str = "base_url") -> str:
     """``base_url`` (scheme, host, optional prefix) joined with the provider's documented path.
     ConfigError, naming ``setting``, unless ``base_url`` is an http(s) URL."""
+    import httpx
+
     try:
         url = httpx.URL(base_url)
     except httpx.InvalidURL:
@@ -93,11 +95,13 @@ def send(
     Raises RetryableProviderError when the request provably never left (connect failure, pool
     timeout), AmbiguousOutcome for every other transport failure (see the module docstring).
     """
+    import httpx
+
     try:
         response = client.post(url, headers=headers, json=json, data=data)
     except httpx.RequestError as exc:
         reason = mask(str(exc), secrets) or "no detail"
-        if isinstance(exc, _NOTHING_SENT):
+        if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
             message = f"{provider}: could not connect ({type(exc).__name__}: {reason})"
             logger.info("%s", message)
             raise RetryableProviderError(message) from exc

@@ -8,9 +8,8 @@ Its document shows no error answer at all, so none of its answers marks a number
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
 from pydantic import SecretStr
 
 from dialer.providers.account import AccountConfig
@@ -23,6 +22,9 @@ from dialer.providers.base import (
 )
 from dialer.providers.http import HttpProvider
 from dialer.providers.limits import too_long
+
+if TYPE_CHECKING:
+    import httpx  # imported where requests are sent: loading settings needs none
 
 
 class LibbyAccount(AccountConfig):

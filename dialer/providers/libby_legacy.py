@@ -17,9 +17,8 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
 from pydantic import SecretStr
 
 from dialer.errors import (
@@ -33,6 +32,9 @@ from dialer.providers.account import AccountConfig
 from dialer.providers.base import CallRequest, Capabilities, PlaceResult
 from dialer.providers.http import HttpProvider, classify, endpoint, send
 from dialer.providers.limits import too_long
+
+if TYPE_CHECKING:
+    import httpx  # imported where requests are sent: loading settings needs none
 
 TOKEN_MARGIN = 60.0
 """Seconds before its expiry a token is renewed (at most a tenth of its lifetime)."""

@@ -13,9 +13,8 @@ from __future__ import annotations
 import base64
 import json
 from datetime import timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
 from pydantic import SecretStr
 
 from dialer.outcomes import Outcome, StatusTable, outcome_of
@@ -31,6 +30,9 @@ from dialer.providers.base import (
 )
 from dialer.providers.http import HttpProvider
 from dialer.providers.status import fetch_status, status_url
+
+if TYPE_CHECKING:
+    import httpx  # imported where requests are sent: loading settings needs none
 
 METADATA_LIMIT = 26_000
 """Bytes the base64 of the metadata's JSON must stay under (26 KB, read as the smaller 1000s)."""

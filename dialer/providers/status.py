@@ -19,13 +19,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import httpx
 
 from dialer.errors import AccountBroken, RejectedByProvider, RetryableProviderError
 from dialer.providers.http import BODY_LIMIT, mask, provider_text
+
+if TYPE_CHECKING:
+    import httpx  # imported where requests are sent: loading settings needs none
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ def fetch_status(
 ) -> dict[str, Any] | None:
     """GET ``url`` once with the client's timeouts; the JSON object it answers, or None on 404.
     Raises as the module docstring says."""
+    import httpx
+
     try:
         response = client.get(url, headers=headers)
     except httpx.RequestError as exc:

@@ -17,9 +17,8 @@ decides over the event name. Its document describes no error answer (only a ``me
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import httpx
 from pydantic import SecretStr
 
 from dialer.errors import MalformedOutcome
@@ -42,6 +41,9 @@ _C, _NA, _B, _F, _VM = (
     Outcome.FAILED,
     Outcome.VOICEMAIL,
 )
+
+if TYPE_CHECKING:
+    import httpx  # imported where requests are sent: loading settings needs none
 
 STATUSES: StatusTable = {
     "completed": _C,

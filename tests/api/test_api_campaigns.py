@@ -41,6 +41,7 @@ def test_upload_answers_the_summary_and_keeps_the_rejects(both: TestClient) -> N
             "accepted": 1,
             "rejected": 2,
             "rejected_by_reason": {"missing": 1, "duplicate": 1},
+            "phone_columns": {"Phone": 1},
             "rejects_url": "/campaigns/spring/rejects",
         },
     )

@@ -4,10 +4,14 @@ is ``--max-calls`` (the old ``--max-attempts`` still works, with a one-line noti
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import typer.main
 from sqlmodel import select
 
+from dialer.cli.app import app
 from dialer.cli.campaign import MAX_ATTEMPTS_DEPRECATED
 from dialer.ledger.engine import make_engine, session_scope
 from dialer.models import Campaign
@@ -41,3 +45,17 @@ def test_max_calls_and_its_old_name(tmp_path: Path) -> None:
     assert budgets == {"a": 3, "b": 4}
     assert "--max-calls" in dialer(tmp_path, "campaign", "create", "--help").stdout
     assert "--max-attempts" not in dialer(tmp_path, "campaign", "create", "--help").stdout
+
+
+def test_every_command_is_summed_up_in_one_unbroken_line() -> None:
+    """The help shows a command's first paragraph as written: a line break inside it
+    breaks the sentence in ``dialer --help`` (as ``serve``'s did)."""
+
+    def broken(command: Any, path: str) -> Iterator[str]:
+        summary = (command.help or "").strip().split("\n\n")[0]
+        if "\n" in summary:
+            yield path
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from broken(sub, f"{path} {name}")
+
+    assert list(broken(typer.main.get_command(app), "dialer")) == []
