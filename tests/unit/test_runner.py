@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from campaigns import lifecycle
 from campaigns.export import export_rows
+from dialer.capacity.gate import BREAKER_FAILURES
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.engine import session_scope
@@ -58,16 +59,21 @@ def test_every_answer_class_ends_in_the_right_state_with_exact_request_counts(
     provider: FakeProvider,
     service_for: Callable[..., CallService],
 ) -> None:
-    service = service_for()
+    # Fewer retryable answers in all than open the account's breaker: while it is open a
+    # retryable failure is refunded and its contact asked again (README), so with more the
+    # request counts would hang on the order in which parallel answers reach the gate.
+    service = service_for(max_attempts=2)
     fakes.campaign(engine, clock.now(), [*NY, *MORE])
     ok, flaky, rejected, dropped, throttled = NY
     always_down, hung = MORE
-    provider.answer(flaky, "503", "503")
+    provider.answer(flaky, "503")
     provider.answer(rejected, "400")
     provider.answer(dropped, "drop")
     provider.answer(throttled, "429:1")
     provider.answer(always_down, always="500")
     provider.answer(hung, "timeout")
+    retryable_answers = 1 + 1 + 2  # flaky's 503, throttled's 429, always_down's two 500s
+    assert retryable_answers < BREAKER_FAILURES
 
     drain(service, threads=8)
 
@@ -83,15 +89,15 @@ def test_every_answer_class_ends_in_the_right_state_with_exact_request_counts(
     }
     assert provider.calls == {
         ok: 1,
-        flaky: 3,
+        flaky: 2,
         rejected: 1,
         dropped: 1,
         throttled: 2,
-        always_down: 3,
+        always_down: 2,
         hung: 1,
     }
-    assert contacts[always_down].last_error.startswith("gave up after 3 attempts")
-    assert contacts[flaky].attempts == 3
+    assert contacts[always_down].last_error.startswith("gave up after 2 attempts")
+    assert contacts[flaky].attempts == 2
     with session_scope(engine) as session:
         assert ledger_dispatch.backlog(session, campaign_ids=[1], now=clock.now()).in_flight == 0
         # --drain ends only after a tick that found everything final: that tick completed it.
