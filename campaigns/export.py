@@ -12,6 +12,7 @@ from typing import IO
 
 from sqlalchemy.engine import Engine
 
+from dialer import split
 from dialer.csvsafe import neutralise
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger.engine import session_scope
@@ -52,6 +53,10 @@ ATTEMPT_COLUMNS = (
 """The ``--attempts`` export: one row per request, for the people who audit calls. Never the
 provider's answer body nor anything we sent: no credential can be in it."""
 
+ACCOUNT_COLUMN = "account"
+"""After :data:`FIXED_COLUMNS` for a campaign over several accounts: the contact's account
+(empty until its first attempt)."""
+
 LEAD_PREFIX = "lead_"
 """Put before a lead column whose name an export column (or another header) already has."""
 
@@ -80,7 +85,10 @@ def export_rows(engine: Engine, name: str) -> Iterator[list[object]]:
         campaign = ledger_campaigns.get_campaign(session, name=name)
         assert campaign.id is not None
         lead_columns = list(campaign.columns)
-        yield [*FIXED_COLUMNS, *lead_headers(lead_columns)]
+        # The contact's account, for a campaign over several (dialer.split) only.
+        several = len(split.shares_from_json(campaign.accounts, campaign.account)) > 1
+        fixed_columns = (*FIXED_COLUMNS, *([ACCOUNT_COLUMN] if several else []))
+        yield [*fixed_columns, *lead_headers(lead_columns, fixed_columns)]
         for contact in iter_export_rows(session, campaign_id=campaign.id):
             # Only text from outside (the provider, the leads file) can start a formula: the
             # other cells are numbers, E.164 numbers, time zone names and our own words.
@@ -97,6 +105,7 @@ def export_rows(engine: Engine, name: str) -> Iterator[list[object]]:
                 contact.number_type,
                 contact.zone_key,
                 contact.state_changed_at.isoformat() if contact.state_changed_at else "",
+                *([contact.account or ""] if several else []),
             ]
             variables = contact.variables
             fixed.extend([neutralise(variables.get(column, "")) for column in lead_columns])
@@ -130,12 +139,12 @@ def _time(moment: datetime | None) -> str:
     return moment.isoformat() if moment else ""
 
 
-def lead_headers(columns: Sequence[str]) -> list[str]:
+def lead_headers(columns: Sequence[str], fixed: Sequence[str] = FIXED_COLUMNS) -> list[str]:
     """The export's header for each lead column: its own name, or, when an export column
     (or an earlier header) has that name, the name with :data:`LEAD_PREFIX` before it as
     often as needed (``state`` -> ``lead_state``). Every lead column comes out, and the
     export's own columns keep their names and places."""
-    taken = set(FIXED_COLUMNS)
+    taken = set(fixed)
     headers = []
     for column in columns:
         header = column

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from campaigns.provider_rules import row_check
+from campaigns.provider_rules import accounts_check
 from campaigns.spec import CampaignSpec, CampaignTimes, parse_times
 from campaigns.suppression import read_number_list
 from dialer import templates as message_templates
@@ -110,7 +110,7 @@ def plan_import(settings: Settings, spec: CampaignSpec) -> ImportPlan:
     columns = LeadColumns.detect(leads.columns, leads.phone_columns, leads.country_column)
     message_templates.validate(spec.templates, columns.names)
     listed = set().union(*(read_number_list(path, spec.region) for path in spec.suppress_files))
-    check = row_check(settings.account(spec.account), spec, columns)
+    check = accounts_check(settings, spec, columns)
     return ImportPlan(times=times, leads=leads, columns=columns, listed=listed, check=check)
 
 
@@ -171,6 +171,8 @@ def _campaign_row(spec: CampaignSpec, plan: ImportPlan, now: datetime) -> Campai
     return Campaign(
         name=spec.name,
         account=spec.account,
+        accounts=[share.to_json() for share in spec.account_shares()],
+        failover=spec.failover,
         status=CampaignStatus.DRAFT,
         window=spec.window,
         days=spec.days,

@@ -58,10 +58,13 @@ def change(engine: Engine, name: str, action: str, *, now: datetime) -> Campaign
                 f"cannot {action} campaign {name!r}: it is {campaign.status}"
                 + (f" ({campaign.status_reason})" if campaign.status_reason else "")
             )
+        if new is S.RUNNING:
+            ledger_campaigns.reinstate_accounts(campaign)
         if new is S.CANCELLED:
             ledger_dispatch.cancel_open_contacts(
                 session, campaign_id=campaign.id, now=now, reason="campaign cancelled"
             )
+        session.flush()
         session.refresh(campaign)
         return campaign
 

@@ -15,7 +15,29 @@ from dialer.leads.contacts import RowCheck
 from dialer.leads.headers import LeadColumns
 from dialer.providers import build_provider
 from dialer.providers.base import CallRequest, Messages
-from dialer.settings import AccountConfig
+from dialer.settings import AccountConfig, Settings
+
+
+def accounts_check(settings: Settings, spec: CampaignSpec, columns: LeadColumns) -> RowCheck | None:
+    """:func:`row_check` against every account of the campaign: a campaign-level problem of
+    any one is an InputError naming that account; a row is rejected with the first reason of
+    any account (a contact may be dialed by each, see :mod:`dialer.split`)."""
+    checks = [
+        check
+        for share in spec.account_shares()
+        if (check := row_check(settings.account(share.account), spec, columns)) is not None
+    ]
+    if len(checks) <= 1:
+        return checks[0] if checks else None
+
+    def every(contacts: pd.DataFrame, leads: pd.DataFrame) -> pd.Series[str]:
+        reasons = checks[0](contacts, leads)
+        for check in checks[1:]:
+            more = check(contacts, leads)
+            reasons = reasons.where(reasons != "", more)
+        return reasons
+
+    return every
 
 
 def row_check(account: AccountConfig, spec: CampaignSpec, columns: LeadColumns) -> RowCheck | None:

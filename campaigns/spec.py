@@ -11,6 +11,7 @@ from dialer.backoff import parse_duration
 from dialer.errors import InputError
 from dialer.leads.regions import check_region
 from dialer.settings import Settings
+from dialer.split import DEFAULT_WEIGHT, Share
 from dialer.templates import MessageTemplates
 from dialer.windows import DEFAULT_DAYS, DEFAULT_WINDOW, CallingWindow, validate_timezone
 
@@ -37,6 +38,14 @@ class CampaignSpec:
     retry_after: str | None = None
     templates: MessageTemplates = field(default_factory=MessageTemplates)
     append: bool = False
+    shares: tuple[Share, ...] = ()
+    """Several accounts and their weights (``--account NAME=W``, repeated), ``account`` the
+    first; empty: ``account`` alone."""
+    failover: bool = False
+
+    def account_shares(self) -> tuple[Share, ...]:
+        """The campaign's accounts with their weights."""
+        return self.shares or (Share(self.account, DEFAULT_WEIGHT),)
 
     @property
     def rejects(self) -> Path:
@@ -58,7 +67,10 @@ def parse_times(spec: CampaignSpec, settings: Settings) -> CampaignTimes:
     """Validate the spec's name, account and time options. InputError/ConfigError if bad."""
     if not spec.name.strip() or len(spec.name) > 200:
         raise InputError("campaign name must be 1 to 200 characters")
-    settings.account(spec.account)
+    for share in spec.account_shares():
+        settings.account(share.account)
+    if spec.failover and len(spec.account_shares()) < 2:
+        raise InputError("--failover needs two accounts or more (repeat --account)")
     check_region(spec.region)
     if spec.max_attempts is not None and spec.max_attempts < 1:
         raise InputError("--max-calls must be at least 1")

@@ -6,12 +6,13 @@ the command starts in a fraction of a second (``bench/bench_startup.py``).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from dialer import split
 from dialer.capacity import accounts as capacity
 from dialer.capacity.gate import Gate
 from dialer.feasibility import estimate_finish
@@ -42,6 +43,25 @@ class CampaignReport:
     estimate: str
     capacity: str = ""
     """The account's capacity now (dialer/capacity), when known."""
+    accounts: list[dict[str, Any]] = field(default_factory=list)
+    """Several accounts: each one's ``name``, ``weight`` and ``out`` (why it takes no new
+    contacts, or empty); empty for a campaign over one (:mod:`dialer.split`)."""
+    failover: bool = False
+    reassigned: int = 0
+    """First attempts sent to another account than the contact's weighted one."""
+
+    def accounts_line(self) -> str:
+        """ "a 70 %, b 30 % (out: ...); failover on, reassigned 12", or empty for one account."""
+        if not self.accounts:
+            return ""
+        total = sum(a["weight"] for a in self.accounts) or 1
+        parts = [
+            f"{a['name']} {a['weight'] * 100 / total:.0f} %"
+            + (f" (out: {a['out']})" if a.get("out") else "")
+            for a in self.accounts
+        ]
+        tail = f"failover on, reassigned {self.reassigned:,}" if self.failover else "no failover"
+        return f"{', '.join(parts)}; {tail}"
 
     @property
     def total(self) -> int:
@@ -78,6 +98,7 @@ def campaign_report(
     if gate is not None and account is not None:
         found = capacity.capacity_of(gate, account, now)
     window = CallingWindow.parse(campaign.window, campaign.days)
+    shares = split.shares_from_json(campaign.accounts, campaign.account)
     return CampaignReport(
         name=campaign.name,
         account=campaign.account,
@@ -95,6 +116,9 @@ def campaign_report(
         outcomes=outcomes,
         estimate=_estimate(campaign, settings, window, pending, now, call_seconds),
         capacity="" if found is None else capacity.describe(found),
+        accounts=[share.to_json() for share in shares] if len(shares) > 1 else [],
+        failover=campaign.failover,
+        reassigned=campaign.reassigned,
     )
 
 

@@ -60,6 +60,12 @@ class Campaign(SQLModel, table=True):
     name: str = Field(unique=True, max_length=200)
     name_key: str = Field(default="", max_length=200)  # dialer.names.name_key(name), unique
     account: str = Field(max_length=200)
+    """The first (or only) account: see :mod:`dialer.split` for several."""
+    accounts: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    """``[{"name", "weight", "out"?}]`` (:func:`dialer.split.shares_of`); None: ``account``."""
+    failover: bool = False
+    reassigned: int = 0
+    """First attempts sent to another account than the contact's weighted one (failover)."""
     status: str = Field(default=CampaignStatus.DRAFT, max_length=20, index=True)
     status_reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     window: str = Field(default="09:00-20:00", max_length=20)
@@ -118,6 +124,9 @@ class Contact(SQLModel, table=True):
     recycled_at: datetime | None = Field(
         default=None, description="last reopened by a recycle: recalls count calls since then"
     )
+    account: str | None = Field(default=None, max_length=200)
+    """The account its first attempt began on, kept for its recalls; None until then (and
+    again while no attempt may have called: :func:`dialer.ledger.dispatch.finish_attempts`)."""
 
 
 class Attempt(SQLModel, table=True):

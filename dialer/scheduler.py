@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
+from dialer import split
 from dialer.capacity import accounts as capacity
 from dialer.capacity.gate import Gate
 from dialer.ledger import campaigns as ledger_campaigns
@@ -84,26 +85,59 @@ def tick(
             _end(engine, campaign, now)
             report.ended.append(campaign.name)
             continue
-        account = settings.account(campaign.account)
-        if account.name not in budget:
-            budget[account.name] = (
-                _room(engine, settings, account, running)
-                if capacity is None
-                else capacity(account.name)
-            )
-            if gate is not None:
-                budget[account.name] = _startable(engine, gate, account, now, budget[account.name])
-        if gate is not None and budget[account.name] <= 0:
+        shares = split.shares_from_json(campaign.accounts, campaign.account)
+        for share in shares:
+            if share.account not in budget:
+                account = settings.account(share.account)
+                budget[account.name] = (
+                    _room(engine, settings, account, running)
+                    if capacity is None
+                    else capacity(account.name)
+                )
+                if gate is not None:
+                    budget[account.name] = _startable(
+                        engine, gate, account, now, budget[account.name]
+                    )
+        takes = [s for s in shares if budget[s.account] > 0 and not s.out]
+        if gate is not None and len(takes) < len(shares):
             report.held_back = report.held_back or _has_due(engine, campaign, now)
-        claimed = _claim(engine, settings, campaign, now, budget[account.name])
-        budget[account.name] -= len(claimed)
+        limit = sum(budget[s.account] for s in takes)
+        claimed = _claim(engine, settings, campaign, now, limit, _filter(campaign, shares, takes))
+        _spend(budget, takes, len(claimed))
         report.claimed += len(claimed)
         if claimed:
-            for batch in dispatch_batches(claimed, settings, account):
+            slowest = min(
+                (settings.account(s.account) for s in takes), key=lambda a: a.rate_per_second
+            )
+            for batch in dispatch_batches(claimed, settings, slowest):
                 enqueue(batch)
         elif campaign.id not in unfinished and _complete_if_done(engine, campaign, now):
             report.completed.append(campaign.name)
     return report
+
+
+def _filter(
+    campaign: Campaign, shares: Sequence[split.Share], takes: Sequence[split.Share]
+) -> ledger_dispatch.AccountFilter | None:
+    """Which contacts of a campaign over several accounts to claim: those of the accounts
+    that can take calls now (``takes``), and the ones not assigned yet that would go to
+    them (any, when the campaign fails over). None for a campaign over one account."""
+    if len(shares) == 1:
+        return None
+    names = frozenset(s.account for s in takes)
+    if campaign.failover:
+        return ledger_dispatch.AccountFilter(names, None)
+    cut = split.intervals(shares)
+    return ledger_dispatch.AccountFilter(names, tuple(cut[name] for name in sorted(names)))
+
+
+def _spend(budget: dict[str, int], takes: Sequence[split.Share], claimed: int) -> None:
+    """Take ``claimed`` off the budgets of the accounts that take them, first ones first
+    (dispatch decides each contact's account; the account gate holds the real limits)."""
+    for share in takes:
+        spent = min(claimed, budget[share.account])
+        budget[share.account] -= spent
+        claimed -= spent
 
 
 def _startable(engine: Engine, gate: Gate, account: AccountConfig, now: datetime, room: int) -> int:
@@ -158,14 +192,24 @@ def _room(
     ahead = settings.claim_batch
     if math.isfinite(rate):
         ahead = min(ahead, int(rate * (settings.tick_seconds + 1.0)) + 1)
-    ids = [c.id for c in running if c.account == account.name and c.id is not None]
+    ids = [
+        c.id
+        for c in running
+        if c.id is not None
+        and any(s.account == account.name for s in split.shares_from_json(c.accounts, c.account))
+    ]
     with session_scope(engine) as session:
         busy = ledger_dispatch.in_flight(session, campaign_ids=ids)
     return max(0, ahead - busy)
 
 
 def _claim(
-    engine: Engine, settings: Settings, campaign: Campaign, now: datetime, limit: int
+    engine: Engine,
+    settings: Settings,
+    campaign: Campaign,
+    now: datetime,
+    limit: int,
+    accounts: ledger_dispatch.AccountFilter | None = None,
 ) -> list[int]:
     assert campaign.id is not None
     if limit <= 0:
@@ -183,6 +227,7 @@ def _claim(
             now=now,
             limit=limit,
             frequency_cap=settings.frequency_cap,
+            accounts=accounts,
         )
 
 

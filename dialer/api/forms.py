@@ -20,10 +20,11 @@ from dialer.api.errors import ApiError
 from dialer.api.upload import FILE_FIELD
 from dialer.errors import InputError
 from dialer.names import campaign_name
+from dialer.split import parse_shares
 from dialer.templates import MessageTemplates, parse_variables
 from dialer.windows import DEFAULT_DAYS, DEFAULT_WINDOW
 
-_LISTS = ("question", "rule", "var", "phone_column")
+_LISTS = ("account", "question", "rule", "var", "phone_column")
 
 
 class CampaignForm(BaseModel):
@@ -37,7 +38,14 @@ class CampaignForm(BaseModel):
         description="Campaign name: 1-100 printable characters, no '/', unique ignoring case.",
         json_schema_extra={"pattern": "^[^/]+$"},
     )
-    account: str = Field(description="Provider account from dialer.toml (see GET /accounts).")
+    account: list[str] = Field(
+        min_length=1,
+        description="Provider account from dialer.toml (see GET /accounts); repeat as "
+        "NAME=WEIGHT to split the contacts between several (e.g. a=70, b=30).",
+    )
+    failover: bool = Field(
+        False, description="Send contacts not yet called to the other accounts while one cannot."
+    )
     region: str = Field("US", description="Default country of the numbers.")
     phone_column: list[str] = Field(
         default_factory=list,
@@ -113,10 +121,14 @@ class CampaignForm(BaseModel):
             raise ApiError(422, f"form field {where}: {message}" if where else message) from None
 
     def to_spec(self, csv_path: Path, rejects_path: Path) -> CampaignSpec:
-        """The same spec ``dialer campaign create`` builds. InputError on a bad ``var``."""
+        """The same spec ``dialer campaign create`` builds. InputError on a bad ``var`` or
+        ``account``."""
+        shares = parse_shares(self.account)
         return CampaignSpec(
             name=self.name,
-            account=self.account,
+            account=shares[0].account,
+            shares=shares if len(shares) > 1 else (),
+            failover=self.failover,
             csv_path=csv_path,
             region=self.region.upper(),
             phone_column=tuple(self.phone_column) or None,

@@ -28,6 +28,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from dialer import split
 from dialer.api.context import ApiContext, Context
 from dialer.api.errors import ApiError, ErrorBody
 from dialer.callbacks import WEBHOOK_PROVIDERS
@@ -111,10 +112,13 @@ async def _read_body(request: Request) -> bytes:
 def _receive(ctx: ApiContext, provider: str, token: str, body: bytes) -> Result:
     with session_scope(ctx.engine) as session:
         campaign = ledger_outcomes.campaign_for_token(session, token=token)
-        account = ctx.settings.accounts.get(campaign.account) if campaign else None
-        if campaign is None or campaign.id is None or account is None:
+        shares = split.shares_from_json(campaign.accounts, campaign.account) if campaign else ()
+        accounts = [a for s in shares if (a := ctx.settings.accounts.get(s.account)) is not None]
+        if campaign is None or campaign.id is None or not accounts:
             raise ApiError(401, "unknown callback token")
-        if account.provider != provider:
+        # A campaign over several accounts may use several providers: this one's account.
+        account = next((a for a in accounts if a.provider == provider), None)
+        if account is None:
             raise ApiError(401, f"campaign {campaign.id} does not use {provider}")
         payload = _json_object(body)
         try:
@@ -137,7 +141,9 @@ def _receive(ctx: ApiContext, provider: str, token: str, body: bytes) -> Result:
     if recorded is Recorded.NOT_PLACED:
         raise ApiError(409, f"attempt {attempt.id} is not placed (yet)")
     if ctx.gate is not None:
-        capacity.call_over(ctx.gate, account, attempt.key)
+        capacity.call_over(
+            ctx.gate, ctx.settings.accounts.get(attempt.account, account), attempt.key
+        )
     log.info(
         "webhook %s: campaign %d attempt %d %s: %s",
         provider,

@@ -128,7 +128,7 @@ def pause_after_outage(engine: Engine, gate: Gate, account: AccountConfig, now: 
 
     with session_scope(engine) as session:
         paused = ledger_campaigns.pause_account(
-            session, account=account.name, reason=reason, now=now
+            session, account=account.name, reason=reason, now=now, refused=False
         )
     try:
         gate.note_pause(account.name)

@@ -38,7 +38,13 @@ _PROGRESS_BAR_BYTES = 5_000_000
 def create(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Campaign name (unique).")],
-    account: Annotated[str, typer.Option(help="Provider account from dialer.toml.")],
+    account: Annotated[
+        list[str],
+        typer.Option(
+            help="Provider account from dialer.toml; repeat as NAME=WEIGHT to split the "
+            "contacts between several (e.g. --account a=70 --account b=30)."
+        ),
+    ],
     csv: Annotated[Path, typer.Option("--csv", help="Leads file.")],
     region: Annotated[str, typer.Option(help="Default country of the numbers.")] = "US",
     phone_column: Annotated[
@@ -89,6 +95,13 @@ def create(
         bool,
         typer.Option("--dry-run", help="Read, check and report the file; create nothing."),
     ] = False,
+    failover: Annotated[
+        bool,
+        typer.Option(
+            "--failover",
+            help="Send contacts not yet called to the other accounts while one cannot call.",
+        ),
+    ] = False,
 ) -> None:
     """Import a leads CSV into a new campaign (or --append to an existing one)."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
@@ -97,14 +110,18 @@ def create(
     from campaigns.preview import preview_import
     from campaigns.spec import CampaignSpec
     from dialer.ledger.engine import utcnow
+    from dialer.split import parse_shares
     from dialer.templates import MessageTemplates, parse_variables
 
     if max_attempts is not None:
         err_console.print(MAX_ATTEMPTS_DEPRECATED, markup=False, soft_wrap=True)
     cli = context(ctx)
+    shares = parse_shares(account)
     spec = CampaignSpec(
         name=campaign_name(name),
-        account=account,
+        account=shares[0].account,
+        shares=shares if len(shares) > 1 else (),
+        failover=failover,
         csv_path=csv,
         region=region.upper(),
         phone_column=tuple(phone_column) if phone_column else None,
@@ -334,6 +351,8 @@ def _print_report(report: CampaignReport) -> None:
         console.print(f"  estimate   {report.estimate}", markup=False)
     if report.capacity:
         console.print(f"  account    {report.capacity}", markup=False)
+    if report.accounts:
+        console.print(f"  accounts   {report.accounts_line()}", markup=False)
 
 
 @app.command(cls=Command)

@@ -47,6 +47,7 @@ from dialer.dispatch.pacing import BEGIN_LEAD, Pacer, Slot
 from dialer.dispatch.recorder import Recorder
 from dialer.dispatch.requests import build_request
 from dialer.dispatch.results import DispatchResult
+from dialer.dispatch.routing import begin_of, by_account
 from dialer.errors import ServiceUnavailable
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.dispatch import AttemptResult, Dispatchable
@@ -72,10 +73,7 @@ def place_calls(service: CallService, contact_ids: Sequence[int]) -> Results:
     results: Results = {}
     with session_scope(service.engine) as session:
         ready = admit(session, contact_ids, service.clock.now(), results)
-    by_account: dict[str, list[Dispatchable]] = {}
-    for item in ready:
-        by_account.setdefault(item.campaign.account, []).append(item)
-    for name, items in by_account.items():
+    for name, items in by_account(service, ready).items():
         _dial(service, service.settings.account(name), items, results)
     return results
 
@@ -136,14 +134,13 @@ def _begin(
     results: Results,
 ) -> list[_Begun]:
     """Step 3 for ``group``: the contacts won, committed, each with its request."""
-    begins = [
-        ledger_dispatch.Begin(item.contact_id, slot.key, slot.wait_ms) for item, slot in group
-    ]
+    begins = [begin_of(item, slot.key, slot.wait_ms, account.name) for item, slot in group]
     now = service.clock.now()
     with session_scope(service.engine) as session:
         won = ledger_dispatch.begin_attempts(session, begins=begins, account=account.name, now=now)
         lost = [begin.contact_id for begin in begins if begin.contact_id not in won]
-        # Another worker won (then releasing is a no-op), or the campaign stopped meanwhile.
+        # Another worker won (then releasing is a no-op), the campaign stopped meanwhile, or
+        # the contact is another account's now.
         released = set(ledger_dispatch.release_claims(session, contact_ids=lost, now=now))
     for contact_id in lost:
         results[contact_id] = (

@@ -4,6 +4,7 @@ outcome and zone key are :mod:`dialer.ledger.tallies`' functions, found here too
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from dialer import split
 from dialer.errors import CampaignError, InputError, UnknownCampaign
 from dialer.ledger import outbox
 from dialer.ledger.engine import rowcount
@@ -139,14 +141,45 @@ def record_import(
     )
 
 
-def pause_account(session: Session, *, account: str, reason: str, now: datetime) -> int:
-    """Pause every running campaign on ``account`` (its credentials were refused)."""
+def pause_account(
+    session: Session, *, account: str, reason: str, now: datetime, refused: bool = True
+) -> int:
+    """Pause every running campaign on ``account``: its credentials were refused
+    (``refused``), or its provider has been out for its ``outage_pause``. Returns how many.
+
+    A campaign that fails over to another of its accounts still in use is not paused: refused,
+    the account is marked out of it with ``reason`` (until the campaign is resumed); out of
+    service, the account's breaker already sends its contacts elsewhere."""
+    running = session.execute(
+        select(Campaign).where(col(Campaign.status) == CampaignStatus.RUNNING)
+    ).scalars()
+    to_pause: list[int] = []
+    for campaign in running:
+        shares = split.shares_from_json(campaign.accounts, campaign.account)
+        if campaign.id is None or all(share.account != account for share in shares):
+            continue
+        if campaign.failover and any(s.account != account and not s.out for s in shares):
+            if refused:
+                out = redact(reason, limit=ERROR_LIMIT)
+                campaign.accounts = [
+                    (replace(s, out=out) if s.account == account else s).to_json() for s in shares
+                ]
+            continue
+        to_pause.append(campaign.id)
     result = session.execute(
         update(Campaign)
-        .where(col(Campaign.account) == account, col(Campaign.status) == CampaignStatus.RUNNING)
+        .where(col(Campaign.id).in_(to_pause), col(Campaign.status) == CampaignStatus.RUNNING)
         .values(status=CampaignStatus.PAUSED, status_reason=redact(reason, limit=ERROR_LIMIT))
         .returning(col(Campaign.id))
     )
     paused = list(result.scalars())
     outbox.campaigns_changed(session, campaign_ids=paused, status=CampaignStatus.PAUSED, now=now)
     return len(paused)
+
+
+def reinstate_accounts(campaign: Campaign) -> None:
+    """Every account marked out of ``campaign`` (refused credentials) takes contacts again:
+    what resuming it means."""
+    shares = split.shares_from_json(campaign.accounts, campaign.account)
+    if any(share.out for share in shares):
+        campaign.accounts = [replace(share, out="").to_json() for share in shares]

@@ -15,10 +15,16 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     Select,
     String,
+    and_,
     bindparam,
+    case,
+    cast,
     exists,
+    false,
     func,
     insert,
     literal_column,
@@ -30,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
+from dialer import split
 from dialer.ledger import counts, outbox
 from dialer.ledger.counts import MOVED_COLUMNS, Deltas, moved, record
 from dialer.models import (
@@ -58,8 +65,11 @@ def claim_due(
     now: datetime,
     limit: int,
     frequency_cap: int = 0,
+    accounts: AccountFilter | None = None,
 ) -> list[int]:
     """Move up to ``limit`` due contacts of a running campaign from ``pending`` to ``queued``.
+
+    With ``accounts`` (a campaign over several), only the contacts those accounts may take.
 
     Due: pending, ``next_attempt_at`` passed (or unset), zone key among the open ``zone_keys``,
     and fewer than ``frequency_cap`` placed calls to the number in the last 24 h across all
@@ -81,6 +91,7 @@ def claim_due(
             col(Contact.campaign_id) == campaign_id,
             col(Contact.state) == PENDING,
             col(Contact.zone_key) == zone_key,
+            *([] if accounts is None else [accounts.condition()]),
         )
         ranges.append(
             _capped(
@@ -139,6 +150,25 @@ def claim_due(
         moved(cancelled, old=QUEUED, new=ContactState.CANCELLED, deltas=deltas)
     record(session, deltas)
     return sorted(r[3] for r in claimed if r[3] not in listed)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFilter:
+    """Which contacts of a campaign over several accounts may be claimed: those assigned to
+    one of ``accounts``, and those not assigned yet whose bucket (:mod:`dialer.split`) is in
+    one of ``buckets`` (None: every one, when the campaign fails over)."""
+
+    accounts: frozenset[str]
+    buckets: tuple[tuple[int, int], ...] | None
+
+    def condition(self) -> Any:
+        unassigned: Any = col(Contact.account).is_(None)
+        if self.buckets is not None:
+            place = cast(col(Contact.id), BigInteger) * split.STEP % split.BUCKETS
+            unassigned = and_(
+                unassigned, or_(false(), *(place.between(lo, hi - 1) for lo, hi in self.buckets))
+            )
+        return or_(col(Contact.account).in_(sorted(self.accounts)), unassigned)
 
 
 def _listed(campaign_id: int) -> Any:
@@ -265,6 +295,8 @@ class Begin:
     contact_id: int
     attempt_key: str
     rate_wait_ms: int | None = None
+    reassigned: bool = False
+    """Its first attempt, on another account than its weighted one (failover)."""
 
 
 def begin_attempts(
@@ -272,8 +304,10 @@ def begin_attempts(
 ) -> dict[int, int]:
     """``queued`` → ``dialing`` and an attempt row for each contact that is still queued in a
     running campaign (re-read here, in the same statement, so a pause that lands while the
-    caller waited for a rate-limit slot still holds). Returns {contact id: attempt id} of the
-    contacts won; the others were taken by another worker or their campaign stopped.
+    caller waited for a rate-limit slot still holds), and not assigned to another account
+    than ``account`` (at most one call per person across a campaign's accounts): each won
+    contact is assigned ``account``. Returns {contact id: attempt id} of the contacts won; the
+    others were taken by another worker, their campaign stopped or are another account's.
 
     Two statements whatever the number of contacts. The caller must commit before sending
     any request: that commit is guarantee 1.
@@ -289,12 +323,18 @@ def begin_attempts(
         .where(
             col(Contact.id).in_(sorted(by_contact)),
             col(Contact.state) == QUEUED,
+            or_(col(Contact.account).is_(None), col(Contact.account) == account),
             exists().where(
                 col(Campaign.id) == col(Contact.campaign_id),
                 col(Campaign.status) == CampaignStatus.RUNNING,
             ),
         )
-        .values(state=DIALING, state_changed_at=now, attempts=col(Contact.attempts) + 1)
+        .values(
+            state=DIALING,
+            state_changed_at=now,
+            attempts=col(Contact.attempts) + 1,
+            account=account,
+        )
         .returning(*MOVED_COLUMNS, col(Contact.id), col(Contact.phone))
     ).all()
     if not won:
@@ -326,6 +366,17 @@ def begin_attempts(
         Counter({(account, ""): len(rows)}),
         {account: (len(waited), sum(waited))},
     )
+    reassigned = Counter(
+        campaign_id
+        for campaign_id, _zone, _outcome, contact_id, _phone in won
+        if contact_id is not None and by_contact[contact_id].reassigned
+    )
+    for campaign_id, n in sorted(reassigned.items()):
+        connection.execute(
+            update(Campaign)
+            .where(col(Campaign.id) == campaign_id)
+            .values(reassigned=col(Campaign.reassigned) + n)
+        )
     inserted = connection.execute(
         insert(Attempt).returning(
             col(Attempt.contact_id), col(Attempt.id), sort_by_parameter_order=True
@@ -369,6 +420,10 @@ def finish_attempts(session: Session, *, finishes: Sequence[Finish], now: dateti
     Also accepted from ``unknown``: a late answer that proves what happened is better than the
     reaper's guess; from any other state (cancelled, say) the contact keeps it. Two
     statements, each run for every row at once.
+
+    A contact back to ``pending`` with no call that may have been placed (none placed, none
+    unknown) loses its account: nothing was called, so a campaign that fails over may send it
+    to another account (:mod:`dialer.split`).
     """
     if not finishes:
         return
@@ -446,6 +501,17 @@ def finish_attempts(session: Session, *, finishes: Sequence[Finish], now: dateti
             attempts=col(Contact.attempts) - bindparam("b_refund"),
             # Keep the call id a contact already has when this answer carries none.
             provider_call_id=func.coalesce(bindparam("b_call_id"), col(Contact.provider_call_id)),
+            account=case(
+                (
+                    and_(
+                        bindparam("b_free", type_=Boolean),
+                        col(Contact.provider_call_id).is_(None),
+                        ~_may_have_called(),
+                    ),
+                    None,
+                ),
+                else_=col(Contact.account),
+            ),
         ),
         [
             {
@@ -455,6 +521,7 @@ def finish_attempts(session: Session, *, finishes: Sequence[Finish], now: dateti
                 "b_next": finish.result.next_attempt_at,
                 "b_call_id": finish.result.provider_call_id,
                 "b_refund": int(finish.result.refunded),
+                "b_free": finish.result.state == PENDING,
             }
             for finish in finishes
         ],
@@ -462,6 +529,19 @@ def finish_attempts(session: Session, *, finishes: Sequence[Finish], now: dateti
     record(connection, deltas)
     counts.record_attempts(connection, attempt_deltas)
     outbox.calls_finished(session, attempt_ids=[f.attempt_id for f in finishes], now=now)
+
+
+def _may_have_called() -> Any:
+    """Whether an attempt of the contact (in the statement's row) placed a call or may have."""
+    contact_id = literal_column("contact.id", BigInteger)
+    return exists().where(
+        col(Attempt.contact_id) == contact_id,
+        # Not IN (...): an expanding list cannot go in an executemany statement.
+        or_(
+            col(Attempt.result) == literal_column(f"'{ContactState.PLACED.value}'"),
+            col(Attempt.result) == literal_column(f"'{ContactState.UNKNOWN.value}'"),
+        ),
+    )
 
 
 def reap(

@@ -26,6 +26,7 @@ class ExportRow(NamedTuple):
     number_type: str
     zone_key: str
     state_changed_at: datetime | None
+    account: str | None
     variables: dict[str, Any]
 
 
