@@ -16,6 +16,7 @@ from dialer.names import campaign_name
 from dialer.windows import DEFAULT_DAYS, DEFAULT_WINDOW
 
 if TYPE_CHECKING:
+    from campaigns.compare import Comparison
     from campaigns.importer import ImportSummary
     from campaigns.preview import ImportPreview
     from campaigns.status import CampaignReport
@@ -323,6 +324,65 @@ def status(
         console.print_json(json.dumps(report.to_json()))
         return
     _print_report(report)
+
+
+@app.command(cls=Command)
+def compare(
+    ctx: typer.Context,
+    name: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """The campaign's accounts side by side: outcomes, unknown rate, errors, latency, and the
+    completed rate's difference with a 95 % confidence interval."""
+    from campaigns.compare import compare as compare_accounts
+
+    found = compare_accounts(context(ctx).engine, name)
+    if as_json:
+        console.print_json(json.dumps(found.to_json()))
+        return
+    _print_comparison(found)
+
+
+def _print_comparison(found: Comparison) -> None:
+    from campaigns.compare import OUTCOMES
+
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{value * 100:.1f} %"
+
+    console.print(f"Campaign {found.campaign!r}: accounts compared", markup=False)
+    header = ["account", "contacts", "placed", *OUTCOMES, "unknown", "errors", "latency"]
+    lines = [[*header, "completed", "vs first (95 % CI)"]]
+    for row in found.accounts:
+        versus = "-"
+        if row.difference is not None:
+            d = row.difference
+            versus = f"{d.difference * 100:+.1f} pts [{d.low * 100:+.1f}, {d.high * 100:+.1f}]"
+        latency = "-" if row.median_latency_ms is None else f"{row.median_latency_ms} ms"
+        lines.append(
+            [
+                row.account,
+                f"{row.contacts:,}",
+                f"{row.placed:,}",
+                *(f"{row.outcomes[o]:,}" for o in OUTCOMES),
+                pct(row.unknown_rate),
+                f"{row.provider_errors:,}",
+                latency,
+                pct(row.completed_rate),
+                versus,
+            ]
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    for line in lines:
+        cells = [
+            cell.rjust(w) if i else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+        ]
+        console.print("  " + "  ".join(cells), markup=False)
+    console.print(
+        f"  not yet attempted {found.not_yet_attempted:,}; reassigned {found.reassigned:,}; "
+        "completed = completed / contacts; CI: two-proportion normal approximation",
+        markup=False,
+    )
 
 
 def _print_report(report: CampaignReport) -> None:
