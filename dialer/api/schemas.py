@@ -107,6 +107,15 @@ class CampaignStatusReport(BaseModel):
         default="",
         description="The account's calls in progress of its cap, breaker and hold, when known.",
     )
+    accounts: list[dict[str, str | int]] = Field(
+        default_factory=list,
+        description="A campaign over several accounts: each one's name, weight and, when it "
+        "takes no new contacts (credentials refused), out; empty for one account.",
+    )
+    failover: bool = Field(default=False, description="Contacts not yet attempted fail over.")
+    reassigned: int = Field(
+        default=0, description="First attempts sent to another account than the weighted one."
+    )
 
     @classmethod
     def of(cls, report: CampaignReport, *, dialing: str) -> CampaignStatusReport:
