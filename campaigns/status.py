@@ -92,13 +92,20 @@ def campaign_report(
         pending = tallies.zone_key_counts(
             connection, campaign_id=campaign.id, states=[ContactState.PENDING]
         )
-        call_seconds = overview.recent_call_seconds(connection, account=campaign.account)
-    account = settings.accounts.get(campaign.account)
-    found = None
-    if gate is not None and account is not None:
-        found = capacity.capacity_of(gate, account, now)
+        shares = split.shares_from_json(campaign.accounts, campaign.account)
+        call_seconds = {
+            s.account: overview.recent_call_seconds(connection, account=s.account) for s in shares
+        }
+    lines = []
+    for share in shares:
+        account = settings.accounts.get(share.account)
+        found = None
+        if gate is not None and account is not None:
+            found = capacity.capacity_of(gate, account, now)
+        if found is not None:
+            named = f"{share.account}: " if len(shares) > 1 else ""
+            lines.append(named + capacity.describe(found))
     window = CallingWindow.parse(campaign.window, campaign.days)
-    shares = split.shares_from_json(campaign.accounts, campaign.account)
     return CampaignReport(
         name=campaign.name,
         account=campaign.account,
@@ -115,7 +122,7 @@ def campaign_report(
         contacts=counts,
         outcomes=outcomes,
         estimate=_estimate(campaign, settings, window, pending, now, call_seconds),
-        capacity="" if found is None else capacity.describe(found),
+        capacity=" | ".join(lines),
         accounts=[share.to_json() for share in shares] if len(shares) > 1 else [],
         failover=campaign.failover,
         reassigned=campaign.reassigned,
@@ -128,21 +135,37 @@ def _estimate(
     window: CallingWindow,
     pending: dict[str, int],
     now: datetime,
-    call_seconds: float | None,
+    call_seconds: dict[str, float | None],
 ) -> str:
+    """The finish estimate at what the campaign's accounts sustain together."""
     if campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED) or not pending:
         return ""
-    if campaign.account not in settings.accounts:
-        return f"account {campaign.account!r} is not configured here"
+    for name in call_seconds:
+        if name not in settings.accounts:
+            return f"account {name!r} is not configured here"
     estimate = estimate_finish(
         pending_by_zone_key=pending,
         window=window,
         fallback_zone=campaign.timezone,
-        rate_per_second=capacity.calls_per_second(
-            settings.accounts[campaign.account], call_seconds
-        ),
+        rate_per_second=_combined_rate(campaign, settings, call_seconds),
         now=now,
         start=campaign.start_at,
         end=campaign.end_at,
     )
     return estimate.message
+
+
+def _combined_rate(
+    campaign: CampaignView, settings: Settings, call_seconds: dict[str, float | None]
+) -> float:
+    """Calls per second the campaign's accounts sustain together: failing over, the sum of
+    theirs; else each takes its weight's share, so the slowest for its share sets the pace."""
+    rates = {
+        name: capacity.calls_per_second(settings.accounts[name], seconds)
+        for name, seconds in call_seconds.items()
+    }
+    if campaign.failover:
+        return sum(rates.values())
+    shares = split.shares_from_json(campaign.accounts, campaign.account)
+    total = sum(share.weight for share in shares)
+    return min(rates[s.account] * total / s.weight for s in shares)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -38,6 +38,9 @@ class CampaignView:
     rows_read: int
     rows_accepted: int
     rows_rejected: int
+    accounts: list[dict[str, Any]] | None
+    failover: bool
+    reassigned: int
 
 
 _VIEW = tuple(campaign.c[name] for name in CampaignView.__dataclass_fields__)
