@@ -45,6 +45,9 @@ function showReport(data) {
   $("resume").hidden = data.status !== "paused";
   $("cancel").hidden = FINISHED.has(data.status);
   drawOutcomes(data);
+  $("compare-box").hidden = data.accounts.length < 2;
+  $("compare-split").textContent = data.accounts.map((a) => `${a.name} ${a.weight}` + (a.out ? ` (out: ${a.out})` : ""))
+    .join(", ") + (data.failover ? `; failover on, ${number(data.reassigned)} reassigned` : "; no failover");
 }
 
 const notDialed = () => report.contacts.pending + report.contacts.queued;

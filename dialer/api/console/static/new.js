@@ -26,6 +26,13 @@ function formData() {
     data.delete(key);
     for (const line of lines) data.append(key, line);
   }
+  // Several accounts: the API's account field, repeated as NAME=WEIGHT.
+  const weight = $("account_weight").value.trim();
+  const others = $("other_accounts").value.split(",").map((a) => a.trim()).filter(Boolean);
+  data.delete("account_weight");
+  data.delete("other_accounts");
+  if (weight) data.set("account", `${$("account").value}=${weight}`);
+  for (const other of others) data.append("account", other);
   return data;
 }
 
