@@ -43,8 +43,8 @@ def trial_url() -> Iterator[str]:
         yield server.url
 
 
-def _settings(database_url: str, main_url: str, trial_url: str) -> Settings:
-    def account(name: str, url: str) -> AccountConfig:
+def _settings(database_url: str, main_url: str, trial_url: str, **main: object) -> Settings:
+    def account(name: str, url: str, **more: object) -> AccountConfig:
         return AccountConfig.model_validate(
             {
                 "name": name,
@@ -54,35 +54,47 @@ def _settings(database_url: str, main_url: str, trial_url: str) -> Settings:
                 "timeout": 2,
                 "max_attempts": 3,
                 "backoff_seconds": 0.2,
+                **more,
             }
         )
 
     return Settings(
         database_url=database_url,
-        accounts={"main": account("main", main_url), "trial": account("trial", trial_url)},
+        accounts={
+            "main": account("main", main_url, **main),
+            "trial": account("trial", trial_url),
+        },
         tick_seconds=0.1,
         poll_seconds=0.2,
     )
 
 
 def _campaign(
-    engine: Engine, settings: Settings, tmp_path: Path, count: int, *, failover: bool
+    engine: Engine,
+    settings: Settings,
+    tmp_path: Path,
+    count: int,
+    *,
+    failover: bool,
+    name: str = "split",
+    shares: tuple[split.Share, ...] = SHARES,
+    first: int = 0,
 ) -> list[str]:
-    phones = [f"+1212{200 + i // 10_000:03d}{i % 10_000:04d}" for i in range(count)]
-    leads = tmp_path / "leads.csv"
+    phones = [f"+1212{200 + i // 10_000:03d}{i % 10_000:04d}" for i in range(first, first + count)]
+    leads = tmp_path / f"{name}.csv"
     leads.write_text("phone\n" + "".join(f"{p}\n" for p in phones), encoding="utf-8")
     spec = CampaignSpec(
-        name="split",
-        account="main",
-        shares=SHARES,
+        name=name,
+        account=shares[0].account,
+        shares=shares if len(shares) > 1 else (),
         failover=failover,
         csv_path=leads,
-        rejects_path=tmp_path / "rejects.csv",
+        rejects_path=tmp_path / f"{name}-rejects.csv",
         window="00:00-24:00",
         days="all",
     )
     assert import_campaign(engine, settings, spec, now=utcnow()).accepted == count
-    lifecycle.change(engine, "split", "start", now=utcnow())
+    lifecycle.change(engine, name, "start", now=utcnow())
     return phones
 
 
@@ -175,3 +187,23 @@ def test_without_failover_the_down_accounts_contacts_wait(
     assert _placed(trial_url) == {p: 1 for p in phones if weighted[p] == "trial"}
     assert _placed(sandbox_url) == {}
     assert campaign_report(engine, settings, "split", now=utcnow()).reassigned == 0
+
+
+def test_an_accounts_cap_holds_across_the_campaigns_that_share_it(
+    engine: Engine, database_url: str, sandbox_url: str, trial_url: str, tmp_path: Path
+) -> None:
+    config = {"max_concurrent_calls": 2, "call_duration_ms": 300}
+    httpx.post(f"{sandbox_url}/_sandbox/config", json=config).raise_for_status()
+    settings = _settings(database_url, sandbox_url, trial_url, concurrent_calls=2)
+    phones = _campaign(engine, settings, tmp_path, 16, failover=False)
+    solo = split.parse_shares(["main"])
+    phones += _campaign(
+        engine, settings, tmp_path, 8, failover=False, name="solo", shares=solo, first=100
+    )
+    _run(engine, settings, timeout=60)
+
+    assert {c.state for c in _contacts(engine)} == {"placed"}
+    assert _placed(sandbox_url) + _placed(trial_url) == dict.fromkeys(phones, 1)
+    load = httpx.get(f"{sandbox_url}/_sandbox/load").json()
+    # Counted at main's sandbox: never more than its 2 places, and not one refusal.
+    assert load["refused"] == {} and load["most"] == {"sandbox": 2}
