@@ -34,6 +34,7 @@ KEYED = {
     ("GET", "/campaigns/{name}/calls"),
     ("GET", "/campaigns/{name}/window"),
     ("GET", "/campaigns/{name}/rejects/rows"),
+    ("GET", "/campaigns/{name}/compare"),
     ("GET", "/accounts/{name}"),
     ("GET", "/outbound-webhooks/endpoints"),
     ("POST", "/outbound-webhooks/endpoints/{name}/test"),
