@@ -1,7 +1,7 @@
 """campaign.accounts (weights), failover and reassigned; contact.account
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009 (0007 when written; re-chained onto main's 0009 at the rebase)
 Create Date: 2026-12-04 15:30:00
 
 Existing campaigns keep their single account: ``accounts`` is backfilled with it at weight
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
