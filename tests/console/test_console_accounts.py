@@ -46,11 +46,14 @@ def console(
     trial = settings.accounts["sandbox"].model_copy(update={"name": "trial"})
     settings = settings.model_copy(update={"accounts": {**settings.accounts, "trial": trial}})
     assert isinstance(trial, AccountConfig)
+    service = build_service(settings, engine)
+    app = create_app(settings, engine, workdir / "files", gate=service.gate)
     with (
-        ServedApp(create_app(settings, engine, workdir / "files")) as served,
+        ServedApp(app) as served,
         httpx.Client(base_url=served.url, headers={"X-API-Key": API_KEY}, timeout=20) as api,
     ):
-        yield Console(served.url, settings, engine, api, workdir / "downloads")
+        yield Console(served.url, settings, engine, api, workdir / "downloads", service)
+    service.close()
     engine.dispose()
 
 
@@ -82,7 +85,7 @@ def test_a_campaign_split_between_two_accounts_and_compared(
 
     browser.find_element(By.ID, "start").click()
     wait_for(browser, lambda d: d.current_url.endswith("/console/campaigns/duo"), "not opened")
-    drain(build_service(console.settings, console.engine))
+    drain(console.service)
     wait_for_text(browser, "status", "completed")
     wait_for_text(browser, "compare-split", "sandbox 70, trial 30; failover on, 0 reassigned")
     browser.find_element(By.ID, "compare-load").click()
