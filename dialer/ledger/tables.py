@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, Text, column, table
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, column, table
 from sqlalchemy.types import TypeDecorator
 
 
@@ -50,6 +50,9 @@ campaign = table(
     column("rows_read", Integer),
     column("rows_accepted", Integer),
     column("rows_rejected", Integer),
+    column("accounts", JSON),
+    column("failover", Boolean),
+    column("reassigned", Integer),
 )
 
 contact_count = table(
