@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import DateTime, Integer, String, Table
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import TableClause
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -28,9 +28,10 @@ def test_every_column_is_the_models(view: TableClause) -> None:
 
 
 def _kind(of: TypeEngine[object]) -> type[TypeEngine[object]]:
-    """The SQL kind of a column type: integer, string or instant (through a decorator)."""
+    """The SQL kind of a column type: integer, string, instant, JSON or boolean (through a
+    decorator)."""
     base = of.impl_instance if isinstance(of, TypeDecorator) else of
-    kinds = [kind for kind in (Integer, String, DateTime) if isinstance(base, kind)]
+    kinds = [kind for kind in (Integer, String, DateTime, JSON, Boolean) if isinstance(base, kind)]
     assert len(kinds) == 1, of
     return kinds[0]
 
