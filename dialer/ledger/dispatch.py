@@ -15,12 +15,12 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
-    Select,
     String,
     bindparam,
     exists,
     func,
     insert,
+    literal,
     literal_column,
     or_,
     select,
@@ -45,6 +45,7 @@ from dialer.models import (
     ContactState,
     Suppression,
 )
+from dialer.recalls import ClaimOrder
 from dialer.redaction import ERROR_LIMIT, redact
 
 PENDING, QUEUED, DIALING = ContactState.PENDING, ContactState.QUEUED, ContactState.DIALING
@@ -57,20 +58,22 @@ def claim_due(
     zone_keys: Collection[str],
     now: datetime,
     limit: int,
-    frequency_cap: int = 0,
+    order: ClaimOrder = ClaimOrder.INTERLEAVE,
 ) -> list[int]:
     """Move up to ``limit`` due contacts of a running campaign from ``pending`` to ``queued``.
 
-    Due: pending, ``next_attempt_at`` passed (or unset), zone key among the open ``zone_keys``,
-    and fewer than ``frequency_cap`` placed calls to the number in the last 24 h across all
-    campaigns (0 = no cap). Lowest ids first, except that due retries are taken by due time
-    within their zone. On Postgres the chosen rows are locked with SKIP LOCKED so concurrent
+    Due: pending, ``next_attempt_at`` passed (or unset), zone key among the open ``zone_keys``.
+    Which first follows ``order``: never-called contacts (no ``next_attempt_at``) lowest id
+    first, contacts due again (recalls, retries, rescheduled) by due time, and ``interleave``
+    alternates the two. On Postgres the chosen rows are locked with SKIP LOCKED so concurrent
     ticks claim disjoint sets. Claimed contacts whose number is on a do-not-call list now are
     cancelled with :data:`SUPPRESSED_REASON` in the same transaction (a number listed after
     import is found when its contact comes up, not by a sweep). Returns the ids claimed and
-    not cancelled; the caller commits before enqueueing them.
+    not cancelled; the caller commits before enqueueing them. The frequency cap and minimum
+    gap are the caller's (:mod:`dialer.holds`): a held contact is put off, not skipped here
+    at every tick.
 
-    Each (zone key, never tried | due retry) pair reads one range of ``ix_contact_claim``,
+    Each (zone key, never tried | due again) pair reads one range of ``ix_contact_claim``,
     at most ``limit`` entries: the cost follows the batch, not the campaign.
     """
     if not zone_keys or limit <= 0:
@@ -82,31 +85,32 @@ def claim_due(
             col(Contact.state) == PENDING,
             col(Contact.zone_key) == zone_key,
         )
-        ranges.append(
-            _capped(
-                select(col(Contact.id))
-                .where(*same_zone, col(Contact.next_attempt_at).is_(None))
-                # By next_attempt_at too (all NULL here): Postgres follows an index's order
-                # only past equality conditions, and ``IS NULL`` is not one.
-                .order_by(col(Contact.next_attempt_at), col(Contact.id)),
-                frequency_cap,
-                now,
-            ).limit(limit)
-        )
-        ranges.append(
-            _capped(
-                select(col(Contact.id))
-                .where(*same_zone, col(Contact.next_attempt_at) <= now)
-                .order_by(col(Contact.next_attempt_at), col(Contact.id)),
-                frequency_cap,
-                now,
-            ).limit(limit)
-        )
+        for kind, due in ((_FRESH, col(Contact.next_attempt_at).is_(None)), (_AGAIN, None)):
+            where = due if due is not None else col(Contact.next_attempt_at) <= now
+            ranges.append(
+                select(col(Contact.id), col(Contact.next_attempt_at), literal(kind).label("kind"))
+                .where(*same_zone, where)
+                # By next_attempt_at too (all NULL for the fresh): Postgres follows an index's
+                # order only past equality conditions, and ``IS NULL`` is not one.
+                .order_by(col(Contact.next_attempt_at), col(Contact.id))
+                .limit(limit)
+            )
     found = union_all(*(r.subquery().select() for r in ranges)).subquery("found")
+    rank = (
+        func.row_number()
+        .over(partition_by=found.c.kind, order_by=(found.c.next_attempt_at, found.c.id))
+        .label("rank")
+    )
+    ranked = select(found.c.id, found.c.kind, rank).subquery("ranked")
+    first = {
+        ClaimOrder.FRESH_FIRST: (ranked.c.kind, ranked.c.rank),
+        ClaimOrder.RECALLS_FIRST: (ranked.c.kind.desc(), ranked.c.rank),
+        ClaimOrder.INTERLEAVE: (ranked.c.rank, ranked.c.kind),
+    }[order]
     candidates = (
         select(col(Contact.id))
         .where(
-            col(Contact.id).in_(select(found.c.id).order_by(found.c.id).limit(limit)),
+            col(Contact.id).in_(select(ranked.c.id).order_by(*first).limit(limit)),
             col(Contact.state) == PENDING,
             exists().where(
                 col(Campaign.id) == campaign_id, col(Campaign.status) == CampaignStatus.RUNNING
@@ -141,6 +145,10 @@ def claim_due(
     return sorted(r[3] for r in claimed if r[3] not in listed)
 
 
+_FRESH, _AGAIN = 0, 1
+"""A claim candidate's kind: never called, or due again."""
+
+
 def _listed(campaign_id: int) -> Any:
     """Whether the contact's number is on the global or the campaign's do-not-call list: one
     probe of the suppression index per row, in the statement that reads the row."""
@@ -155,24 +163,6 @@ def _listed(campaign_id: int) -> Any:
         )
         .label("listed")
     )
-
-
-def _capped(query: Select[Any], frequency_cap: int, now: datetime) -> Select[Any]:
-    """``query`` without the contacts whose number had ``frequency_cap`` placed calls in the
-    last 24 h (0: no cap)."""
-    if frequency_cap <= 0:
-        return query
-    placed_recently = (
-        select(func.count())
-        .where(
-            col(Attempt.phone) == col(Contact.phone),
-            col(Attempt.result) == ContactState.PLACED,
-            col(Attempt.started_at) > now - timedelta(hours=24),
-        )
-        .correlate(Contact)
-        .scalar_subquery()
-    )
-    return query.where(placed_recently < frequency_cap)
 
 
 @dataclass(frozen=True, slots=True)
