@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from dialer import recalls
 from dialer.capacity import accounts as capacity
 from dialer.capacity.gate import Gate
 from dialer.feasibility import estimate_finish
@@ -38,6 +39,13 @@ class CampaignReport:
     estimate: str
     capacity: str = ""
     """The account's capacity now (dialer/capacity), when known."""
+    recall_rules: str = ""
+    """The campaign's recall ladders (dialer.recalls.describe)."""
+    order: str = ""
+    recalls_waiting: int = 0
+    """Pending contacts that were called and wait to be called again."""
+    next_due: datetime | None = None
+    """When the earliest of the contacts waiting for a time (recall, retry, put off) is due."""
 
     @property
     def total(self) -> int:
@@ -49,7 +57,7 @@ class CampaignReport:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("start_at", "end_at"):
+        for key in ("start_at", "end_at", "next_due"):
             data[key] = data[key].isoformat() if data[key] else None
         data["total"] = self.total
         data["done"] = self.done
@@ -70,6 +78,8 @@ def campaign_report(
             session, campaign_id=campaign.id, states=[ContactState.PENDING]
         )
         call_seconds = ledger_outcomes.recent_call_seconds(session, account=campaign.account)
+        waiting = ledger_campaigns.recalls_waiting(session, campaign_id=campaign.id)
+        next_due = ledger_campaigns.next_due(session, campaign_id=campaign.id, zone_keys=pending)
     account = settings.accounts.get(campaign.account)
     found = None
     if gate is not None and account is not None:
@@ -92,6 +102,14 @@ def campaign_report(
         outcomes=outcomes,
         estimate=_estimate(campaign, settings, window, pending, now, call_seconds),
         capacity="" if found is None else capacity.describe(found),
+        recall_rules=recalls.describe(
+            recalls.campaign_rules(
+                campaign.recall_rules, campaign.max_attempts, campaign.retry_after_seconds
+            )
+        ),
+        order=recalls.parse_order(campaign.claim_order).value,
+        recalls_waiting=waiting,
+        next_due=next_due,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, update
@@ -14,7 +14,7 @@ from dialer.errors import CampaignError, InputError, UnknownCampaign
 from dialer.ledger import counts as ledger_counts
 from dialer.ledger import outbox
 from dialer.ledger.engine import rowcount
-from dialer.models import Campaign, CampaignStatus, ContactState
+from dialer.models import Campaign, CampaignStatus, Contact, ContactState
 from dialer.names import campaign_name, name_key
 from dialer.redaction import ERROR_LIMIT, redact
 
@@ -178,6 +178,40 @@ def zone_key_counts(
     ).items():
         found[zone_key] = found.get(zone_key, 0) + n
     return {key: n for key, n in found.items() if n}
+
+
+def recalls_waiting(session: Session, *, campaign_id: int) -> int:
+    """Pending contacts that were called and wait to be called again (they keep their last
+    outcome): read from the kept counts."""
+    return sum(
+        n
+        for (_c, _s, _z, outcome), n in ledger_counts.counts(
+            session, campaign_ids=[campaign_id], states=[ContactState.PENDING]
+        ).items()
+        if outcome
+    )
+
+
+def next_due(session: Session, *, campaign_id: int, zone_keys: Collection[str]) -> datetime | None:
+    """The earliest ``next_attempt_at`` of the campaign's pending contacts in ``zone_keys``
+    (recalls, retries, contacts put off): the first entry of one range of
+    ``ix_contact_claim`` per zone key, whatever the campaign's size."""
+    found = []
+    for zone_key in sorted(set(zone_keys)):
+        first = session.execute(
+            select(col(Contact.next_attempt_at))
+            .where(
+                col(Contact.campaign_id) == campaign_id,
+                col(Contact.state) == ContactState.PENDING,
+                col(Contact.zone_key) == zone_key,
+                col(Contact.next_attempt_at).is_not(None),
+            )
+            .order_by(col(Contact.next_attempt_at))
+            .limit(1)
+        ).scalar_one_or_none()
+        if first is not None:
+            found.append(first if first.tzinfo is not None else first.replace(tzinfo=UTC))
+    return min(found, default=None)
 
 
 def pause_account(session: Session, *, account: str, reason: str, now: datetime) -> int:
