@@ -539,8 +539,9 @@ def backlog(session: Session, *, campaign_ids: Sequence[int], now: datetime) -> 
         return Backlog(0, 0)
     pending = counts.counts(session, campaign_ids=campaign_ids, states=[PENDING])
     backing_off = 0
-    # Only a backoff sets next_attempt_at; a refunded attempt (dialer/capacity) may leave a
-    # contact backing off with no attempt counted.
+    # A backoff, a recall or a contact put off (dialer.holds) sets next_attempt_at; a
+    # refunded attempt (dialer/capacity) may leave a contact backing off with no attempt
+    # counted.
     for campaign_id, zone_key in sorted({(c, z) for c, _state, z, _outcome in pending}):
         backing_off += session.execute(
             select(func.count()).where(
