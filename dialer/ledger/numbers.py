@@ -85,6 +85,8 @@ def reschedule(
         query = query.with_for_update()  # the counts move exactly as the rows do
     before = connection.execute(query).all()
     ids_moved = [int(row[3] or 0) for row in before]  # ids: never NULL
+    if not ids_moved:
+        return []
     connection.execute(
         update(Contact)
         .where(col(Contact.id) == bindparam("b_id"), col(Contact.state) == expected)

@@ -31,9 +31,7 @@ PAYLOAD = {"status": "no-answer", "note": "raw"}
 def dialer(engine: Engine, database_url: str, sandbox_url: str) -> Iterator[CallService]:
     with SandboxControl(sandbox_url) as control:
         control.configure(call_duration_ms=3_600_000, webhooks=False)
-    # These tests re-call within minutes of real time by back-dating reports; the minimum
-    # gap between two calls to a number has its own tests (tests/integration/test_recalls.py).
-    made = build_service(outcome_settings(database_url, sandbox_url, min_call_gap=0), engine)
+    made = build_service(outcome_settings(database_url, sandbox_url), engine)
     yield made
     made.providers.close()
 
