@@ -1,7 +1,7 @@
 """recall rules and claim order on the campaign
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0009 (written on 0007; bad numbers' 0009 reached main first, so this one follows it)
 Create Date: 2026-12-04 15:30:00
 
 Two nullable columns on ``campaign`` (a small table): existing campaigns keep their flat
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
