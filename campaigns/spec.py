@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from dialer.backoff import parse_duration
 from dialer.errors import InputError
 from dialer.leads.regions import check_region
+from dialer.recalls import ClaimOrder, RecallRules, max_calls_for, parse_order, parse_rules
 from dialer.settings import Settings
 from dialer.split import DEFAULT_WEIGHT, Share
 from dialer.templates import MessageTemplates
@@ -36,6 +37,9 @@ class CampaignSpec:
     timezone: str | None = None
     max_attempts: int | None = None
     retry_after: str | None = None
+    recall: tuple[str, ...] = ()
+    """``--recall OUTCOME=WAIT,...`` options (dialer.recalls); none: the flat ladder."""
+    order: str | None = None
     templates: MessageTemplates = field(default_factory=MessageTemplates)
     append: bool = False
     shares: tuple[Share, ...] = ()
@@ -61,6 +65,16 @@ class CampaignTimes:
     start_at: datetime | None
     end_at: datetime | None
     retry_after_seconds: int | None
+    recall_rules: RecallRules | None = None
+    """None: the flat ladder of ``--max-calls``/``--retry-after``."""
+    order: ClaimOrder = ClaimOrder.INTERLEAVE
+
+    def max_calls(self, asked: int | None) -> int:
+        """The campaign's calls per contact: ``--max-calls`` when given, else what the
+        recall rules allow (1 without them)."""
+        if asked is not None:
+            return asked
+        return max_calls_for(self.recall_rules) if self.recall_rules else 1
 
 
 def parse_times(spec: CampaignSpec, settings: Settings) -> CampaignTimes:
@@ -83,6 +97,8 @@ def parse_times(spec: CampaignSpec, settings: Settings) -> CampaignTimes:
     retry_after = None
     if spec.retry_after:
         retry_after = int(parse_duration(spec.retry_after).total_seconds())
+    if retry_after is not None and spec.recall:
+        raise InputError("--retry-after goes with --max-calls; with --recall give each wait")
     if retry_after is not None and (spec.max_attempts or 1) < 2:
         raise InputError("--retry-after needs --max-calls of 2 or more")
     return CampaignTimes(
@@ -91,6 +107,8 @@ def parse_times(spec: CampaignSpec, settings: Settings) -> CampaignTimes:
         start_at=start_at,
         end_at=end_at,
         retry_after_seconds=retry_after,
+        recall_rules=parse_rules(spec.recall) if spec.recall else None,
+        order=parse_order(spec.order),
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from dialer import split
+from dialer import recalls, split
 from dialer.capacity import accounts as capacity
 from dialer.capacity.gate import Gate
 from dialer.feasibility import estimate_finish
@@ -63,6 +63,14 @@ class CampaignReport:
         tail = f"failover on, reassigned {self.reassigned:,}" if self.failover else "no failover"
         return f"{', '.join(parts)}; {tail}"
 
+    recall_rules: str = ""
+    """The campaign's recall ladders (dialer.recalls.describe)."""
+    order: str = ""
+    recalls_waiting: int = 0
+    """Pending contacts that were called and wait to be called again."""
+    next_due: datetime | None = None
+    """When the earliest of the contacts waiting for a time (recall, retry, put off) is due."""
+
     @property
     def total(self) -> int:
         return sum(self.contacts.values())
@@ -73,7 +81,7 @@ class CampaignReport:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        for key in ("start_at", "end_at"):
+        for key in ("start_at", "end_at", "next_due"):
             data[key] = data[key].isoformat() if data[key] else None
         data["total"] = self.total
         data["done"] = self.done
@@ -96,6 +104,8 @@ def campaign_report(
         call_seconds = {
             s.account: overview.recent_call_seconds(connection, account=s.account) for s in shares
         }
+        waiting = tallies.recalls_waiting(connection, campaign_id=campaign.id)
+        next_due = tallies.next_due(connection, campaign_id=campaign.id, zone_keys=pending)
     lines = []
     for share in shares:
         account = settings.accounts.get(share.account)
@@ -126,6 +136,14 @@ def campaign_report(
         accounts=[share.to_json() for share in shares] if len(shares) > 1 else [],
         failover=campaign.failover,
         reassigned=campaign.reassigned,
+        recall_rules=recalls.describe(
+            recalls.campaign_rules(
+                campaign.recall_rules, campaign.max_attempts, campaign.retry_after_seconds
+            )
+        ),
+        order=recalls.parse_order(campaign.claim_order).value,
+        recalls_waiting=waiting,
+        next_due=next_due,
     )
 
 

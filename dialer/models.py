@@ -76,6 +76,12 @@ class Campaign(SQLModel, table=True):
     region: str = Field(default="US", max_length=4)
     max_attempts: int = Field(default=5)
     retry_after_seconds: int | None = None
+    recall_rules: dict[str, list[int]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
+    """Outcome → recall waits in seconds (dialer.recalls); None: the flat max_attempts ladder."""
+    claim_order: str | None = Field(default=None, max_length=20)
+    """dialer.recalls.ClaimOrder; None: interleave."""
     templates: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     columns: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     source_file: str = Field(default="", max_length=500)

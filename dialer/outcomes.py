@@ -1,10 +1,13 @@
 """What became of a placed call, in one vocabulary across providers. Pure: no I/O, no clock.
 
     completed   the call connected and ended normally
-    no-answer   nobody picked up                      ┐ called again while the campaign's
-    busy        the line was busy                     ┘ --max-attempts allows (RECALLABLE)
+    no-answer   nobody picked up
+    busy        the line was busy
     failed      the provider could not complete the call
     voicemail   an answering machine took it (only where a provider says so)
+
+A contact is called again after an outcome its campaign has a recall ladder for
+(:mod:`dialer.recalls`); the flat ``--max-calls`` ladder covers :data:`RECALLABLE`.
 
 Each provider's own words map to one of these, or to None while the call is not final yet
 (``calling``, ``queued``...): every provider module holds its own :data:`StatusTable`. A word a
@@ -30,10 +33,10 @@ class Outcome(StrEnum):
 
 
 RECALLABLE = frozenset({Outcome.NO_ANSWER, Outcome.BUSY})
-"""Outcomes after which a contact is called again (campaign ``--max-attempts`` > 1)."""
+"""Outcomes the flat ``--max-calls`` ladder calls again (:func:`dialer.recalls.flat_rules`)."""
 
 DEFAULT_RECALL_AFTER = timedelta(hours=1)
-"""The wait before a re-call when the campaign has ``--max-attempts`` but no ``--retry-after``."""
+"""The flat ladder's wait when the campaign has ``--max-calls`` but no ``--retry-after``."""
 
 
 StatusTable = Mapping[str, Outcome | None]
@@ -54,10 +57,3 @@ def outcome_of(status: object, table: StatusTable, *, provider: str) -> Outcome 
     if word not in table:
         raise MalformedOutcome(f"{provider}: unknown call status {status[:40]!r}")
     return table[word]
-
-
-def recall_delay(retry_after_seconds: int | None) -> timedelta:
-    """How long a no-answer/busy contact waits before it is called again."""
-    if retry_after_seconds is None:
-        return DEFAULT_RECALL_AFTER
-    return timedelta(seconds=retry_after_seconds)

@@ -18,14 +18,16 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from dialer import split
+from dialer import holds, split
 from dialer.capacity import accounts as capacity
 from dialer.capacity.gate import Gate
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import counts as ledger_counts
 from dialer.ledger import dispatch as ledger_dispatch
+from dialer.ledger import numbers as ledger_numbers
 from dialer.ledger.engine import session_scope
 from dialer.models import OPEN_STATES, Campaign, CampaignStatus, ContactState
+from dialer.recalls import parse_order
 from dialer.settings import AccountConfig, Settings
 from dialer.windows import CallingWindow
 
@@ -220,15 +222,30 @@ def _claim(
             session, campaign_id=campaign.id, states=[ContactState.PENDING]
         )
         open_keys = window.open_zone_keys(keys, campaign.timezone, now)
-        return ledger_dispatch.claim_due(
+        claimed = ledger_dispatch.claim_due(
             session,
             campaign_id=campaign.id,
             zone_keys=open_keys,
             now=now,
             limit=limit,
-            frequency_cap=settings.frequency_cap,
             accounts=accounts,
+            order=parse_order(campaign.claim_order),
         )
+        held = holds.hold_back(
+            session,
+            candidates=[
+                holds.Candidate(contact_id, phone, zone_key, campaign)
+                for contact_id, phone, zone_key in ledger_numbers.numbers_of(
+                    session, contact_ids=claimed
+                )
+            ],
+            expected=ContactState.QUEUED,
+            now=now,
+            frequency_cap=settings.frequency_cap,
+            min_call_gap=settings.min_call_gap,
+            lock=False,
+        )
+        return [contact_id for contact_id in claimed if contact_id not in held]
 
 
 def _complete_if_done(engine: Engine, campaign: Campaign, now: datetime) -> bool:

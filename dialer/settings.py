@@ -13,13 +13,23 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
-from dialer.errors import ConfigError
+from dialer.backoff import parse_duration
+from dialer.errors import ConfigError, InputError
 from dialer.providers import AnyAccount
 from dialer.providers.account import UNLIMITED, AccountConfig, parse_rate
 from dialer.providers.sandbox import SANDBOX_PORT, SANDBOX_URL, SandboxAccount
@@ -63,6 +73,9 @@ class Settings(BaseModel):
     )
     # Compliance
     frequency_cap: int = Field(default=3, ge=0, description="placed calls per number per 24h")
+    min_call_gap: timedelta = Field(
+        default=timedelta(hours=1), description="least time between two calls to one number"
+    )
     # HTTP API
     api_keys: tuple[SecretStr, ...] = ()
     public_url: str = "http://127.0.0.1:8000"
@@ -79,6 +92,19 @@ class Settings(BaseModel):
                 for name, block in data["accounts"].items()
             }
         return data
+
+    @field_validator("min_call_gap", mode="before")
+    @classmethod
+    def _gap(cls, value: Any) -> Any:
+        """``"1h"``, ``"90m"``, ``"0"`` (off) or seconds."""
+        if isinstance(value, str):
+            try:
+                return timedelta(0) if value.strip() == "0" else parse_duration(value)
+            except InputError as exc:
+                raise ValueError(str(exc)) from None
+        if isinstance(value, int | float) and value < 0:
+            raise ValueError("must be 0 (off) or more")
+        return value
 
     @property
     def embedded(self) -> bool:

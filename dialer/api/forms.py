@@ -24,7 +24,7 @@ from dialer.split import parse_shares
 from dialer.templates import MessageTemplates, parse_variables
 from dialer.windows import DEFAULT_DAYS, DEFAULT_WINDOW
 
-_LISTS = ("account", "question", "rule", "var", "phone_column")
+_LISTS = ("account", "question", "rule", "var", "recall", "phone_column")
 
 
 class CampaignForm(BaseModel):
@@ -68,6 +68,18 @@ class CampaignForm(BaseModel):
         None, ge=1, description="Old name of max_calls.", json_schema_extra={"deprecated": True}
     )
     retry_after: str = Field("", description="Wait before calling a no-answer/busy again.")
+    recall: list[str] = Field(
+        default_factory=list,
+        description="Recall ladder of an outcome, e.g. no-answer=1h,4h,1d (repeat per outcome, "
+        "or several in one field separated by ';'); an outcome without one is final. "
+        "Outcomes: no-answer, busy, voicemail, failed.",
+    )
+    order: str = Field(
+        "",
+        description="Which due contacts are claimed first: fresh-first, recalls-first or "
+        "interleave (default).",
+        json_schema_extra={"enum": ["fresh-first", "recalls-first", "interleave"]},
+    )
     intro: str = Field("", description="Message when a human answers.")
     voicemail: str = Field("", description="Message left on voicemail.")
     instructions: str = Field("", description="Call instructions (instead).")
@@ -141,6 +153,10 @@ class CampaignForm(BaseModel):
             timezone=self.timezone or None,
             max_attempts=self.max_calls if self.max_calls is not None else self.max_attempts,
             retry_after=self.retry_after or None,
+            recall=tuple(
+                part.strip() for value in self.recall for part in value.split(";") if part.strip()
+            ),
+            order=self.order or None,
             templates=MessageTemplates(
                 intro=self.intro,
                 voicemail=self.voicemail,

@@ -116,6 +116,18 @@ class CampaignStatusReport(BaseModel):
     reassigned: int = Field(
         default=0, description="First attempts sent to another account than the weighted one."
     )
+    recall_rules: str = Field(
+        default="", description="Recall ladders, e.g. 'no-answer=1h,4h,1d busy=15m', or none."
+    )
+    order: str = Field(default="", description="fresh-first, recalls-first or interleave.")
+    recalls_waiting: int = Field(
+        default=0, description="Contacts called already that wait to be called again."
+    )
+    next_due: datetime | None = Field(
+        default=None,
+        description="When the earliest contact waiting for a time (recall, retry, put off "
+        "by the frequency cap or minimum gap) is due.",
+    )
 
     @classmethod
     def of(cls, report: CampaignReport, *, dialing: str) -> CampaignStatusReport:

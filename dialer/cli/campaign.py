@@ -80,6 +80,17 @@ def create(
     retry_after: Annotated[
         str | None, typer.Option(help="Wait before calling a no-answer/busy again, e.g. 2h.")
     ] = None,
+    recall: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Recall ladder of an outcome, e.g. no-answer=1h,4h,1d (repeat per outcome; "
+            "an outcome without one is final)."
+        ),
+    ] = None,
+    order: Annotated[
+        str,
+        typer.Option(help="Due contacts first: fresh-first, recalls-first or interleave."),
+    ] = "interleave",
     intro: Annotated[str, typer.Option(help="Message when a human answers.")] = "",
     voicemail: Annotated[str, typer.Option(help="Message left on voicemail.")] = "",
     instructions: Annotated[str, typer.Option(help="Call instructions (instead).")] = "",
@@ -136,6 +147,8 @@ def create(
         timezone=timezone,
         max_attempts=max_calls if max_calls is not None else max_attempts,
         retry_after=retry_after,
+        recall=tuple(recall or ()),
+        order=order,
         templates=MessageTemplates(
             intro=intro,
             voicemail=voicemail,
@@ -407,6 +420,12 @@ def _print_report(report: CampaignReport) -> None:
             console.print(f"    {state:<12} {count:>10,}")
     for outcome, count in report.outcomes.items():
         console.print(f"    outcome {outcome:<10} {count:>7,}", markup=False)
+    console.print(f"  recalls    {report.recall_rules} ({report.order})", markup=False)
+    if report.recalls_waiting or report.next_due:
+        due = report.next_due.isoformat() if report.next_due else "-"
+        console.print(
+            f"  waiting    {report.recalls_waiting:,} to call again; next due {due}", markup=False
+        )
     if report.estimate:
         console.print(f"  estimate   {report.estimate}", markup=False)
     if report.capacity:

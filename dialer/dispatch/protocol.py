@@ -41,6 +41,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from dialer import holds
 from dialer.dispatch.admission import admit
 from dialer.dispatch.answers import Answer, ask
 from dialer.dispatch.pacing import BEGIN_LEAD, Pacer, Slot
@@ -134,9 +135,14 @@ def _begin(
     results: Results,
 ) -> list[_Begun]:
     """Step 3 for ``group``: the contacts won, committed, each with its request."""
-    begins = [begin_of(item, slot.key, slot.wait_ms, account.name) for item, slot in group]
     now = service.clock.now()
+    settings = service.settings
     with session_scope(service.engine) as session:
+        # The numbers stay locked until this commit: another worker beginning a call to one
+        # of them (another campaign) judges it after this one is recorded.
+        held = holds.hold_back_queued(session, [item for item, _ in group], now, settings)
+        kept = [(item, slot) for item, slot in group if item.contact_id not in held]
+        begins = [begin_of(item, slot.key, slot.wait_ms, account.name) for item, slot in kept]
         won = ledger_dispatch.begin_attempts(session, begins=begins, account=account.name, now=now)
         lost = [begin.contact_id for begin in begins if begin.contact_id not in won]
         # Another worker won (then releasing is a no-op), the campaign stopped meanwhile, or
@@ -146,21 +152,17 @@ def _begin(
         results[contact_id] = (
             DispatchResult.RELEASED if contact_id in released else DispatchResult.LOST_RACE
         )
+    results.update(dict.fromkeys(held, DispatchResult.HELD))
     pacer.give_back([slot for (item, slot) in group if item.contact_id not in won])
-    settings = service.settings
     return [
         _Begun(item, slot, won[begin.contact_id], build_request(settings, account, item, begin))
-        for (item, slot), begin in zip(group, begins, strict=True)
+        for (item, slot), begin in zip(kept, begins, strict=True)
         if begin.contact_id in won
     ]
 
 
 def _send(
-    service: CallService,
-    account: AccountConfig,
-    pacer: Pacer,
-    call: _Begun,
-    attempts_made: int,
+    service: CallService, account: AccountConfig, pacer: Pacer, call: _Begun, attempts_made: int
 ) -> Answer:
     """Step 4, on a sending thread: the call's request at its slot, and what its answer
     (and how long it took) means for the contact."""

@@ -14,8 +14,9 @@ class DispatchResult(StrEnum):
     redelivered task), CANCELLED (campaign cancelled), SUPPRESSED (do-not-call), the claim
     handed back because the CAMPAIGN_NOT_RUNNING, the WINDOW_CLOSED, the LIMITER_UNAVAILABLE,
     the account had NO_CAPACITY (no free place, held, or its breaker open) or the batch
-    STOPPED, RELEASED (the campaign stopped before its begin) or LOST_RACE (another worker
-    began it). After its request: the contact's next state.
+    STOPPED, HELD (its number was called too recently: put off, see dialer.holds), RELEASED
+    (the campaign stopped before its begin) or LOST_RACE (another worker began it). After its
+    request: the contact's next state.
     """
 
     NOT_QUEUED = "not-queued"
@@ -28,6 +29,7 @@ class DispatchResult(StrEnum):
     LIMITER_UNAVAILABLE = "limiter-unavailable"
     NO_CAPACITY = "no-capacity"
     STOPPED = "stopped"
+    HELD = "held"
     PLACED = ContactState.PLACED.value
     PENDING = ContactState.PENDING.value
     FAILED = ContactState.FAILED.value

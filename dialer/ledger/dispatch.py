@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    Select,
     String,
     and_,
     bindparam,
@@ -27,6 +26,7 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    literal,
     literal_column,
     or_,
     select,
@@ -52,6 +52,7 @@ from dialer.models import (
     ContactState,
     Suppression,
 )
+from dialer.recalls import ClaimOrder
 from dialer.redaction import ERROR_LIMIT, redact
 
 PENDING, QUEUED, DIALING = ContactState.PENDING, ContactState.QUEUED, ContactState.DIALING
@@ -64,23 +65,25 @@ def claim_due(
     zone_keys: Collection[str],
     now: datetime,
     limit: int,
-    frequency_cap: int = 0,
     accounts: AccountFilter | None = None,
+    order: ClaimOrder = ClaimOrder.INTERLEAVE,
 ) -> list[int]:
     """Move up to ``limit`` due contacts of a running campaign from ``pending`` to ``queued``.
 
     With ``accounts`` (a campaign over several), only the contacts those accounts may take.
 
-    Due: pending, ``next_attempt_at`` passed (or unset), zone key among the open ``zone_keys``,
-    and fewer than ``frequency_cap`` placed calls to the number in the last 24 h across all
-    campaigns (0 = no cap). Lowest ids first, except that due retries are taken by due time
-    within their zone. On Postgres the chosen rows are locked with SKIP LOCKED so concurrent
+    Due: pending, ``next_attempt_at`` passed (or unset), zone key among the open ``zone_keys``.
+    Which first follows ``order``: never-called contacts (no ``next_attempt_at``) lowest id
+    first, contacts due again (recalls, retries, rescheduled) by due time, and ``interleave``
+    alternates the two. On Postgres the chosen rows are locked with SKIP LOCKED so concurrent
     ticks claim disjoint sets. Claimed contacts whose number is on a do-not-call list now are
     cancelled with :data:`SUPPRESSED_REASON` in the same transaction (a number listed after
     import is found when its contact comes up, not by a sweep). Returns the ids claimed and
-    not cancelled; the caller commits before enqueueing them.
+    not cancelled; the caller commits before enqueueing them. The frequency cap and minimum
+    gap are the caller's (:mod:`dialer.holds`): a held contact is put off, not skipped here
+    at every tick.
 
-    Each (zone key, never tried | due retry) pair reads one range of ``ix_contact_claim``,
+    Each (zone key, never tried | due again) pair reads one range of ``ix_contact_claim``,
     at most ``limit`` entries: the cost follows the batch, not the campaign.
     """
     if not zone_keys or limit <= 0:
@@ -93,31 +96,32 @@ def claim_due(
             col(Contact.zone_key) == zone_key,
             *([] if accounts is None else [accounts.condition()]),
         )
-        ranges.append(
-            _capped(
-                select(col(Contact.id))
-                .where(*same_zone, col(Contact.next_attempt_at).is_(None))
-                # By next_attempt_at too (all NULL here): Postgres follows an index's order
-                # only past equality conditions, and ``IS NULL`` is not one.
-                .order_by(col(Contact.next_attempt_at), col(Contact.id)),
-                frequency_cap,
-                now,
-            ).limit(limit)
-        )
-        ranges.append(
-            _capped(
-                select(col(Contact.id))
-                .where(*same_zone, col(Contact.next_attempt_at) <= now)
-                .order_by(col(Contact.next_attempt_at), col(Contact.id)),
-                frequency_cap,
-                now,
-            ).limit(limit)
-        )
+        for kind, due in ((_FRESH, col(Contact.next_attempt_at).is_(None)), (_AGAIN, None)):
+            where = due if due is not None else col(Contact.next_attempt_at) <= now
+            ranges.append(
+                select(col(Contact.id), col(Contact.next_attempt_at), literal(kind).label("kind"))
+                .where(*same_zone, where)
+                # By next_attempt_at too (all NULL for the fresh): Postgres follows an index's
+                # order only past equality conditions, and ``IS NULL`` is not one.
+                .order_by(col(Contact.next_attempt_at), col(Contact.id))
+                .limit(limit)
+            )
     found = union_all(*(r.subquery().select() for r in ranges)).subquery("found")
+    rank = (
+        func.row_number()
+        .over(partition_by=found.c.kind, order_by=(found.c.next_attempt_at, found.c.id))
+        .label("rank")
+    )
+    ranked = select(found.c.id, found.c.kind, rank).subquery("ranked")
+    first = {
+        ClaimOrder.FRESH_FIRST: (ranked.c.kind, ranked.c.rank),
+        ClaimOrder.RECALLS_FIRST: (ranked.c.kind.desc(), ranked.c.rank),
+        ClaimOrder.INTERLEAVE: (ranked.c.rank, ranked.c.kind),
+    }[order]
     candidates = (
         select(col(Contact.id))
         .where(
-            col(Contact.id).in_(select(found.c.id).order_by(found.c.id).limit(limit)),
+            col(Contact.id).in_(select(ranked.c.id).order_by(*first).limit(limit)),
             col(Contact.state) == PENDING,
             exists().where(
                 col(Campaign.id) == campaign_id, col(Campaign.status) == CampaignStatus.RUNNING
@@ -171,6 +175,10 @@ class AccountFilter:
         return or_(col(Contact.account).in_(sorted(self.accounts)), unassigned)
 
 
+_FRESH, _AGAIN = 0, 1
+"""A claim candidate's kind: never called, or due again."""
+
+
 def _listed(campaign_id: int) -> Any:
     """Whether the contact's number is on the global or the campaign's do-not-call list: one
     probe of the suppression index per row, in the statement that reads the row."""
@@ -185,24 +193,6 @@ def _listed(campaign_id: int) -> Any:
         )
         .label("listed")
     )
-
-
-def _capped(query: Select[Any], frequency_cap: int, now: datetime) -> Select[Any]:
-    """``query`` without the contacts whose number had ``frequency_cap`` placed calls in the
-    last 24 h (0: no cap)."""
-    if frequency_cap <= 0:
-        return query
-    placed_recently = (
-        select(func.count())
-        .where(
-            col(Attempt.phone) == col(Contact.phone),
-            col(Attempt.result) == ContactState.PLACED,
-            col(Attempt.started_at) > now - timedelta(hours=24),
-        )
-        .correlate(Contact)
-        .scalar_subquery()
-    )
-    return query.where(placed_recently < frequency_cap)
 
 
 @dataclass(frozen=True, slots=True)
@@ -629,8 +619,9 @@ def backlog(session: Session, *, campaign_ids: Sequence[int], now: datetime) -> 
         return Backlog(0, 0)
     pending = counts.counts(session, campaign_ids=campaign_ids, states=[PENDING])
     backing_off = 0
-    # Only a backoff sets next_attempt_at; a refunded attempt (dialer/capacity) may leave a
-    # contact backing off with no attempt counted.
+    # A backoff, a recall or a contact put off (dialer.holds) sets next_attempt_at; a
+    # refunded attempt (dialer/capacity) may leave a contact backing off with no attempt
+    # counted.
     for campaign_id, zone_key in sorted({(c, z) for c, _state, z, _outcome in pending}):
         backing_off += session.execute(
             select(func.count()).where(

@@ -1,5 +1,5 @@
 """Provider-reported outcomes: finding the attempt a report is about, recording it once, and
-calling a no-answer/busy contact again while the campaign's ``max_attempts`` allows.
+calling a contact again while the campaign's recall rules allow (:mod:`dialer.recalls`).
 
 An outcome is written once per attempt (a conditional ``UPDATE ... WHERE outcome IS NULL``), so
 a replayed webhook, or a webhook and a poll racing each other, change nothing the second time.
@@ -12,13 +12,14 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, update
 from sqlmodel import Session, col, select
 
+from dialer.holds import callable_from
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import counts as ledger_counts
 from dialer.ledger import outbox
@@ -33,7 +34,8 @@ from dialer.models import (
     Contact,
     ContactState,
 )
-from dialer.outcomes import RECALLABLE, Outcome, recall_delay
+from dialer.outcomes import Outcome
+from dialer.recalls import campaign_rules, recall_wait
 
 PLACED, UNKNOWN = ContactState.PLACED, ContactState.UNKNOWN
 
@@ -41,7 +43,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 """What a callback token can look like (``secrets.token_urlsafe``); anything else never matches."""
 
 _RECALL_FROM = (CampaignStatus.RUNNING, CampaignStatus.PAUSED, CampaignStatus.COMPLETED)
-"""Campaign statuses in which a no-answer/busy contact goes back to ``pending``. A completed
+"""Campaign statuses in which a contact with a recall rule goes back to ``pending``. A completed
 campaign is reopened for it (it completed because every contact had been placed); a cancelled
 one never is."""
 
@@ -82,7 +84,7 @@ class Recorded(StrEnum):
     RECORDED = "recorded"
     """First report of this attempt's outcome: on the attempt, and on the contact."""
     RECALLED = "recalled"
-    """Recorded, and the contact is ``pending`` again, to be called after the campaign's wait."""
+    """Recorded, and the contact is ``pending`` again, to be called after its ladder's wait."""
     DUPLICATE = "duplicate"
     """The attempt already had an outcome: nothing changed."""
     NOT_PLACED = "not-placed"
@@ -101,10 +103,11 @@ def record_outcome(
 
     Accepted only for an attempt that was placed, or whose fate was ``unknown`` (a report of
     its outcome proves it was placed: attempt and contact become ``placed``). The contact takes
-    the outcome when this is its latest attempt. A ``no-answer`` or ``busy`` contact goes back
-    to ``pending`` with ``next_attempt_at`` after the campaign's retry wait, while it has had
-    fewer placed calls than the campaign's ``max_attempts``, the campaign is running, paused or
-    completed (then reopened), and the wait ends before the campaign's end time.
+    the outcome when this is its latest attempt. A contact whose outcome has a recall rule
+    goes back to ``pending`` with ``next_attempt_at`` after the ladder's step for the Nth call
+    with that outcome (:mod:`dialer.recalls`), while it has had fewer placed calls than the
+    campaign's ``max_attempts``, the campaign is running, paused or completed (then reopened),
+    and the wait ends before the campaign's end time; past the ladder it is final.
     """
     won = None
     # MAY_HAVE_CALLED_STATES one at a time: an unknown attempt becoming placed moves the
@@ -161,21 +164,39 @@ def record_outcome(
                 }
             ),
         )
-    recalled = (
-        rowcount(moved) == 1
-        and outcome in RECALLABLE
-        and _recall(session, contact_id=contact_id, campaign_id=campaign_id, now=now)
+    recalled = rowcount(moved) == 1 and _recall(
+        session, contact_id=contact_id, campaign_id=campaign_id, outcome=outcome, now=now
     )
     return Recorded.RECALLED if recalled else Recorded.RECORDED
 
 
-def _recall(session: Session, *, contact_id: int, campaign_id: int, now: datetime) -> bool:
-    """``placed`` → ``pending`` for another call, if the campaign allows one (see above)."""
+def _recall(
+    session: Session, *, contact_id: int, campaign_id: int, outcome: Outcome, now: datetime
+) -> bool:
+    """``placed`` → ``pending`` for another call, if the campaign's rules allow one (see
+    :mod:`dialer.recalls`): due after the ladder's step for this outcome, moved on to the
+    moment the contact's window is open (:func:`dialer.holds.callable_from`)."""
     campaign = session.get(Campaign, campaign_id)
-    if campaign is None or campaign.max_attempts < 2 or campaign.status not in _RECALL_FROM:
+    if campaign is None or campaign.status not in _RECALL_FROM:
         return False
-    due = now + recall_delay(campaign.retry_after_seconds)
-    if campaign.end_at is not None and due >= campaign.end_at:
+    rules = campaign_rules(
+        campaign.recall_rules, campaign.max_attempts, campaign.retry_after_seconds
+    )
+    if outcome not in rules:
+        return False
+    same_outcome = session.execute(
+        select(func.count()).where(
+            col(Attempt.contact_id) == contact_id, col(Attempt.outcome) == outcome
+        )
+    ).scalar_one()
+    wait = recall_wait(rules, outcome, same_outcome)
+    if wait is None:
+        return False
+    zone_key = session.execute(
+        select(col(Contact.zone_key)).where(col(Contact.id) == contact_id)
+    ).scalar_one()
+    due = callable_from(campaign, zone_key, now + wait)
+    if campaign.end_at is not None and due >= _aware(campaign.end_at):
         return False
     # Calls since the contact was last recycled (dialer.ledger.recycle): a fresh budget.
     placed_calls = (
@@ -210,9 +231,13 @@ def _recall(session: Session, *, contact_id: int, campaign_id: int, now: datetim
         expected=[CampaignStatus.COMPLETED],
         new=CampaignStatus.RUNNING,
         now=now,
-        reason="reopened to call no-answer/busy contacts again",
+        reason=f"reopened to call {outcome} contacts again",
     )
     return True
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)

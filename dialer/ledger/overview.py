@@ -41,6 +41,10 @@ class CampaignView:
     accounts: list[dict[str, Any]] | None
     failover: bool
     reassigned: int
+    max_attempts: int
+    retry_after_seconds: int | None
+    recall_rules: dict[str, list[int]] | None
+    claim_order: str | None
 
 
 _VIEW = tuple(campaign.c[name] for name in CampaignView.__dataclass_fields__)

@@ -53,6 +53,18 @@ campaign = table(
     column("accounts", JSON),
     column("failover", Boolean),
     column("reassigned", Integer),
+    column("max_attempts", Integer),
+    column("retry_after_seconds", Integer),
+    column("recall_rules", JSON),
+    column("claim_order", String),
+)
+
+contact = table(
+    "contact",
+    column("campaign_id", Integer),
+    column("state", String),
+    column("zone_key", Text),
+    column("next_attempt_at", UTCDateTime()),
 )
 
 contact_count = table(

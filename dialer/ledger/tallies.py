@@ -8,11 +8,12 @@ neither the ORM nor the models: ``dialer campaign status`` starts without them.
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from dialer.ledger.tables import contact_count
+from dialer.ledger.tables import contact, contact_count
 from dialer.states import ContactState
 
 if TYPE_CHECKING:
@@ -77,3 +78,40 @@ def zone_key_counts(
     ).items():
         found[zone_key] = found.get(zone_key, 0) + n
     return {key: n for key, n in found.items() if n}
+
+
+def recalls_waiting(reader: Session | Connection, *, campaign_id: int) -> int:
+    """Pending contacts that were called and wait to be called again (they keep their last
+    outcome): read from the kept counts."""
+    return sum(
+        n
+        for (_c, _s, _z, outcome), n in counts(
+            reader, campaign_ids=[campaign_id], states=[ContactState.PENDING]
+        ).items()
+        if outcome
+    )
+
+
+def next_due(
+    reader: Session | Connection, *, campaign_id: int, zone_keys: Collection[str]
+) -> datetime | None:
+    """The earliest ``next_attempt_at`` of the campaign's pending contacts in ``zone_keys``
+    (recalls, retries, contacts put off): the first entry of one range of
+    ``ix_contact_claim`` per zone key, whatever the campaign's size."""
+    c = contact.c
+    found = []
+    for zone_key in sorted(set(zone_keys)):
+        first = reader.execute(
+            select(c.next_attempt_at)
+            .where(
+                c.campaign_id == campaign_id,
+                c.state == ContactState.PENDING,
+                c.zone_key == zone_key,
+                c.next_attempt_at.is_not(None),
+            )
+            .order_by(c.next_attempt_at)
+            .limit(1)
+        ).scalar_one_or_none()
+        if first is not None:
+            found.append(first)
+    return min(found, default=None)

@@ -123,7 +123,9 @@ def test_bad_config_is_one_line(workdir: Path) -> None:
 
 def test_a_campaign_end_to_end_against_the_sandbox(workdir: Path, sandbox_url: str) -> None:
     secret = "sk-live-do-not-leak-123"
+    # Both campaigns call the one lead in one drain: no minimum gap between its calls.
     (workdir / "dialer.toml").write_text(
+        'min_call_gap = "0"\n'
         f'[accounts.box]\nprovider = "sandbox"\nbase_url = "{sandbox_url}"\nrate = "50/s"\n'
         f'[accounts.libby]\nprovider = "libby"\napi_key = "${{LIBBY_KEY}}"\nagent_id = "a1"\n'
         f'base_url = "{sandbox_url}"\n',

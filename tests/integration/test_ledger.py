@@ -193,22 +193,3 @@ def test_finish_and_reaper(engine: Engine) -> None:
     with session_scope(engine) as session:
         counts = ledger_campaigns.state_counts(session, campaign_id=cid)
         assert counts["placed"] == 1 and counts["unknown"] == 1 and counts["pending"] == 1
-        # the frequency cap now keeps contact 1's number from being claimed again elsewhere
-        other = ledger_campaigns.create_campaign(
-            session, campaign=Campaign(name="other", account="s", created_at=NOW, status="running")
-        )
-        assert other.id is not None
-    _contacts(engine, other.id, _phones(1))
-    with session_scope(engine) as session:
-        assert (
-            ledger_dispatch.claim_due(
-                session, campaign_id=other.id, zone_keys=[""], now=later, limit=5, frequency_cap=1
-            )
-            == []
-        )
-        assert (
-            ledger_dispatch.claim_due(
-                session, campaign_id=other.id, zone_keys=[""], now=later, limit=5, frequency_cap=2
-            )
-            != []
-        )

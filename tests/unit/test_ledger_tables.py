@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 import dialer.models  # noqa: F401  (declares the tables on SQLModel.metadata)
 from dialer.ledger import tables
 
-VIEWS = [tables.campaign, tables.contact_count, tables.attempt]
+VIEWS = [tables.campaign, tables.contact, tables.contact_count, tables.attempt]
 
 
 @pytest.mark.parametrize("view", VIEWS, ids=lambda view: view.name)

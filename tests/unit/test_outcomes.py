@@ -4,12 +4,10 @@ its adapter (tests/unit/test_providers_<kind>.py)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from dialer.errors import MalformedOutcome
-from dialer.outcomes import Outcome, normalize, outcome_of, recall_delay
+from dialer.outcomes import Outcome, normalize, outcome_of
 from dialer.providers.allomia import STATUSES as ALLOMIA
 from dialer.providers.polyai import STATUSES as POLYAI
 from dialer.providers.trillet import EVENTS as TRILLET_EVENTS
@@ -27,8 +25,3 @@ def test_every_table_speaks_only_the_vocabulary() -> None:
 def test_a_word_the_table_does_not_know_is_malformed(status: object) -> None:
     with pytest.raises(MalformedOutcome):
         outcome_of(status, ALLOMIA, provider="allomia")
-
-
-def test_recall_delay_defaults_to_an_hour() -> None:
-    assert recall_delay(None) == timedelta(hours=1)
-    assert recall_delay(90) == timedelta(seconds=90)

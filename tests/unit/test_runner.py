@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -180,6 +180,8 @@ def test_a_no_answer_contact_is_called_again_until_max_attempts_placed_calls(
 ) -> None:
     no_answer, busy, fine = NY[:3]
     service = service_for()
+    # Re-called after a second: no minimum gap between two calls to a number here.
+    service.settings = service.settings.model_copy(update={"min_call_gap": timedelta(0)})
     fakes.campaign(
         engine, clock.now(), [no_answer, busy, fine], max_attempts=2, retry_after_seconds=1
     )
