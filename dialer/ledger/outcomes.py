@@ -184,17 +184,20 @@ def _recall(
     )
     if outcome not in rules:
         return False
+    zone_key, recycled_at = session.execute(
+        select(col(Contact.zone_key), col(Contact.recycled_at)).where(col(Contact.id) == contact_id)
+    ).one()
+    # The ladder, like the budget below, counts from the contact's last recycle.
     same_outcome = session.execute(
         select(func.count()).where(
-            col(Attempt.contact_id) == contact_id, col(Attempt.outcome) == outcome
+            col(Attempt.contact_id) == contact_id,
+            col(Attempt.outcome) == outcome,
+            *([] if recycled_at is None else [col(Attempt.started_at) >= recycled_at]),
         )
     ).scalar_one()
     wait = recall_wait(rules, outcome, same_outcome)
     if wait is None:
         return False
-    zone_key = session.execute(
-        select(col(Contact.zone_key)).where(col(Contact.id) == contact_id)
-    ).scalar_one()
     due = callable_from(campaign, zone_key, now + wait)
     if campaign.end_at is not None and due >= _aware(campaign.end_at):
         return False

@@ -4,6 +4,7 @@ sandbox, on SQLite and Postgres."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -34,7 +35,14 @@ def _settings(database_url: str, sandbox_url: str) -> Settings:
     account = AccountConfig.model_validate(
         {"name": "acct", "provider": "sandbox", "base_url": sandbox_url, "timeout": 2}
     )
-    return Settings(database_url=database_url, accounts={"acct": account}, tick_seconds=0.1)
+    # Recycling calls the same numbers again seconds later: without the minimum gap between
+    # calls to one number (tested in test_recalls.py), not an hour later.
+    return Settings(
+        database_url=database_url,
+        accounts={"acct": account},
+        tick_seconds=0.1,
+        min_call_gap=timedelta(0),
+    )
 
 
 def _dial(engine: Engine, settings: Settings) -> None:
