@@ -345,8 +345,10 @@ def compare(
     name: str,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """The campaign's accounts side by side: outcomes, unknown rate, errors, latency, and the
-    completed rate's difference with a 95 % confidence interval."""
+    """The campaign's accounts side by side, with a 95 % interval on the completed rate.
+
+    Per account: contacts, placed, outcomes, unknown rate, provider errors, median latency,
+    and the difference in completed rate from the first account."""
     from campaigns.compare import compare as compare_accounts
 
     found = compare_accounts(context(ctx).engine, name)
