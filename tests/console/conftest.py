@@ -9,7 +9,8 @@ Skipped when chromium is not installed, unless DIALER_TEST_REQUIRE_SERVICES=1 (C
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,24 +63,18 @@ class Console:
     """What dials the campaigns, its gate the API's."""
 
 
-@pytest.fixture(scope="module")
-def console(
-    tmp_path_factory: pytest.TempPathFactory, sandbox_server: SandboxServer
+@contextmanager
+def served_console(
+    workdir: Path, sandbox_url: str, accounts: Callable[[Settings], dict[str, AccountConfig]]
 ) -> Iterator[Console]:
-    workdir = tmp_path_factory.mktemp("console")
+    """``dialer serve`` as the console tests see it: a migrated SQLite ledger in ``workdir``,
+    the accounts ``accounts`` makes of the API test settings, and a dialing service whose
+    gate the API shares."""
     url = f"sqlite:///{workdir / 'ledger.db'}"
     engine = make_engine(url)
     migrate(engine)
-    settings = api_settings(url, sandbox_server.url)
-    capped = settings.accounts["sandbox"].model_copy(update={"concurrent_calls": 4})
-    others = {
-        "gym": {"name": "gym", "provider": "libby", "api_key": "k", "agent_id": "a1"},
-        "tri": {"name": "tri", "provider": "trillet", "workspace_id": "ws1", "agent_id": "a1"},
-    }
-    accounts = {"sandbox": capped} | {
-        name: AccountConfig.model_validate(fields) for name, fields in others.items()
-    }
-    settings = settings.model_copy(update={"accounts": accounts})
+    settings = api_settings(url, sandbox_url)
+    settings = settings.model_copy(update={"accounts": accounts(settings)})
     service = build_service(settings, engine)
     app = create_app(settings, engine, workdir / "files", gate=service.gate)
     with (
@@ -89,6 +84,27 @@ def console(
         yield Console(served.url, settings, engine, api, workdir / "downloads", service)
     service.close()
     engine.dispose()
+
+
+def _console_accounts(settings: Settings) -> dict[str, AccountConfig]:
+    """The sandbox capped at 4 calls, and a Libby and a Trillet account (never dialed)."""
+    capped = settings.accounts["sandbox"].model_copy(update={"concurrent_calls": 4})
+    others = {
+        "gym": {"name": "gym", "provider": "libby", "api_key": "k", "agent_id": "a1"},
+        "tri": {"name": "tri", "provider": "trillet", "workspace_id": "ws1", "agent_id": "a1"},
+    }
+    return {"sandbox": capped} | {
+        name: AccountConfig.model_validate(fields) for name, fields in others.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def console(
+    tmp_path_factory: pytest.TempPathFactory, sandbox_server: SandboxServer
+) -> Iterator[Console]:
+    workdir = tmp_path_factory.mktemp("console")
+    with served_console(workdir, sandbox_server.url, _console_accounts) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

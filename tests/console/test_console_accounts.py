@@ -6,21 +6,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from selenium.webdriver.chrome.webdriver import WebDriver
 from selenium.webdriver.common.by import By
 
-from dialer.api.app import create_app
-from dialer.ledger.engine import make_engine, migrate
 from dialer.sandbox import SandboxServer
-from dialer.settings import AccountConfig
-from dialer.wiring import build_service
-from tests.api.conftest import API_KEY, ServedApp, api_settings
+from dialer.settings import AccountConfig, Settings
 from tests.console.conftest import (
     Console,
     script_errors,
     serious_violations,
+    served_console,
     sign_in,
     text,
     wait_for,
@@ -33,28 +29,20 @@ pytestmark = pytest.mark.timeout(120)
 LEADS = "first_name,phone\n" + "".join(f"L{i},+1212555{2600 + i:04d}\n" for i in range(10))
 
 
+def _with_trial(settings: Settings) -> dict[str, AccountConfig]:
+    """The API test accounts and a second sandbox account, ``trial``."""
+    trial = settings.accounts["sandbox"].model_copy(update={"name": "trial"})
+    return {**settings.accounts, "trial": trial}
+
+
 @pytest.fixture(scope="module")
 def console(
     tmp_path_factory: pytest.TempPathFactory, sandbox_server: SandboxServer
 ) -> Iterator[Console]:
     """The served console with a second sandbox account, ``trial``."""
     workdir = tmp_path_factory.mktemp("console-accounts")
-    url = f"sqlite:///{workdir / 'ledger.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    settings = api_settings(url, sandbox_server.url)
-    trial = settings.accounts["sandbox"].model_copy(update={"name": "trial"})
-    settings = settings.model_copy(update={"accounts": {**settings.accounts, "trial": trial}})
-    assert isinstance(trial, AccountConfig)
-    service = build_service(settings, engine)
-    app = create_app(settings, engine, workdir / "files", gate=service.gate)
-    with (
-        ServedApp(app) as served,
-        httpx.Client(base_url=served.url, headers={"X-API-Key": API_KEY}, timeout=20) as api,
-    ):
-        yield Console(served.url, settings, engine, api, workdir / "downloads", service)
-    service.close()
-    engine.dispose()
+    with served_console(workdir, sandbox_server.url, _with_trial) as served:
+        yield served
 
 
 def test_a_campaign_split_between_two_accounts_and_compared(
