@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
-from dialer.ledger.engine import utcnow
+
+def utcnow() -> datetime:
+    """The current instant, aware, in UTC. The only clock read of the ledger's callers."""
+    return datetime.now(UTC)
 
 
 class Clock(Protocol):

@@ -78,6 +78,10 @@ class ServiceUnavailable(DialerError):
     """A backing service (Redis, the database) cannot be reached."""
 
 
+DATABASE_DOWN = "database unreachable; try again later"
+"""What a ServiceUnavailable says when the ledger's database fails a read or write."""
+
+
 class RateLimitTimeout(DialerError):
     """No slot for ``key`` comes within the caller's timeout; no token was taken."""
 

@@ -13,7 +13,8 @@ app = typer.Typer(cls=Group, help="Ledger database maintenance.", no_args_is_hel
 @app.command(cls=Command)
 def upgrade(ctx: typer.Context) -> None:
     """Apply every pending schema migration (safe to run from several machines at once)."""
-    from dialer.ledger.engine import head_revision, make_engine, migrate
+    from dialer.ledger.engine import make_engine, migrate
+    from dialer.ledger.revision import head_revision
 
     cli = context(ctx)
     engine = make_engine(cli.settings.database_url)

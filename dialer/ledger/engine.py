@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +16,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from dialer.errors import ConfigError, ServiceUnavailable
+# utcnow: the clock the ledger's callers read, imported from here by most of them.
+from dialer.clock import utcnow as utcnow
+from dialer.errors import DATABASE_DOWN, ConfigError, ServiceUnavailable
+from dialer.ledger.revision import head_revision
 from dialer.private import private_file
 
 if TYPE_CHECKING:
@@ -31,11 +32,6 @@ log = logging.getLogger("dialer.ledger")
 _MIGRATION_LOCK = 7_273_1
 _migrated: set[str] = set()
 _migrate_lock = threading.Lock()
-
-
-def utcnow() -> datetime:
-    """The current instant, aware, in UTC. The only clock read of the ledger's callers."""
-    return datetime.now(UTC)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -75,19 +71,6 @@ def make_engine(url: str) -> Engine:
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=40)
-
-
-@functools.cache
-def head_revision() -> str:
-    """The newest migration's revision: migration files are named ``NNNN_what.py`` with
-    revision ``NNNN`` (a test holds this equal to alembic's head). A ledger already there is
-    used as it is, without importing alembic (a third of a second)."""
-    versions = files("dialer") / "migrations" / "versions"
-    return max(
-        entry.name.split("_", 1)[0]
-        for entry in versions.iterdir()
-        if entry.name.endswith(".py") and entry.name[:4].isdigit()
-    )
 
 
 def migrate(engine: Engine) -> str | None:
@@ -152,9 +135,6 @@ def _first_line(exc: BaseException) -> str:
 def rowcount(result: Any) -> int:
     """Rows matched by an UPDATE/DELETE result (typed access to ``CursorResult.rowcount``)."""
     return int(result.rowcount)
-
-
-DATABASE_DOWN = "database unreachable; try again later"
 
 
 @contextmanager

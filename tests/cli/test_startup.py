@@ -14,7 +14,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from dialer.cli.sandbox import SANDBOX_PORT
-from dialer.ledger.engine import head_revision
+from dialer.ledger.revision import head_revision
 from dialer.providers.sandbox import SANDBOX_PORT as SETTINGS_SANDBOX_PORT
 from tests.cli.running import dialer, environment
 
