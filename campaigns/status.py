@@ -1,27 +1,27 @@
 """``dialer campaign status``: what a campaign has done and what it still has to do.
 
-Read on SQLAlchemy Core alone (:mod:`dialer.ledger.overview`, :mod:`dialer.ledger.tallies`):
-the command starts in a fraction of a second (``bench/bench_startup.py``).
+Its reads (:mod:`dialer.ledger.overview`) run through SQLAlchemy Core (:func:`campaign_report`)
+or any other :class:`~dialer.ledger.overview.Fetch` (:func:`report_from`).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING, Any
 
 from dialer import recalls, split
 from dialer.capacity import accounts as capacity
 from dialer.capacity.gate import Gate
 from dialer.feasibility import estimate_finish
-from dialer.ledger import overview, tallies
-from dialer.ledger.engine import read_scope
-from dialer.ledger.overview import CampaignView
+from dialer.ledger import overview, sums
+from dialer.ledger.overview import CampaignView, Fetch
 from dialer.settings import Settings
 from dialer.states import OPEN_STATES, CampaignStatus, ContactState
 from dialer.windows import CallingWindow
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 
 @dataclass(frozen=True)
@@ -93,19 +93,53 @@ def campaign_report(
 ) -> CampaignReport:
     """The status of campaign ``name``, with its account's capacity read from ``gate`` when
     given. UnknownCampaign if there is none."""
+    # Here: report_from's callers need not import SQLAlchemy.
+    from dialer.ledger.engine import read_scope
+    from dialer.ledger.statements import core_fetch
+
     with read_scope(engine) as connection:
-        campaign = overview.campaign_view(connection, name=name)
-        counts = tallies.state_counts(connection, campaign_id=campaign.id)
-        outcomes = tallies.outcome_counts(connection, campaign_id=campaign.id)
-        pending = tallies.zone_key_counts(
-            connection, campaign_id=campaign.id, states=[ContactState.PENDING]
-        )
-        shares = split.shares_from_json(campaign.accounts, campaign.account)
-        call_seconds = {
-            s.account: overview.recent_call_seconds(connection, account=s.account) for s in shares
-        }
-        waiting = tallies.recalls_waiting(connection, campaign_id=campaign.id)
-        next_due = tallies.next_due(connection, campaign_id=campaign.id, zone_keys=pending)
+        read = _read(core_fetch(connection), name)
+    return _report(read, settings, now, gate)
+
+
+def report_from(
+    fetch: Fetch, settings: Settings, name: str, *, now: datetime, gate: Gate | None = None
+) -> CampaignReport:
+    """:func:`campaign_report` read by ``fetch`` (all its reads made before it returns)."""
+    return _report(_read(fetch, name), settings, now, gate)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What a status reads of the ledger, in one transaction."""
+
+    campaign: CampaignView
+    counts: dict[sums.Key, int]
+    call_seconds: dict[str, float | None]
+    """The recent call length of each of the campaign's accounts."""
+    pending: dict[str, int]
+    next_due: datetime | None
+
+
+def _read(fetch: Fetch, name: str) -> _Read:
+    campaign = overview.campaign_view(fetch, name=name)
+    counts = overview.campaign_counts(fetch, campaign_id=campaign.id)
+    pending = sums.by_zone_key(counts, states=[ContactState.PENDING])
+    shares = split.shares_from_json(campaign.accounts, campaign.account)
+    return _Read(
+        campaign=campaign,
+        counts=counts,
+        call_seconds={
+            s.account: overview.recent_call_seconds(fetch, account=s.account) for s in shares
+        },
+        pending=pending,
+        next_due=overview.next_due(fetch, campaign_id=campaign.id, zone_keys=pending),
+    )
+
+
+def _report(read: _Read, settings: Settings, now: datetime, gate: Gate | None) -> CampaignReport:
+    campaign, pending, call_seconds = read.campaign, read.pending, read.call_seconds
+    shares = split.shares_from_json(campaign.accounts, campaign.account)
     lines = []
     for share in shares:
         account = settings.accounts.get(share.account)
@@ -129,8 +163,8 @@ def campaign_report(
         rows_read=campaign.rows_read,
         rows_accepted=campaign.rows_accepted,
         rows_rejected=campaign.rows_rejected,
-        contacts=counts,
-        outcomes=outcomes,
+        contacts=sums.by_state(read.counts, [campaign.id])[campaign.id],
+        outcomes=sums.by_outcome(read.counts),
         estimate=_estimate(campaign, settings, window, pending, now, call_seconds),
         capacity=" | ".join(lines),
         accounts=[share.to_json() for share in shares] if len(shares) > 1 else [],
@@ -142,8 +176,8 @@ def campaign_report(
             )
         ),
         order=recalls.parse_order(campaign.claim_order).value,
-        recalls_waiting=waiting,
-        next_due=next_due,
+        recalls_waiting=sums.recalls_waiting(read.counts),
+        next_due=read.next_due,
     )
 
 

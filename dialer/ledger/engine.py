@@ -161,7 +161,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 @contextmanager
 def read_scope(engine: Engine) -> Iterator[Connection]:
-    """A Core connection for reads (:mod:`dialer.ledger.tallies`, :mod:`~.overview`), in one
+    """A Core connection for reads (:mod:`dialer.ledger.tallies`, :mod:`~.statements`), in one
     transaction so that they agree, rolled back at the end; storage errors as
     :func:`session_scope` raises them. No ORM is imported."""
     try:

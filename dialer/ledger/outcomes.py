@@ -25,7 +25,6 @@ from dialer.ledger import counts as ledger_counts
 from dialer.ledger import outbox
 from dialer.ledger.counts import Deltas
 from dialer.ledger.engine import rowcount
-from dialer.ledger.overview import recent_call_seconds as recent_call_seconds
 from dialer.models import (
     MAY_HAVE_CALLED_STATES,
     Attempt,

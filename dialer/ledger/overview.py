@@ -1,23 +1,33 @@
-"""What ``dialer campaign status`` (and ``GET /campaigns/{name}``) reads of a campaign, on
-SQLAlchemy Core alone (:mod:`dialer.ledger.tables`): its row and how long its account's calls
-last. With :mod:`dialer.ledger.tallies`, a status is read without importing the ORM, SQLModel
-or pydantic models, which would cost the command most of its start-up.
+"""What ``dialer campaign status`` (and ``GET /campaigns/{name}``) reads of a campaign: its row,
+its contact counts, how long its accounts' calls last and when its next waiting contact is due.
+
+Each read is a named statement (declared once, on SQLAlchemy Core, in
+:mod:`dialer.ledger.statements`) run by a :class:`Fetch`, such as
+:func:`dialer.ledger.statements.core_fetch`. What is made of the rows is here, whoever runs
+the statements; this module imports no database library.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import select
+from typing import Any, Protocol
 
 from dialer.errors import UnknownCampaign
-from dialer.ledger.tables import attempt, campaign
+from dialer.ledger import sums
+from dialer.states import ContactState
 
-if TYPE_CHECKING:
-    from sqlalchemy import Connection
-    from sqlalchemy.orm import Session
+RECENT_CALLS = 200
+"""How many of an account's latest calls with an outcome tell how long its calls last."""
+
+
+class Fetch(Protocol):
+    def __call__(self, statement: str, /, **params: object) -> Sequence[Sequence[Any]]:
+        """The rows of the named statement of :mod:`dialer.ledger.statements` run with
+        ``params``, their values as the models have them (instants aware in UTC, JSON parsed,
+        booleans as bool); ServiceUnavailable when the database fails."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -47,31 +57,39 @@ class CampaignView:
     claim_order: str | None
 
 
-_VIEW = tuple(campaign.c[name] for name in CampaignView.__dataclass_fields__)
-
-
-def campaign_view(reader: Session | Connection, *, name: str) -> CampaignView:
+def campaign_view(fetch: Fetch, *, name: str) -> CampaignView:
     """The campaign called ``name``; UnknownCampaign if there is none."""
-    found = reader.execute(select(*_VIEW).where(campaign.c.name == name)).first()
-    if found is None:
+    found = fetch("campaign", name=name)
+    if not found:
         raise UnknownCampaign(name)
-    return CampaignView(*found)
+    return CampaignView(*found[0])
 
 
-def recent_call_seconds(
-    reader: Session | Connection, *, account: str, sample: int = 200
-) -> float | None:
-    """The mean time from start to outcome of the account's latest ``sample`` calls with an
-    outcome (how long a call holds its place), or None when none has one yet."""
-    rows = reader.execute(
-        select(attempt.c.started_at, attempt.c.outcome_at)
-        .where(attempt.c.account == account, attempt.c.outcome_at.is_not(None))
-        .order_by(attempt.c.id.desc())
-        .limit(sample)
-    ).all()
+def campaign_counts(fetch: Fetch, *, campaign_id: int) -> dict[sums.Key, int]:
+    """The campaign's non-zero contact counts by key (:mod:`dialer.ledger.sums` adds them up)."""
+    return sums.keyed(fetch("counts", campaign_id=campaign_id))
+
+
+def recent_call_seconds(fetch: Fetch, *, account: str) -> float | None:
+    """The mean time from start to outcome of the account's latest :data:`RECENT_CALLS` calls
+    with an outcome (how long a call holds its place), or None when none has one yet."""
     spans = [
         (ended - started).total_seconds()
-        for started, ended in rows
+        for started, ended in fetch("recent_calls", account=account, sample=RECENT_CALLS)
         if started is not None and ended is not None
     ]
     return sum(spans) / len(spans) if spans else None
+
+
+def next_due(fetch: Fetch, *, campaign_id: int, zone_keys: Collection[str]) -> datetime | None:
+    """The earliest ``next_attempt_at`` of the campaign's pending contacts in ``zone_keys``
+    (recalls, retries, contacts put off): the first entry of one range of
+    ``ix_contact_claim`` per zone key, whatever the campaign's size."""
+    found = []
+    for zone_key in sorted(set(zone_keys)):
+        first = fetch(
+            "next_due", campaign_id=campaign_id, state=ContactState.PENDING.value, zone_key=zone_key
+        )
+        if first:
+            found.append(first[0][0])
+    return min(found, default=None)

@@ -8,20 +8,17 @@ neither the ORM nor the models: ``dialer campaign status`` starts without them.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 
-from dialer.ledger.tables import contact, contact_count
-from dialer.states import ContactState
+from dialer.ledger import sums
+from dialer.ledger.sums import Key as Key
+from dialer.ledger.tables import contact_count
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
     from sqlalchemy.orm import Session
-
-Key = tuple[int, str, str, str]
-"""(campaign id, state, zone key, outcome or "")."""
 
 
 def counts(
@@ -31,13 +28,20 @@ def counts(
     if not campaign_ids:
         return {}
     c = contact_count.c
-    query = select(c.campaign_id, c.state, c.zone_key, c.outcome, func.sum(c.n)).where(
-        c.campaign_id.in_(sorted(campaign_ids))
-    )
+    where = [c.campaign_id.in_(sorted(campaign_ids))]
     if states:
-        query = query.where(c.state.in_(sorted(states)))
-    rows = reader.execute(query.group_by(c.campaign_id, c.state, c.zone_key, c.outcome)).all()
-    return {(cid, s, z, o): int(n) for cid, s, z, o, n in rows if n}
+        where.append(c.state.in_(sorted(states)))
+    return sums.keyed(reader.execute(summed(*where)).all())
+
+
+def summed(*where: ColumnElement[bool]) -> Select[tuple[int, str, str, str, int]]:
+    """The sums of ``contact_count`` by key, of the rows ``where`` selects."""
+    c = contact_count.c
+    return (
+        select(c.campaign_id, c.state, c.zone_key, c.outcome, func.sum(c.n))
+        .where(*where)
+        .group_by(c.campaign_id, c.state, c.zone_key, c.outcome)
+    )
 
 
 def state_counts(reader: Session | Connection, *, campaign_id: int) -> dict[str, int]:
@@ -50,21 +54,12 @@ def state_counts_of(
     reader: Session | Connection, *, campaign_ids: Collection[int]
 ) -> dict[int, dict[str, int]]:
     """:func:`state_counts` of each of ``campaign_ids``, in one query."""
-    found = {
-        campaign_id: {state.value: 0 for state in ContactState} for campaign_id in campaign_ids
-    }
-    for (campaign_id, state, _z, _o), n in counts(reader, campaign_ids=campaign_ids).items():
-        found[campaign_id][state] += n
-    return found
+    return sums.by_state(counts(reader, campaign_ids=campaign_ids), campaign_ids)
 
 
 def outcome_counts(reader: Session | Connection, *, campaign_id: int) -> dict[str, int]:
     """Contacts by provider-reported outcome, whatever their state (none left out)."""
-    found: dict[str, int] = {}
-    for (_c, _s, _z, outcome), n in counts(reader, campaign_ids=[campaign_id]).items():
-        if outcome:
-            found[outcome] = found.get(outcome, 0) + n
-    return found
+    return sums.by_outcome(counts(reader, campaign_ids=[campaign_id]))
 
 
 def zone_key_counts(
@@ -72,46 +67,4 @@ def zone_key_counts(
 ) -> dict[str, int]:
     """Contacts in ``states`` grouped by zone key: what the scheduler and estimates work on.
     Only keys with contacts appear."""
-    found: dict[str, int] = {}
-    for (_c, _s, zone_key, _o), n in counts(
-        reader, campaign_ids=[campaign_id], states=states
-    ).items():
-        found[zone_key] = found.get(zone_key, 0) + n
-    return {key: n for key, n in found.items() if n}
-
-
-def recalls_waiting(reader: Session | Connection, *, campaign_id: int) -> int:
-    """Pending contacts that were called and wait to be called again (they keep their last
-    outcome): read from the kept counts."""
-    return sum(
-        n
-        for (_c, _s, _z, outcome), n in counts(
-            reader, campaign_ids=[campaign_id], states=[ContactState.PENDING]
-        ).items()
-        if outcome
-    )
-
-
-def next_due(
-    reader: Session | Connection, *, campaign_id: int, zone_keys: Collection[str]
-) -> datetime | None:
-    """The earliest ``next_attempt_at`` of the campaign's pending contacts in ``zone_keys``
-    (recalls, retries, contacts put off): the first entry of one range of
-    ``ix_contact_claim`` per zone key, whatever the campaign's size."""
-    c = contact.c
-    found = []
-    for zone_key in sorted(set(zone_keys)):
-        first = reader.execute(
-            select(c.next_attempt_at)
-            .where(
-                c.campaign_id == campaign_id,
-                c.state == ContactState.PENDING,
-                c.zone_key == zone_key,
-                c.next_attempt_at.is_not(None),
-            )
-            .order_by(c.next_attempt_at)
-            .limit(1)
-        ).scalar_one_or_none()
-        if first is not None:
-            found.append(first)
-    return min(found, default=None)
+    return sums.by_zone_key(counts(reader, campaign_ids=[campaign_id], states=states))

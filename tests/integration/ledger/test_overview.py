@@ -5,84 +5,35 @@ so the very report ``dialer campaign status`` printed when it read through the O
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import select
 
 from campaigns.status import campaign_report
 from dialer.ledger import campaigns as ledger_campaigns
-from dialer.ledger import counts, overview, tallies
+from dialer.ledger import overview, sums
 from dialer.ledger.engine import read_scope, session_scope
-from dialer.ledger.overview import CampaignView
+from dialer.ledger.overview import CampaignView, Fetch
+from dialer.ledger.statements import core_fetch
 from dialer.models import Attempt, Campaign, Contact
 from dialer.windows import CallingWindow
-from tests import fakes
-
-NOW = datetime(2026, 12, 4, 15, 0, 30, tzinfo=UTC)
-CHICAGO = "America/Chicago"
-
-
-def _arranged(engine: Engine) -> int:
-    """A campaign with contacts in several states, zone keys and outcomes, a start and an
-    end, and attempts with outcomes on its account; its id."""
-    phones = [f"+1212555{1000 + i:04d}" for i in range(12)]
-    keys = [fakes.NEW_YORK] * 8 + [CHICAGO] * 4
-    ids = fakes.campaign(
-        engine, NOW, phones, zone_keys=keys, end_at=NOW + timedelta(days=3), window="09:00-20:00"
-    )
-    moves = {
-        ids[0]: ("placed", "voicemail"),
-        ids[1]: ("placed", "completed"),
-        ids[2]: ("placed", "completed"),
-        ids[3]: ("failed", None),
-        ids[4]: ("unknown", None),
-        ids[5]: ("queued", None),
-        ids[9]: ("cancelled", None),
-    }
-    with session_scope(engine) as session:
-        campaign = ledger_campaigns.get_campaign(session, name="spring")
-        assert campaign.id is not None
-        campaign.start_at = NOW + timedelta(hours=1, seconds=7)
-        campaign.status_reason = "a reason, with ünïcode"
-        for contact_id, (state, outcome) in moves.items():
-            session.execute(
-                update(Contact)
-                .where(col(Contact.id) == contact_id)
-                .values(state=state, outcome=outcome)
-            )
-        for i, contact_id in enumerate(ids[:3]):
-            session.add(
-                Attempt(
-                    key=str(uuid.uuid4()),
-                    contact_id=contact_id,
-                    campaign_id=campaign.id,
-                    account="sandbox",
-                    phone=phones[i],
-                    started_at=NOW,
-                    outcome_at=NOW + timedelta(seconds=30 * (i + 1)),
-                    result="placed",
-                )
-            )
-        counts.recount(session, campaign_ids=[campaign.id])
-        return campaign.id
+from tests import fakes, status_support
+from tests.status_support import CHICAGO, NOW
 
 
 def test_core_reads_equal_the_models(engine: Engine) -> None:
-    campaign_id = _arranged(engine)
+    campaign_id = status_support.arranged(engine)
     with session_scope(engine) as session:
         model = ledger_campaigns.get_campaign(session, name="spring")
         contacts = list(session.exec(select(Contact)))
         attempts = list(session.exec(select(Attempt)))
     with read_scope(engine) as connection:
-        view = overview.campaign_view(connection, name="spring")
-        states = tallies.state_counts(connection, campaign_id=campaign_id)
-        outcomes = tallies.outcome_counts(connection, campaign_id=campaign_id)
-        pending = tallies.zone_key_counts(connection, campaign_id=campaign_id, states=["pending"])
-        seconds = overview.recent_call_seconds(connection, account="sandbox")
+        view, found, seconds, _due = _reads(core_fetch(connection), campaign_id)
+    states = sums.by_state(found, [campaign_id])[campaign_id]
+    outcomes = sums.by_outcome(found)
+    pending = sums.by_zone_key(found, states=["pending"])
     assert view == CampaignView(
         **{field.name: getattr(model, field.name) for field in dataclasses.fields(CampaignView)}
     )
@@ -108,8 +59,18 @@ def test_core_reads_equal_the_models(engine: Engine) -> None:
     )
 
 
+def _reads(fetch: Fetch, campaign_id: int) -> tuple[object, ...]:
+    """Every status read of "spring", by ``fetch``."""
+    return (
+        overview.campaign_view(fetch, name="spring"),
+        overview.campaign_counts(fetch, campaign_id=campaign_id),
+        overview.recent_call_seconds(fetch, account="sandbox"),
+        overview.next_due(fetch, campaign_id=campaign_id, zone_keys=[fakes.NEW_YORK, CHICAGO]),
+    )
+
+
 def test_the_status_report_is_the_one_read_through_the_models(engine: Engine) -> None:
-    campaign_id = _arranged(engine)
+    campaign_id = status_support.arranged(engine)
     settings = fakes.settings(engine, rate="2/s", concurrent_calls=4)
     report = campaign_report(engine, settings, "spring", now=NOW)
     with session_scope(engine) as session:
