@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING
 
 from dialer.capacity.gate import AccountState, Gate
 from dialer.errors import ServiceUnavailable
 from dialer.settings import AccountConfig
+
+if TYPE_CHECKING:  # status reads capacity without importing SQLAlchemy
+    from sqlalchemy.engine import Engine
 
 log = logging.getLogger("dialer.capacity")
 

@@ -2,9 +2,11 @@
 its contact counts, how long its accounts' calls last and when its next waiting contact is due.
 
 Each read is a named statement (declared once, on SQLAlchemy Core, in
-:mod:`dialer.ledger.statements`) run by a :class:`Fetch`, such as
-:func:`dialer.ledger.statements.core_fetch`. What is made of the rows is here, whoever runs
-the statements; this module imports no database library.
+:mod:`dialer.ledger.statements`) run by a :class:`Fetch`: through SQLAlchemy
+(:func:`dialer.ledger.statements.core_fetch`), or on a plain DBAPI connection with the
+statement's SQL compiled ahead (:mod:`dialer.ledger.plainread`), so that the command can start
+without importing SQLAlchemy. What is made of the rows is here, once, for both; this module
+imports no database library.
 """
 
 from __future__ import annotations

@@ -1,21 +1,29 @@
-"""The status reads on SQLAlchemy Core alone give what the models give, on both databases:
-the campaign's row, its counts by state, outcome and zone key, its account's call length, and
-so the very report ``dialer campaign status`` printed when it read through the ORM."""
+"""The status reads give what the models give, on both databases, whether they run through
+SQLAlchemy Core or on a plain DBAPI connection (dialer/ledger/plainread.py): the campaign's
+row, its counts by state, outcome and zone key, its account's call length, when its next
+waiting contact is due, and so the very report ``dialer campaign status`` printed when it read
+through the ORM."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, timedelta
 
+import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from campaigns.status import campaign_report
+from campaigns.status import campaign_report, report_from
+from dialer.errors import DATABASE_DOWN, ServiceUnavailable
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger import overview, sums
 from dialer.ledger.engine import read_scope, session_scope
 from dialer.ledger.overview import CampaignView, Fetch
+from dialer.ledger.plainread import open_ledger
 from dialer.ledger.statements import core_fetch
 from dialer.models import Attempt, Campaign, Contact
 from dialer.windows import CallingWindow
@@ -69,6 +77,47 @@ def _reads(fetch: Fetch, campaign_id: int) -> tuple[object, ...]:
     )
 
 
+@contextmanager
+def _plain_ledger(engine: Engine) -> Iterator[Fetch]:
+    ledger = open_ledger(engine.url.render_as_string(hide_password=False))
+    assert ledger is not None, "a current ledger is read without SQLAlchemy"
+    with ledger:
+        yield ledger.fetch
+
+
+def test_plain_reads_equal_the_core_reads(engine: Engine) -> None:
+    campaign_id = status_support.arranged(engine)
+    status_support.with_recalls_and_accounts(engine, campaign_id)
+    with read_scope(engine) as connection:
+        core = _reads(core_fetch(connection), campaign_id)
+    with _plain_ledger(engine) as fetch:
+        plain = _reads(fetch, campaign_id)
+    assert plain == core
+    view, _found, _seconds, due = plain
+    assert isinstance(view, CampaignView) and view.start_at and view.start_at.tzinfo is UTC
+    assert view.accounts == [{"name": "sandbox", "weight": 70}, {"name": "other", "weight": 30}]
+    assert view.recall_rules == {"no-answer": [3600, 14400], "busy": [900]}
+    assert view.failover is True
+    assert due == NOW + timedelta(minutes=75, microseconds=250) and due.tzinfo is UTC
+    with _plain_ledger(engine) as fetch:
+        assert overview.recent_call_seconds(fetch, account="other") == 30.0
+
+
+def test_plain_and_core_reports_are_the_same(engine: Engine) -> None:
+    campaign_id = status_support.arranged(engine)
+    status_support.with_recalls_and_accounts(engine, campaign_id)
+    settings = fakes.settings(engine, also=["other"], rate="2/s", concurrent_calls=4)
+    core = campaign_report(engine, settings, "spring", now=NOW)
+    with _plain_ledger(engine) as fetch:
+        plain = report_from(fetch, settings, "spring", now=NOW)
+    assert plain == core
+    assert (plain.recalls_waiting, plain.next_due) == (
+        2,
+        NOW + timedelta(minutes=75, microseconds=250),
+    )
+    assert plain.accounts_line() == "sandbox 70 %, other 30 %; failover on, reassigned 3"
+
+
 def test_the_status_report_is_the_one_read_through_the_models(engine: Engine) -> None:
     campaign_id = status_support.arranged(engine)
     settings = fakes.settings(engine, rate="2/s", concurrent_calls=4)
@@ -93,3 +142,23 @@ def test_the_status_report_is_the_one_read_through_the_models(engine: Engine) ->
     assert (report.total, report.done) == (12, 6)
     # 5 pending at min(2/s, 4 places / 60 s a call) = 4/m, from the start an hour ahead.
     assert "at 4/m" in report.estimate and "5 contacts" in report.estimate
+
+
+def test_a_database_gone_mid_read_is_service_unavailable(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a SQLite file does not go away under its reader")
+    status_support.arranged(engine)
+    url = engine.url.update_query_dict({"application_name": "status-read"})
+    ledger = open_ledger(url.render_as_string(hide_password=False))
+    assert ledger is not None
+    with ledger:
+        with engine.connect() as connection:
+            ended = connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE application_name = 'status-read'"
+                )
+            ).scalars()
+            assert list(ended) == [True]
+        with pytest.raises(ServiceUnavailable, match=f"^{DATABASE_DOWN}$"):
+            overview.campaign_view(ledger.fetch, name="spring")
