@@ -1,8 +1,8 @@
 """The ledger read on a plain DBAPI connection, without SQLAlchemy: how ``dialer campaign
 status`` starts in a fraction of a second (importing SQLAlchemy alone costs ~0.2 s).
 
-Only for what is known to be safe: a ``sqlite:///PATH`` URL (the file opened read-only, so
-never created, with the engine's 30 s busy timeout) or a ``postgresql[+psycopg]://`` one
+Only for what is known to be safe: a ``sqlite:///PATH`` URL (an existing file, never created
+here, with the engine's 30 s busy timeout) or a ``postgresql[+psycopg]://`` one
 (psycopg, which the engine uses too), on a ledger that answers and is at the newest schema
 revision. Anything else leaves :func:`open_ledger` with None, and the caller goes the
 ordinary way (:func:`dialer.ledger.engine.make_engine`, :func:`~dialer.ledger.engine.migrate`),
@@ -119,7 +119,9 @@ def _open_sqlite(database: str) -> PlainLedger | None:
         or (database.startswith("file:"))
     ):
         return None
-    uri = Path(database).absolute().as_uri() + "?mode=ro"
+    # Read-write, never create: a read-only connection could not remove the -wal and -shm
+    # files it makes, which SQLite removes when the last connection closes (it writes nothing).
+    uri = Path(database).absolute().as_uri() + "?mode=rw"
     try:
         connection = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
     except sqlite3.Error:

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from dialer.ledger.engine import make_engine
+from dialer.ledger.plainread import open_ledger
 from dialer.ledger.revision import head_revision
 from tests import status_support
 from tests.cli.running import EXIT_SERVICE_DOWN, dialer, environment, one_line_error
@@ -125,3 +126,17 @@ def test_an_unreachable_postgres_says_so_in_one_line(tmp_path: Path, url: str) -
     down = dialer(tmp_path, "campaign", "status", "c", env={"DIALER_DATABASE_URL": url})
     line = one_line_error(down, EXIT_SERVICE_DOWN)
     assert line.startswith("error: database unreachable: ")
+
+
+def test_the_plain_read_creates_and_leaves_no_file(tmp_path: Path) -> None:
+    assert open_ledger(f"sqlite:///{tmp_path / 'none.db'}") is None
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "leads.csv").write_text("phone\n+12125552671\n", encoding="utf-8")
+    create = dialer(
+        tmp_path, "campaign", "create", "c", "--account", "sandbox", "--csv", "leads.csv"
+    )
+    assert create.returncode == 0, create.stderr
+    made = sorted(path.name for path in tmp_path.iterdir())
+    url = f"sqlite:///{tmp_path / 'dialer.db'}"
+    assert status(tmp_path, url, "campaign", "status", "c")[1] is False
+    assert sorted(path.name for path in tmp_path.iterdir()) == made  # no -wal, -shm left
