@@ -1,6 +1,7 @@
 """The CLI around bad numbers, recycling and the attempts export: ``suppress list --source
 provider``, ``suppress remove``, ``campaign recycle`` and ``campaign export --attempts``,
-against the sandbox, exactly as a user types them."""
+against the sandbox, exactly as a user types them (in this process: the commands' logic and
+output are the subject)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import httpx
 import pytest
 
 from campaigns.export import ATTEMPT_COLUMNS
-from tests.cli.running import dialer, one_line_error
+from tests.cli.running import dialer_here, one_line_error
 
 BAD, GOOD = "+12125552671", "+12125552672"
 
@@ -32,7 +33,7 @@ def dialed(tmp_path: Path, sandbox_url: str) -> Path:
         ["campaign", "start", "spring"],
         ["run", "--drain"],
     ):
-        done = dialer(tmp_path, *_with_window(step))
+        done = dialer_here(tmp_path, *_with_window(step))
         assert done.returncode == 0, done.stderr
     return tmp_path
 
@@ -44,21 +45,21 @@ def _with_window(step: list[str]) -> list[str]:
 
 
 def test_bad_numbers_are_listed_by_source_and_can_be_removed(dialed: Path) -> None:
-    listing = dialer(dialed, "suppress", "list", "--source", "provider")
+    listing = dialer_here(dialed, "suppress", "list", "--source", "provider")
     assert listing.returncode == 0, listing.stderr
     (line,) = listing.stdout.splitlines()
     phone, source, _added, reason = line.split("\t")
     assert (phone, source) == (BAD, "provider")
     assert reason == "sandbox: HTTP 400: to: number not in service"
-    other = dialer(dialed, "suppress", "list", "--source", "command line")
+    other = dialer_here(dialed, "suppress", "list", "--source", "command line")
     assert other.stdout.strip() == "the do-not-call list has no number from 'command line'"
-    removed = dialer(dialed, "suppress", "remove", BAD)
+    removed = dialer_here(dialed, "suppress", "remove", BAD)
     assert removed.stdout.strip() == "1 number removed"
-    assert dialer(dialed, "suppress", "list").stdout.strip() == "the do-not-call list is empty"
+    assert dialer_here(dialed, "suppress", "list").stdout.strip() == "the do-not-call list is empty"
 
 
 def test_export_attempts_to_standard_output_and_for_excel(dialed: Path) -> None:
-    result = dialer(dialed, "campaign", "export", "spring", "--attempts", "-o", "-")
+    result = dialer_here(dialed, "campaign", "export", "spring", "--attempts", "-o", "-")
     assert result.returncode == 0, result.stderr
     assert result.stderr == "Exported 2 attempts of 'spring'\n"
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
@@ -69,19 +70,23 @@ def test_export_attempts_to_standard_output_and_for_excel(dialed: Path) -> None:
     assert (by_phone[GOOD]["http_status"], by_phone[GOOD]["result"]) == ("200", "placed")
     assert by_phone[GOOD]["provider_call_id"].startswith("SBX-")
     assert (by_phone[BAD]["row"], by_phone[GOOD]["row"]) == ("1", "2")
-    saved = dialer(dialed, "campaign", "export", "spring", "--attempts", "--excel", "-o", "a.csv")
+    saved = dialer_here(
+        dialed, "campaign", "export", "spring", "--attempts", "--excel", "-o", "a.csv"
+    )
     assert saved.stdout == "Exported 2 attempts of 'spring' to a.csv\n"
     assert (dialed / "a.csv").read_bytes().startswith(b"\xef\xbb\xbftime,row,phone,")
     # Recycling (tests/integration/test_recycle.py has the rest): no outcome was reported
     # yet, so there is nothing to recycle, and the command says so.
-    same = dialer(dialed, "campaign", "recycle", "spring", "--outcome", "no-answer,busy")
+    same = dialer_here(dialed, "campaign", "recycle", "spring", "--outcome", "no-answer,busy")
     assert same.returncode == 0, same.stderr
     assert same.stdout.strip() == "0 contacts of 'spring' are pending again."
-    into = dialer(dialed, "campaign", "recycle", "spring", "--outcome", "busy", "--into", "later")
+    into = dialer_here(
+        dialed, "campaign", "recycle", "spring", "--outcome", "busy", "--into", "later"
+    )
     assert into.stdout.strip() == (
         "Campaign 'later' created (draft) with 0 contacts of 'spring'; start it to dial them."
     )
-    wrong = dialer(dialed, "campaign", "recycle", "spring", "--outcome", "unknown")
+    wrong = dialer_here(dialed, "campaign", "recycle", "spring", "--outcome", "unknown")
     assert "--outcome takes completed, no-answer, busy, failed, voicemail; not unknown" in (
         one_line_error(wrong)
     )

@@ -1,4 +1,6 @@
-"""The ``dialer`` command as a user runs it: a real process, real files, exact output.
+"""The ``dialer`` command as a user runs it: real files, exact output; in this process
+(:func:`~tests.cli.running.dialer_here`) unless the test is of the process: a campaign end to
+end, Ctrl-C and SIGTERM, the installed script's imports, and ``suppress`` once as a process.
 
 User errors must be one line on stderr and exit code 1, never a traceback.
 """
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.running import dialer, one_line_error
+from tests.cli.running import dialer, dialer_here, one_line_error
 
 
 @pytest.fixture
@@ -28,7 +30,7 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def test_create_prints_the_import_summary(workdir: Path) -> None:
-    result = dialer(
+    result = dialer_here(
         workdir, "campaign", "create", "spring", "--account", "sandbox", "--csv", "leads.csv"
     )
     assert result.returncode == 0, result.stderr
@@ -96,7 +98,7 @@ def test_create_prints_the_import_summary(workdir: Path) -> None:
     ],
 )
 def test_user_errors_are_one_line(workdir: Path, args: list[str], message: str) -> None:
-    assert message in one_line_error(dialer(workdir, *args))
+    assert message in one_line_error(dialer_here(workdir, *args))
 
 
 def test_not_a_csv_and_no_phone_column(workdir: Path) -> None:
@@ -104,21 +106,21 @@ def test_not_a_csv_and_no_phone_column(workdir: Path) -> None:
     (workdir / "nophone.csv").write_text("name,email\nAnn,a@b.c\n", encoding="utf-8")
     for name in ("blob.csv", "nophone.csv"):
         one_line_error(
-            dialer(workdir, "campaign", "create", "x", "--account", "sandbox", "--csv", name)
+            dialer_here(workdir, "campaign", "create", "x", "--account", "sandbox", "--csv", name)
         )
-    listing = dialer(workdir, "campaign", "list")
+    listing = dialer_here(workdir, "campaign", "list")
     assert "No campaigns yet" in listing.stdout
 
 
 def test_bad_config_is_one_line(workdir: Path) -> None:
     (workdir / "dialer.toml").write_text("database_url = [\n", encoding="utf-8")
-    assert "dialer.toml: not valid TOML" in one_line_error(dialer(workdir, "campaign", "list"))
+    assert "dialer.toml: not valid TOML" in one_line_error(dialer_here(workdir, "campaign", "list"))
     (workdir / "dialer.toml").write_text(
         '[accounts.a]\nprovider = "libby"\napi_key = "${NOPE_KEY}"\n'
     )
-    assert "${NOPE_KEY} is not set" in one_line_error(dialer(workdir, "campaign", "list"))
+    assert "${NOPE_KEY} is not set" in one_line_error(dialer_here(workdir, "campaign", "list"))
     (workdir / "dialer.toml").write_text('[accounts.a]\nprovider = "libby"\napi_key = "k"\n')
-    assert "needs agent_id" in one_line_error(dialer(workdir, "campaign", "list"))
+    assert "needs agent_id" in one_line_error(dialer_here(workdir, "campaign", "list"))
 
 
 def test_a_campaign_end_to_end_against_the_sandbox(workdir: Path, sandbox_url: str) -> None:
@@ -230,7 +232,7 @@ def test_ctrl_c_stops_cleanly_with_nothing_left_in_flight(
         ],
         ["campaign", "start", "c"],
     ):
-        assert dialer(workdir, *step).returncode == 0
+        assert dialer_here(workdir, *step).returncode == 0
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIALER_")}
     process = subprocess.Popen(
         [sys.executable, "-m", "dialer", "run"],
@@ -247,7 +249,7 @@ def test_ctrl_c_stops_cleanly_with_nothing_left_in_flight(
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
-    status = json.loads(dialer(workdir, "campaign", "status", "c", "--json").stdout)
+    status = json.loads(dialer_here(workdir, "campaign", "status", "c", "--json").stdout)
     assert status["contacts"]["queued"] == 0 and status["contacts"]["dialing"] == 0
     sent = len(httpx.get(f"{sandbox_url}/_sandbox/requests").json())
     assert status["contacts"]["placed"] == sent < len(phones)
@@ -265,7 +267,7 @@ def test_suppress_add_list_remove(workdir: Path) -> None:
         ["+12125552672", "dnc.txt, command line"],
         ["+13105551234", "dnc.txt, command line"],
     ]
-    created = dialer(
+    created = dialer_here(
         workdir, "campaign", "create", "s", "--account", "sandbox", "--csv", "leads.csv"
     )
     assert "suppressed                      1" in created.stdout

@@ -1,5 +1,6 @@
 """``campaign create --account NAME=W`` (repeated, --failover), ``status`` and ``compare``
-as a user runs them: a real process against the sandbox."""
+as a user runs them, against the sandbox (in this process: ``tests/cli/test_cli.py`` runs
+a campaign end to end as processes)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.running import dialer, one_line_error
+from tests.cli.running import dialer_here, one_line_error
 
 LEADS = "".join(f"Lead{i},+1212555{4000 + i:04d}\n" for i in range(12))
 
@@ -28,43 +29,43 @@ def workdir(tmp_path: Path, sandbox_url: str) -> Path:
 
 def _create(workdir: Path, *options: str) -> str:
     args = ["campaign", "create", "duo", "--csv", "leads.csv", "--window", "00:00-24:00"]
-    result = dialer(workdir, *args, "--days", "all", *options)
+    result = dialer_here(workdir, *args, "--days", "all", *options)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
 def test_two_accounts_by_weight_then_status_export_and_compare(workdir: Path) -> None:
     _create(workdir, "--account", "main=70", "--account", "trial=30", "--failover")
-    assert dialer(workdir, "campaign", "start", "duo").returncode == 0
-    assert dialer(workdir, "run", "--drain").returncode == 0
+    assert dialer_here(workdir, "campaign", "start", "duo").returncode == 0
+    assert dialer_here(workdir, "run", "--drain").returncode == 0
 
-    status = dialer(workdir, "campaign", "status", "duo")
+    status = dialer_here(workdir, "campaign", "status", "duo")
     assert "  accounts   main 70 %, trial 30 %; failover on, reassigned 0" in status.stdout
-    data = json.loads(dialer(workdir, "campaign", "status", "duo", "--json").stdout)
+    data = json.loads(dialer_here(workdir, "campaign", "status", "duo", "--json").stdout)
     assert data["accounts"] == [{"name": "main", "weight": 70}, {"name": "trial", "weight": 30}]
     assert data["failover"] is True and data["contacts"]["placed"] == 12
 
-    assert dialer(workdir, "campaign", "export", "duo", "-o", "duo.csv").returncode == 0
+    assert dialer_here(workdir, "campaign", "export", "duo", "-o", "duo.csv").returncode == 0
     with (workdir / "duo.csv").open(newline="", encoding="utf-8") as stream:
         rows = list(csv.DictReader(stream))
     by_account = {name: sum(r["account"] == name for r in rows) for name in ("main", "trial")}
     assert sum(by_account.values()) == 12 and by_account["trial"] >= 1
 
-    found = json.loads(dialer(workdir, "campaign", "compare", "duo", "--json").stdout)
+    found = json.loads(dialer_here(workdir, "campaign", "compare", "duo", "--json").stdout)
     assert [(a["account"], a["contacts"]) for a in found["accounts"]] == [
         ("main", by_account["main"]),
         ("trial", by_account["trial"]),
     ]
     assert found["accounts"][1]["difference"]["versus"] == "main"
-    table = dialer(workdir, "campaign", "compare", "duo").stdout
+    table = dialer_here(workdir, "campaign", "compare", "duo").stdout
     assert "vs first (95 % CI)" in table and "trial" in table
 
 
 def test_a_single_account_campaign_is_as_before(workdir: Path) -> None:
     _create(workdir, "--account", "main")
-    data = json.loads(dialer(workdir, "campaign", "status", "duo", "--json").stdout)
+    data = json.loads(dialer_here(workdir, "campaign", "status", "duo", "--json").stdout)
     assert data["account"] == "main" and data["accounts"] == [] and data["reassigned"] == 0
-    assert dialer(workdir, "campaign", "export", "duo", "-o", "duo.csv").returncode == 0
+    assert dialer_here(workdir, "campaign", "export", "duo", "-o", "duo.csv").returncode == 0
     header = (workdir / "duo.csv").read_text(encoding="utf-8").splitlines()[0]
     assert "account" not in header.split(",")
 
@@ -84,4 +85,4 @@ def test_a_single_account_campaign_is_as_before(workdir: Path) -> None:
 )
 def test_bad_account_options_are_one_line(workdir: Path, options: list[str], message: str) -> None:
     args = ["campaign", "create", "duo", "--csv", "leads.csv", *options]
-    assert message in one_line_error(dialer(workdir, *args))
+    assert message in one_line_error(dialer_here(workdir, *args))

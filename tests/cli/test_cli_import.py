@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_cli import dialer, one_line_error
+from tests.cli.running import dialer_here, one_line_error
 
 HUBSPOT = (
     "\ufeffFirst Name,Phone Number,Mobile Phone Number\r\n"
@@ -16,12 +16,12 @@ HUBSPOT = (
 
 def test_create_says_which_phone_columns_gave_how_many_numbers(tmp_path: Path) -> None:
     (tmp_path / "hubspot.csv").write_text(HUBSPOT, encoding="utf-8")
-    result = dialer(
+    result = dialer_here(
         tmp_path, "campaign", "create", "spring", "--account", "sandbox", "--csv", "hubspot.csv"
     )
     assert result.returncode == 0, result.stderr
     assert "Phone numbers from: Phone Number (2), Mobile Phone Number (1)" in result.stdout
-    repeated = dialer(
+    repeated = dialer_here(
         tmp_path,
         *("campaign", "create", "autumn", "--account", "sandbox", "--csv", "hubspot.csv"),
         *("--phone-column", "Mobile Phone Number", "--phone-column", "Phone Number"),
@@ -32,7 +32,7 @@ def test_create_says_which_phone_columns_gave_how_many_numbers(tmp_path: Path) -
 
 def test_region_uk_is_refused_in_one_line_naming_gb(tmp_path: Path) -> None:
     (tmp_path / "leads.csv").write_text("phone\n020 7946 0958\n", encoding="utf-8")
-    result = dialer(
+    result = dialer_here(
         tmp_path,
         *("campaign", "create", "spring", "--account", "sandbox", "--csv", "leads.csv"),
         *("--region", "uk"),
@@ -42,7 +42,7 @@ def test_region_uk_is_refused_in_one_line_naming_gb(tmp_path: Path) -> None:
 
 def test_dry_run_reports_writes_the_rejects_and_creates_no_campaign(tmp_path: Path) -> None:
     (tmp_path / "hubspot.csv").write_text(HUBSPOT + "Di,n/a,\r\n", encoding="utf-8")
-    result = dialer(
+    result = dialer_here(
         tmp_path,
         *("campaign", "create", "spring", "--account", "sandbox", "--csv", "hubspot.csv"),
         "--dry-run",
@@ -71,6 +71,6 @@ def test_dry_run_reports_writes_the_rejects_and_creates_no_campaign(tmp_path: Pa
         "row,value,reason,detail",
         "4,n/a,missing,no phone number",
     ]
-    listed = dialer(tmp_path, "campaign", "list")
+    listed = dialer_here(tmp_path, "campaign", "list")
     assert listed.returncode == 0, listed.stderr
     assert "spring" not in listed.stdout

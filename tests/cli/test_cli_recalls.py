@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.running import dialer, one_line_error
+from tests.cli.running import dialer_here, one_line_error
 
 CREATE = ("campaign", "create", "spring", "--account", "sandbox", "--csv", "leads.csv")
 
@@ -19,7 +19,7 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def test_recall_ladders_and_order_are_shown_by_status(workdir: Path) -> None:
-    created = dialer(
+    created = dialer_here(
         workdir,
         *CREATE,
         "--recall",
@@ -32,11 +32,11 @@ def test_recall_ladders_and_order_are_shown_by_status(workdir: Path) -> None:
         "fresh-first",
     )
     assert created.returncode == 0, created.stderr
-    status = dialer(workdir, "campaign", "status", "spring")
+    status = dialer_here(workdir, "campaign", "status", "spring")
     assert "  recalls    no-answer=1h,4h,1d busy=15m,1h voicemail=1d (fresh-first)" in (
         status.stdout.splitlines()
     )
-    shown = json.loads(dialer(workdir, "campaign", "status", "spring", "--json").stdout)
+    shown = json.loads(dialer_here(workdir, "campaign", "status", "spring", "--json").stdout)
     assert shown["recall_rules"] == "no-answer=1h,4h,1d busy=15m,1h voicemail=1d"
     assert (shown["order"], shown["recalls_waiting"], shown["next_due"]) == (
         "fresh-first",
@@ -46,8 +46,8 @@ def test_recall_ladders_and_order_are_shown_by_status(workdir: Path) -> None:
 
 
 def test_max_calls_is_the_flat_ladder(workdir: Path) -> None:
-    assert dialer(workdir, *CREATE, "--max-calls", "2", "--retry-after", "2h").returncode == 0
-    shown = json.loads(dialer(workdir, "campaign", "status", "spring", "--json").stdout)
+    assert dialer_here(workdir, *CREATE, "--max-calls", "2", "--retry-after", "2h").returncode == 0
+    shown = json.loads(dialer_here(workdir, "campaign", "status", "spring", "--json").stdout)
     assert (shown["recall_rules"], shown["order"]) == ("busy=2h no-answer=2h", "interleave")
 
 
@@ -62,5 +62,7 @@ def test_max_calls_is_the_flat_ladder(workdir: Path) -> None:
 def test_bad_recall_options_are_one_line_and_create_nothing(
     workdir: Path, args: tuple[str, ...], message: str
 ) -> None:
-    assert one_line_error(dialer(workdir, *CREATE, *args)).startswith(message)
-    assert "no campaign named" in one_line_error(dialer(workdir, "campaign", "status", "spring"))
+    assert one_line_error(dialer_here(workdir, *CREATE, *args)).startswith(message)
+    assert "no campaign named" in one_line_error(
+        dialer_here(workdir, "campaign", "status", "spring")
+    )

@@ -16,6 +16,7 @@ from tests.cli.running import (
     EXIT_SERVICE_DOWN,
     EXIT_USER_ERROR,
     dialer,
+    dialer_here,
     environment,
     one_line_error,
 )
@@ -43,8 +44,9 @@ def test_a_second_ctrl_c_interrupts(tmp_path: Path, sandbox_url: str) -> None:
     )
     (tmp_path / "l.csv").write_text("phone\n+12125552671\n", encoding="utf-8")
     create = ("campaign", "create", "c", "--account", "box", "--csv", "l.csv")
-    assert dialer(tmp_path, *create, "--window", "00:00-24:00", "--days", "all").returncode == 0
-    assert dialer(tmp_path, "campaign", "start", "c").returncode == 0
+    created = dialer_here(tmp_path, *create, "--window", "00:00-24:00", "--days", "all")
+    assert created.returncode == 0
+    assert dialer_here(tmp_path, "campaign", "start", "c").returncode == 0
     httpx.post(f"{sandbox_url}/_sandbox/config", json={"latency_ms": 5_000}).raise_for_status()
     process = subprocess.Popen(
         [sys.executable, "-m", "dialer", "run"],

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from campaigns.export import FIXED_COLUMNS
-from tests.cli.running import dialer
+from tests.cli.running import dialer_here
 
 # A US lead file whose own columns share names with the export's (State, Status, Row...).
 CLASHING = (
@@ -21,7 +21,7 @@ CLASHING = (
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     (tmp_path / "leads.csv").write_text(CLASHING, encoding="utf-8")
-    created = dialer(
+    created = dialer_here(
         tmp_path, "campaign", "create", "spring", "--account", "sandbox", "--csv", "leads.csv"
     )
     assert created.returncode == 0, created.stderr
@@ -29,7 +29,7 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def test_lead_columns_named_like_export_columns_come_out_prefixed(workdir: Path) -> None:
-    result = dialer(workdir, "campaign", "export", "spring", "-o", "out.csv")
+    result = dialer_here(workdir, "campaign", "export", "spring", "-o", "out.csv")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "Exported 1 contact of 'spring' to out.csv\n"
     with (workdir / "out.csv").open(newline="", encoding="utf-8") as stream:
@@ -54,7 +54,7 @@ def test_lead_columns_named_like_export_columns_come_out_prefixed(workdir: Path)
 
 
 def test_dash_writes_to_standard_output(workdir: Path) -> None:
-    result = dialer(workdir, "campaign", "export", "spring", "-o", "-")
+    result = dialer_here(workdir, "campaign", "export", "spring", "-o", "-")
     assert result.returncode == 0, result.stderr
     assert not (workdir / "-").exists()
     assert result.stderr == "Exported 1 contact of 'spring'\n"
@@ -65,12 +65,15 @@ def test_dash_writes_to_standard_output(workdir: Path) -> None:
 
 
 def test_excel_starts_with_a_byte_order_mark(workdir: Path) -> None:
-    assert dialer(workdir, "campaign", "export", "spring", "-o", "x.csv", "--excel").returncode == 0
+    assert (
+        dialer_here(workdir, "campaign", "export", "spring", "-o", "x.csv", "--excel").returncode
+        == 0
+    )
     data = (workdir / "x.csv").read_bytes()
     assert data.startswith(b"\xef\xbb\xbfrow,phone,")
     assert "Montréal" in data.decode("utf-8-sig")
     plain = workdir / "p.csv"
-    assert dialer(workdir, "campaign", "export", "spring", "-o", "p.csv").returncode == 0
+    assert dialer_here(workdir, "campaign", "export", "spring", "-o", "p.csv").returncode == 0
     assert plain.read_bytes().startswith(b"row,phone,")
-    streamed = dialer(workdir, "campaign", "export", "spring", "-o", "-", "--excel")
+    streamed = dialer_here(workdir, "campaign", "export", "spring", "-o", "-", "--excel")
     assert streamed.stdout.startswith("\ufeffrow,phone,")

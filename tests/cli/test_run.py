@@ -1,15 +1,18 @@
 """``dialer run --drain``: per-campaign counts (drafts left out), and for a campaign that
-waits, why nothing is due and when it will be."""
+waits, why nothing is due and when it will be. ``run`` is a process, as users start it; the
+campaigns are made in this process."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from subprocess import CompletedProcess
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.cli.running import dialer, one_line_error
+from tests.cli.running import dialer, dialer_here, one_line_error
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -25,8 +28,8 @@ def workdir(tmp_path: Path, sandbox_url: str) -> Path:
     return tmp_path
 
 
-def ok(workdir: Path, *args: str) -> str:
-    result = dialer(workdir, *args)
+def ok(workdir: Path, *args: str, run: Callable[..., CompletedProcess[str]] = dialer_here) -> str:
+    result = run(workdir, *args)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -76,7 +79,7 @@ def test_named_campaigns_say_when_they_start_or_that_they_are_paused(workdir: Pa
     ok(workdir, "campaign", "pause", "held")
     create(workdir, "draft", "one.csv")
 
-    assert ok(workdir, "run", "later", "held", "draft", "--drain").splitlines() == [
+    assert ok(workdir, "run", "later", "held", "draft", "--drain", run=dialer).splitlines() == [
         "later (running): 0 of 2 done, 2 pending: starts at 2100-01-04 09:30 UTC",
         "held (paused): 0 of 1 done, 1 pending: paused",
         "draft (draft): 0 of 1 done, 1 pending: draft: not started (dialer campaign start draft)",
@@ -86,6 +89,6 @@ def test_named_campaigns_say_when_they_start_or_that_they_are_paused(workdir: Pa
 
 def test_nothing_to_run(workdir: Path) -> None:
     create(workdir, "draft", "one.csv")
-    assert ok(workdir, "run", "--drain") == (
+    assert ok(workdir, "run", "--drain", run=dialer) == (
         "No running campaign: start one with dialer campaign start NAME\n"
     )

@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 from dialer.cli.sandbox import SANDBOX_PORT
 from dialer.ledger.revision import head_revision
 from dialer.providers.sandbox import SANDBOX_PORT as SETTINGS_SANDBOX_PORT
-from tests.cli.running import dialer, environment
+from tests.cli.running import dialer, dialer_here, environment
 
 HEAVY = {"pandas", "numpy", "pyarrow", "alembic", "redis", "celery", "uvicorn"}
 
@@ -48,7 +48,7 @@ def test_help_imports_no_database_or_data_library(tmp_path: Path) -> None:
 
 def test_campaign_status_on_a_current_ledger_imports_no_sqlalchemy(tmp_path: Path) -> None:
     (tmp_path / "leads.csv").write_text("phone\n+12125552671\n", encoding="utf-8")
-    create = dialer(
+    create = dialer_here(
         tmp_path, "campaign", "create", "c", "--account", "sandbox", "--csv", "leads.csv"
     )
     assert create.returncode == 0, create.stderr

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from dialer.api.app import create_app
 from dialer.leads.headers import snake_case
 from dialer.ledger.engine import make_engine
 from tests.api.conftest import API_KEY, api_settings
-from tests.cli.running import dialer
+from tests.cli.running import dialer, dialer_here
 
 BOM = b"\xef\xbb\xbf"
 
@@ -178,12 +179,25 @@ def _phone_line(trial: Trial) -> str:
     return f"Phone numbers from: {used}"
 
 
+Dialer = Callable[..., subprocess.CompletedProcess[str]]
+
+
 def test_the_cli_imports_and_exports_every_lead(tmp_path: Path, trial: Trial) -> None:
+    """Each file through the commands, run in this process."""
+    _imports_and_exports(tmp_path, trial, dialer_here)
+
+
+def test_the_commands_as_processes(tmp_path: Path) -> None:
+    """The UTF-16 file through the commands as a user runs them, each a process."""
+    _imports_and_exports(tmp_path, facebook_lead_ads(), dialer)
+
+
+def _imports_and_exports(tmp_path: Path, trial: Trial, run: Dialer) -> None:
     (tmp_path / trial.filename).write_bytes(trial.content)
     create = ("campaign", "create", "trial", "--account", "sandbox", "--csv", trial.filename)
     accepted = trial.rows - len(trial.rejected_rows)
 
-    dry = dialer(tmp_path, *create, *trial.options, "--dry-run")
+    dry = run(tmp_path, *create, *trial.options, "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "nothing was created" in dry.stdout
     assert _phone_line(trial) in dry.stdout.splitlines()
@@ -191,9 +205,9 @@ def test_the_cli_imports_and_exports_every_lead(tmp_path: Path, trial: Trial) ->
     assert dry.stdout.splitlines()[-1].startswith(
         f"Estimate: at 50/s inside 09:00-20:00 mon-sat, {accepted} contacts"
     )
-    assert "trial" not in dialer(tmp_path, "campaign", "list").stdout
+    assert "trial" not in run(tmp_path, "campaign", "list").stdout
 
-    made = dialer(tmp_path, *create, *trial.options)
+    made = run(tmp_path, *create, *trial.options)
     assert made.returncode == 0, made.stderr
     assert _phone_line(trial) in made.stdout.splitlines()
     assert f"  rows read  {trial.rows:>10,}" in made.stdout.splitlines()
@@ -201,7 +215,7 @@ def test_the_cli_imports_and_exports_every_lead(tmp_path: Path, trial: Trial) ->
     rejects = _csv_rows((tmp_path / "trial-rejects.csv").read_text(encoding="utf-8"))
     assert {int(row["row"]) for row in rejects} == trial.rejected_rows
 
-    exported = dialer(tmp_path, "campaign", "export", "trial", "-o", "-", "--excel")
+    exported = run(tmp_path, "campaign", "export", "trial", "-o", "-", "--excel")
     assert exported.returncode == 0, exported.stderr
     raw = exported.stdout.encode("utf-8")
     # Python reads stdout as UTF-8 text: the byte-order mark comes back as U+FEFF.
