@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-import httpx
 import pandas as pd
 
 from campaigns.spec import CampaignSpec
@@ -47,9 +46,7 @@ def row_check(account: AccountConfig, spec: CampaignSpec, columns: LeadColumns) 
     declares ``checks_rows=False`` in its capabilities: the probe request checked here then
     answers for every row, and the import builds no request per row.
     """
-    # The adapter is only asked to check requests here; this client never sends anything.
-    with httpx.Client() as unused:
-        provider = build_provider(account, unused)
+    provider = build_provider(account, None)  # it checks requests; nothing is sent
     blank = {name: "" for name in columns.variables}
     probe = _request(
         spec,

@@ -1,6 +1,7 @@
 """The provider registry: one module per provider, one line each in :data:`PROVIDERS`.
 
-    build_provider(account, client)   the adapter for an account (ConfigError if unusable)
+    build_provider(account, client)   the adapter for an account (ConfigError if unusable);
+                                      client None: one that checks requests, never sends
     default_base_url(kind)            the provider's documented host, when base_url is unset
     AnyAccount, ACCOUNTS              the ``[accounts.NAME]`` block of every provider: a
                                       discriminated union on ``provider``
@@ -104,10 +105,11 @@ def _adapter(kind: str) -> type[HttpProvider[Any]]:
         raise ConfigError(f"unknown provider {kind!r} (known: {', '.join(PROVIDERS)})") from None
 
 
-def build_provider(account: AccountConfig, client: httpx.Client) -> CallProvider:
-    """The adapter for ``account``, sending on ``client`` (which the caller owns and closes).
-    ConfigError when the account lacks a field its provider needs (one built without
-    validation, as settings never are)."""
+def build_provider(account: AccountConfig, client: httpx.Client | None) -> CallProvider:
+    """The adapter for ``account``, sending on ``client`` (which the caller owns and closes);
+    with ``client`` None, an adapter to check requests with, which cannot send. ConfigError
+    when the account lacks a field its provider needs (one built without validation, as
+    settings never are)."""
     adapter = _adapter(account.provider)
     missing = [
         name

@@ -83,7 +83,7 @@ class AllomiaProvider(HttpProvider[AllomiaAccount]):
     webhook_statuses = STATUSES
     poll_statuses = STATUSES
 
-    def __init__(self, account: AllomiaAccount, client: httpx.Client) -> None:
+    def __init__(self, account: AllomiaAccount, client: httpx.Client | None) -> None:
         super().__init__(account, client)
         self._headers = {"Authorization": f"Bearer {account.api_key.get_secret_value()}"}
         self._assistant_id = account.assistant_id

@@ -214,8 +214,10 @@ class HttpProvider(ABC, Generic[AccountT]):
     the host), its ``capabilities`` and its status words; and it implements
     :class:`CallProvider`'s methods. By default a provider sends no webhook we read and has no
     status to poll. Timeouts, pool limits and proxies are the client's: whoever builds the
-    client applies the account's ``timeout`` (see :mod:`dialer.clients`). ``repr`` names the
-    account and nothing else.
+    client applies the account's ``timeout`` (see :mod:`dialer.clients`). An adapter built
+    without a client checks requests and sends nothing (the import builds one so: making an
+    ``httpx.Client`` costs more than checking a small file). ``repr`` names the account and
+    nothing else.
     """
 
     kind: ClassVar[str]
@@ -227,10 +229,17 @@ class HttpProvider(ABC, Generic[AccountT]):
     webhook_statuses: ClassVar[StatusTable] = {}
     poll_statuses: ClassVar[StatusTable] = {}
 
-    def __init__(self, account: AccountT, client: httpx.Client) -> None:
+    def __init__(self, account: AccountT, client: httpx.Client | None) -> None:
         self.account = account
-        self.client = client
+        self._client = client
         self.url = endpoint(account.base_url or self.default_base_url, self.path)
+
+    @property
+    def client(self) -> httpx.Client:
+        """The caller's client; RuntimeError when the adapter was built without one."""
+        if self._client is None:
+            raise RuntimeError(f"{self!r} was built to check requests: it sends nothing")
+        return self._client
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(account={self.account.name!r})"

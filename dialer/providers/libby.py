@@ -45,7 +45,7 @@ class LibbyProvider(HttpProvider[LibbyAccount]):
     path = "/api/v1/outbound/call"
     capabilities = Capabilities(messages=frozenset({"intro", "voicemail", "instructions"}))
 
-    def __init__(self, account: LibbyAccount, client: httpx.Client) -> None:
+    def __init__(self, account: LibbyAccount, client: httpx.Client | None) -> None:
         super().__init__(account, client)
         self._headers = {"x-api-key": account.api_key.get_secret_value()}
         self._agent_id = account.agent_id

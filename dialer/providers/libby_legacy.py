@@ -184,7 +184,7 @@ class LibbyLegacyProvider(HttpProvider[LibbyLegacyAccount]):
     def __init__(
         self,
         account: LibbyLegacyAccount,
-        client: httpx.Client,
+        client: httpx.Client | None,
         *,
         tokens: TokenSource | None = None,
     ) -> None:

@@ -75,7 +75,7 @@ class PolyaiProvider(HttpProvider[PolyaiAccount]):
     )
     poll_statuses = STATUSES
 
-    def __init__(self, account: PolyaiAccount, client: httpx.Client) -> None:
+    def __init__(self, account: PolyaiAccount, client: httpx.Client | None) -> None:
         super().__init__(account, client)
         self._headers = {"X-PolyAi-Auth-Token": account.token.get_secret_value()}
 

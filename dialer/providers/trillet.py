@@ -103,7 +103,7 @@ class TrilletProvider(HttpProvider[TrilletAccount]):
     capabilities = Capabilities(call_id_fields=("callId", "call_id"), takes_callback_url=True)
     webhook_statuses = STATUSES
 
-    def __init__(self, account: TrilletAccount, client: httpx.Client) -> None:
+    def __init__(self, account: TrilletAccount, client: httpx.Client | None) -> None:
         super().__init__(account, client)
         self._headers = {"x-workspace-id": account.workspace_id.get_secret_value()}
         if account.api_key is not None:

@@ -19,6 +19,7 @@ from dialer.errors import (
 from dialer.providers import (
     PROVIDERS,
     AllomiaProvider,
+    CallRequest,
     LibbyLegacyProvider,
     LibbyProvider,
     PlaceResult,
@@ -291,6 +292,17 @@ def test_base_url_overrides_the_host(kind: str) -> None:
         adapter = build_provider(account, client)
     assert isinstance(adapter, HttpProvider)
     assert adapter.url == "http://127.0.0.1:9999" + CLASSES[kind][0].path
+
+
+@pytest.mark.parametrize("kind", sorted(CLASSES))
+def test_an_adapter_built_without_a_client_checks_and_cannot_send(kind: str) -> None:
+    """The import checks its rows with such an adapter: no ``httpx.Client`` to make."""
+    adapter = build_provider(ACCOUNTS[kind], None)
+    request = CallRequest("a", "c", "+12125552671")
+    with httpx.Client() as client:
+        assert adapter.check(request) == build_provider(ACCOUNTS[kind], client).check(request)
+    with pytest.raises(RuntimeError, match="built to check requests: it sends nothing"):
+        adapter.place(request)
 
 
 def test_every_configurable_provider_has_an_adapter() -> None:
