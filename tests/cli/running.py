@@ -18,6 +18,7 @@ import io
 import locale
 import logging
 import os
+import runpy
 import signal
 import subprocess
 import sys
@@ -186,7 +187,8 @@ def _fresh_process(
         sys.argv = saved_argv
         sys.modules["__main__"] = saved_main
         for number, handler in saved_signals.items():
-            signal.signal(number, handler)
+            if signal.getsignal(number) is not handler:
+                signal.signal(number, handler)
         os.chdir(before)
         os.environ.clear()
         os.environ.update(saved_env)
@@ -216,20 +218,22 @@ def _default_warning_filters() -> None:
 
 @contextlib.contextmanager
 def _fresh_consoles() -> Iterator[None]:
-    from rich.console import Console
-
+    """The consoles as dialer.cli.context makes them, now that the environment and streams are
+    the command's: its code is run again and the new consoles' state put in the ones every
+    command module imported."""
     from dialer.cli import context
 
-    saved = {console: dict(vars(console)) for console in (context.console, context.err_console)}
-    for console in saved:
-        # As context.py makes them, now that the environment and streams are the command's.
-        Console.__init__(console, stderr=console.stderr, highlight=False)
+    fresh = runpy.run_path(context.__file__)
+    consoles = {name: getattr(context, name) for name in ("console", "err_console")}
+    saved = {name: dict(vars(console)) for name, console in consoles.items()}
+    for name, console in consoles.items():
+        vars(console).update(vars(fresh[name]))
     try:
         yield
     finally:
-        for console, attributes in saved.items():
+        for name, console in consoles.items():
             vars(console).clear()
-            vars(console).update(attributes)
+            vars(console).update(saved[name])
 
 
 @contextlib.contextmanager
