@@ -15,6 +15,12 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/setup.sh"
 cd "$root"
+# Each worker imports ~500 modules whose asserts pytest rewrites (the tests and the pytest
+# plugins'); it keeps the rewritten code in __pycache__ (ignored by git) unless bytecode
+# writing is off, and then rewrites and compiles them all again in every worker of every
+# run: ~5 CPU-seconds a worker. So the suite writes bytecode even where the environment
+# says not to (PYTHONDONTWRITEBYTECODE, often set in containers).
+unset PYTHONDONTWRITEBYTECODE
 cores="$(nproc 2>/dev/null || echo 2)"
 workers="${DIALER_TEST_WORKERS:-$((cores * 2 < 4 ? 4 : (cores * 2 > 8 ? 8 : cores * 2)))}"
 exec "$root/.venv/bin/python" -m pytest -n "$workers" "$@"
