@@ -19,7 +19,13 @@ from dialer.ledger.engine import make_engine
 from dialer.ledger.plainread import open_ledger
 from dialer.ledger.revision import head_revision
 from tests import status_support
-from tests.cli.running import EXIT_SERVICE_DOWN, dialer, environment, one_line_error
+from tests.cli.running import (
+    EXIT_SERVICE_DOWN,
+    dialer,
+    dialer_here,
+    environment,
+    one_line_error,
+)
 
 # `dialer` at status_support.NOW, saying on stderr's last line whether it imported
 # SQLAlchemy; with --fallback first, as if the ledger could not be read without it.
@@ -89,7 +95,7 @@ def test_status_without_sqlalchemy_prints_what_sqlalchemy_does(
 
 def test_a_ledger_a_revision_behind_is_migrated_and_read(tmp_path: Path) -> None:
     (tmp_path / "leads.csv").write_text("phone\n+12125552671\n", encoding="utf-8")
-    create = dialer(
+    create = dialer_here(
         tmp_path, "campaign", "create", "c", "--account", "sandbox", "--csv", "leads.csv"
     )
     assert create.returncode == 0, create.stderr
@@ -132,7 +138,7 @@ def test_the_plain_read_creates_and_leaves_no_file(tmp_path: Path) -> None:
     assert open_ledger(f"sqlite:///{tmp_path / 'none.db'}") is None
     assert list(tmp_path.iterdir()) == []
     (tmp_path / "leads.csv").write_text("phone\n+12125552671\n", encoding="utf-8")
-    create = dialer(
+    create = dialer_here(
         tmp_path, "campaign", "create", "c", "--account", "sandbox", "--csv", "leads.csv"
     )
     assert create.returncode == 0, create.stderr
