@@ -1,6 +1,6 @@
 """The ``dialer`` command as a user runs it: real files, exact output; in this process
 (:func:`~tests.cli.running.dialer_here`) unless the test is of the process: a campaign end to
-end, Ctrl-C and SIGTERM, the installed script's imports, and ``suppress`` once as a process.
+end, Ctrl-C and SIGTERM, the installed script's imports, and ``suppress add`` once.
 
 User errors must be one line on stderr and exit code 1, never a traceback.
 """
@@ -261,7 +261,7 @@ def test_suppress_add_list_remove(workdir: Path) -> None:
     added = dialer(workdir, "suppress", "add", "dnc.txt", "+13105551234")
     assert added.returncode == 0, added.stderr
     assert added.stdout.strip() == "3 numbers added (0 were already listed)"
-    listing = dialer(workdir, "suppress", "list").stdout.splitlines()
+    listing = dialer_here(workdir, "suppress", "list").stdout.splitlines()
     assert [line.split("\t")[:2] for line in listing] == [
         ["+12125552671", "dnc.txt, command line"],
         ["+12125552672", "dnc.txt, command line"],
@@ -271,9 +271,9 @@ def test_suppress_add_list_remove(workdir: Path) -> None:
         workdir, "campaign", "create", "s", "--account", "sandbox", "--csv", "leads.csv"
     )
     assert "suppressed                      1" in created.stdout
-    removed = dialer(workdir, "suppress", "remove", "+12125552671")
+    removed = dialer_here(workdir, "suppress", "remove", "+12125552671")
     assert removed.stdout.strip() == "1 number removed"
-    refused = dialer(workdir, "suppress", "add", "nope")
+    refused = dialer_here(workdir, "suppress", "add", "nope")
     assert "neither a file nor a valid phone number" in one_line_error(refused)
 
 
