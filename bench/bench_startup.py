@@ -52,7 +52,14 @@ def main() -> None:
     ledger = database("postgres", args.postgres_url) if args.db == "postgres" else nullcontext()
     with tempfile.TemporaryDirectory() as directory, ledger as url:
         workdir = Path(directory)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DIALER_")}
+        # As a user runs it: no DIALER_* settings, and a Python that keeps the bytecode it
+        # compiles (with PYTHONDONTWRITEBYTECODE set, as on some CI machines, every run would
+        # compile the dialer's modules again: ~0.06 s more).
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("DIALER_") and k != "PYTHONDONTWRITEBYTECODE"
+        }
         if url is not None:
             env["DIALER_DATABASE_URL"] = url
         (workdir / "leads.csv").write_text("phone\n+12125552671\n", encoding="utf-8")
