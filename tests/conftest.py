@@ -83,6 +83,13 @@ def _run_lock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunLock | No
     lock.close()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``alone`` first (in their order, the others in theirs): at the start of a
+    run nothing is in flight yet, where later each would hold the other workers idle until
+    every test already beside it had ended."""
+    items.sort(key=lambda item: item.get_closest_marker("alone") is None)
+
+
 @pytest.fixture(autouse=True)
 def _alone_or_beside_others(
     request: pytest.FixtureRequest, _run_lock: RunLock | None
