@@ -6,8 +6,8 @@ Tests that need Redis or Postgres skip when the service is down, unless
 The suite runs in several processes (pytest-xdist: ``scripts/test.sh`` passes ``-n``), so
 every fixture here gives each process its own resources, and a test that takes its services
 from these fixtures is safe to run beside any other: worker N of a run uses Redis database
-``base - N`` (``base`` from ``DIALER_TEST_REDIS_URL``, 15 by default, so up to sixteen workers fit in
-Redis's default sixteen databases), its own Postgres database, SQLite files in the test's
+``base - N`` (``base`` from ``DIALER_TEST_REDIS_URL``, 15 by default, so sixteen workers fit
+in Redis's default sixteen databases), its own Postgres database, SQLite files in the test's
 ``tmp_path`` and a sandbox on a port of its own. A test marked ``alone`` runs with no other
 test beside it (tests/alone.py).
 """
