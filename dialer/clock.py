@@ -18,6 +18,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def stored_instant(value: datetime) -> datetime:
+    """An instant as the ledger stored it, aware in UTC: SQLite keeps naive UTC, Postgres an
+    offset."""
+    if value.utcoffset() is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current instant, timezone-aware UTC (what the ledger records)."""

@@ -20,11 +20,12 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from dialer.clock import stored_instant
 from dialer.errors import DATABASE_DOWN, ServiceUnavailable
 from dialer.ledger.revision import head_revision
 from dialer.ledger.status_sql import STORED
@@ -155,9 +156,7 @@ def _instant(value: datetime | str | None) -> datetime | None:
         return None
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    if value.utcoffset() is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    return stored_instant(value)
 
 
 def _kept(value: Any) -> Any:

@@ -9,11 +9,13 @@ alike); ``tests/unit/test_ledger_tables.py`` holds every one equal to its model'
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, column, table
 from sqlalchemy.types import TypeDecorator
+
+from dialer.clock import stored_instant
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -27,11 +29,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         super().__init__(timezone=True)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.utcoffset() is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return None if value is None else stored_instant(value)
 
 
 campaign = table(
