@@ -19,6 +19,7 @@ from dialer.ledger.engine import session_scope
 from dialer.ledger.export import iter_attempt_rows, iter_export_rows
 from dialer.models import IN_FLIGHT_STATES, ContactState
 from dialer.private import open_private
+from dialer.zone_keys import listed_zones
 
 FIXED_COLUMNS = (
     "row",
@@ -103,7 +104,7 @@ def export_rows(engine: Engine, name: str) -> Iterator[list[object]]:
                 contact.state,
                 neutralise(contact.extension or ""),
                 contact.number_type,
-                contact.zone_key,
+                listed_zones(contact.zone_key),
                 contact.state_changed_at.isoformat() if contact.state_changed_at else "",
                 *([contact.account or ""] if several else []),
             ]

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from dialer.errors import InputError
+from dialer.zone_keys import zones_of_key
 
 DEFAULT_WINDOW = "09:00-20:00"
 DEFAULT_DAYS = "mon,tue,wed,thu,fri,sat"  # stricter than the TCPA's 08:00-21:00 every day
@@ -205,9 +206,9 @@ class CallingWindow:
 
 
 def zones_from_key(key: str, fallback: str) -> tuple[str, ...]:
-    """The zones a contact's zone key stands for: ``"|"``-joined IANA names (built by
-    :func:`dialer.leads.phones.zone_key`), or ``""`` for unknown, which means ``(fallback,)``."""
-    return tuple(zone for zone in key.split("|") if zone) or (fallback,)
+    """The zones a contact's zone key stands for (:mod:`dialer.zone_keys`); ``""``, unknown,
+    means ``(fallback,)``."""
+    return zones_of_key(key) or (fallback,)
 
 
 def validate_timezone(name: str) -> str:

@@ -22,9 +22,10 @@ import pyarrow.compute as pc
 
 from dialer.leads.headers import LeadColumns
 from dialer.leads.known_numbers import known_e164s
-from dialer.leads.phones import PhoneColumns, normalize_columns, zone_key
+from dialer.leads.phones import PhoneColumns, normalize_columns
 from dialer.leads.regions import REGION_ALIASES
 from dialer.leads.seen import SeenNumbers
+from dialer.zone_keys import key_for_zones
 
 
 @dataclass
@@ -287,7 +288,7 @@ class _Parsed:
     def of(cls, normalized: Normalized, count: int) -> _Parsed:
         results = normalized.columns
         # phonenumbers hands out a few hundred distinct zone tuples: join each once.
-        zone_keys = {zones: zone_key(zones) for zones in set(results.timezones)}
+        zone_keys = {zones: key_for_zones(zones) for zones in set(results.timezones)}
         fields: dict[str, Sequence[object]] = {
             "e164": results.e164,
             "reason": results.reason,

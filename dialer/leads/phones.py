@@ -63,7 +63,6 @@ __all__ = [
     "normalize_many",
     "normalize_phone",
     "shutdown_pool",
-    "zone_key",
 ]
 
 logger = logging.getLogger(__name__)
@@ -87,11 +86,6 @@ class PhoneRejected:
 
     reason: str
     detail: str
-
-
-def zone_key(timezones: tuple[str, ...]) -> str:
-    """The contact's zone selector: the sorted zones joined by "|", "" when there are none."""
-    return "|".join(sorted(timezones))
 
 
 # What pandas and spreadsheets write for an empty cell (compared case-folded).

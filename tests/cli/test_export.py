@@ -77,3 +77,22 @@ def test_excel_starts_with_a_byte_order_mark(workdir: Path) -> None:
     assert plain.read_bytes().startswith(b"row,phone,")
     streamed = dialer_here(workdir, "campaign", "export", "spring", "-o", "-", "--excel")
     assert streamed.stdout.startswith("\ufeffrow,phone,")
+
+
+def test_timezones_are_written_out_even_where_the_ledger_keeps_a_calling_code(
+    tmp_path: Path,
+) -> None:
+    # A North American personal number may be in any of the plan's 42 zones: the ledger keeps
+    # "+1" for them (dialer.zone_keys), the export lists them as it did before.
+    (tmp_path / "leads.csv").write_text("Phone\n(522) 422-0613\n(212) 555-2671\n")
+    created = dialer_here(
+        tmp_path, "campaign", "create", "c", "--account", "sandbox", "--csv", "leads.csv"
+    )
+    assert created.returncode == 0, created.stderr
+    result = dialer_here(tmp_path, "campaign", "export", "c", "-o", "-")
+    assert result.returncode == 0, result.stderr
+    zones = {row["phone"]: row["timezones"] for row in csv.DictReader(io.StringIO(result.stdout))}
+    assert zones["+12125552671"] == "America/New_York"
+    assert zones["+15224220613"].split("|") == sorted(zones["+15224220613"].split("|"))
+    assert len(zones["+15224220613"].split("|")) == 42
+    assert "America/Anchorage" in zones["+15224220613"].split("|")

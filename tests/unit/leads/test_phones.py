@@ -23,7 +23,6 @@ from dialer.leads.phones import (
     normalize_many,
     normalize_phone,
     shutdown_pool,
-    zone_key,
 )
 
 NY = "+12125552674"
@@ -256,12 +255,6 @@ def test_number_fields() -> None:
         timezones=(),  # phonenumbers says Etc/Unknown, which is dropped
         region=None,
     )
-
-
-def test_zone_key() -> None:
-    assert zone_key(()) == ""
-    assert zone_key(("America/New_York",)) == "America/New_York"
-    assert zone_key(("Europe/London", "Europe/Jersey")) == "Europe/Jersey|Europe/London"
 
 
 # ---- properties --------------------------------------------------------------------------
