@@ -28,6 +28,10 @@ from tests.sandbox_fixture import SandboxControl
 from tests.webhook_receiver import Receiver, always, flaky
 from tests.webhook_support import endpoint, events, fake_clock
 
+# The timeout of an endpoint whose receiver never hangs: the default 0.3 s (shorter than the
+# receiver's hang) timed a request out on a loaded machine, and left events pending.
+ANSWERS_AT_ONCE = 5.0
+
 PHONES = [f"+1212555{n:04d}" for n in range(100, 112)]
 
 
@@ -114,7 +118,7 @@ def test_a_refusing_endpoint_makes_dead_letters_that_resend_delivers(
     with Receiver(lambda _id, _n: modes["now"]) as receiver:
         _dial(engine, dialer, tmp_path, receiver.url)
         clock = fake_clock()
-        courier = Courier(engine, [endpoint(receiver.url)], clock=clock)
+        courier = Courier(engine, [endpoint(receiver.url, timeout=ANSWERS_AT_ONCE)], clock=clock)
         try:
             deliver_due(courier)
             dead = events(engine)
@@ -137,7 +141,7 @@ def test_retry_after_is_honoured(engine: Engine, dialer: CallService, tmp_path: 
     with Receiver(always("429")) as receiver:
         _dial(engine, dialer, tmp_path, receiver.url, events=["campaign.completed"])
         clock = fake_clock()
-        courier = Courier(engine, [endpoint(receiver.url)], clock=clock)
+        courier = Courier(engine, [endpoint(receiver.url, timeout=ANSWERS_AT_ONCE)], clock=clock)
         try:
             deliver_due(courier)
         finally:
@@ -175,7 +179,7 @@ def test_a_sender_killed_mid_send_loses_nothing_and_the_retry_has_the_same_id(
         assert (event.state, event.tries) == ("pending", 0)  # claimed, never settled
         clock = fake_clock()
         clock.jump_to_next_due(engine)  # the dead sender's lease ends
-        courier = Courier(engine, [endpoint(receiver.url)], clock=clock)
+        courier = Courier(engine, [endpoint(receiver.url, timeout=ANSWERS_AT_ONCE)], clock=clock)
         try:
             deliver_due(courier)
         finally:
