@@ -191,8 +191,8 @@ def test_the_readme_stack_by_hand(tmp_path: Path, fresh_database: str) -> None:
             procs.env.pop(name, None)
         procs.env.update(env)
 
-        redis = procs.start("redis", _argv("redis", ports))
-        sandbox = procs.start("sandbox", _argv("sandbox", ports))
+        redis = procs.start("redis", _argv("redis", ports), serves=True)
+        sandbox = procs.start("sandbox", _argv("sandbox", ports), serves=True)
         redis.wait_for_log(r"Ready to accept connections", timeout=START_TIMEOUT)
         upgrade = subprocess.run(
             _argv("upgrade", ports),
