@@ -137,11 +137,20 @@ class _Account:
 
 class LocalGate:
     """The gate of one process (embedded mode), on ``monotonic`` time; rate slots come from
-    ``limiter``. Safe to share between threads."""
+    ``limiter``; an open breaker's first probe is due ``first_probe`` seconds after it opens
+    (a test against a real server sets it shorter to see several probes in little time).
+    Safe to share between threads."""
 
-    def __init__(self, limiter: RateLimiter, monotonic: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        limiter: RateLimiter,
+        monotonic: Callable[[], float],
+        *,
+        first_probe: float = FIRST_PROBE,
+    ) -> None:
         self._limiter = limiter
         self._monotonic = monotonic
+        self._first_probe = first_probe
         self._lock = threading.Lock()
         self._accounts: dict[str, _Account] = {}
 
@@ -172,7 +181,8 @@ class LocalGate:
             now = self._monotonic()
             record = self._accounts.setdefault(account, _Account())
             if ok:
-                record.failures, record.open_since, record.probe_every = 0, None, FIRST_PROBE
+                record.failures, record.open_since = 0, None
+                record.probe_every = self._first_probe
                 return Verdict(breaker_open=False, held=now < record.held_until)
             record.failures += 1
             if hold_for is not None and now + hold_for > record.held_until:
@@ -183,8 +193,8 @@ class LocalGate:
                     record.probe_every = min(record.probe_every * 2, LAST_PROBE)
                     record.next_probe = now + record.probe_every
             elif record.failures >= BREAKER_FAILURES:
-                record.open_since, record.probe_every = now, FIRST_PROBE
-                record.next_probe = now + FIRST_PROBE
+                record.open_since, record.probe_every = now, self._first_probe
+                record.next_probe = now + self._first_probe
             return Verdict(record.open_since is not None, now < record.held_until)
 
     def state(self, account: str, limits: Limits) -> AccountState:

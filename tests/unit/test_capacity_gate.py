@@ -105,6 +105,28 @@ def test_the_breaker_opens_probes_at_growing_intervals_and_closes_on_success(
     assert gate.state("a", CAPPED).open_for is None
 
 
+def test_the_first_probe_is_due_after_the_gates_own_interval(clock: FakeClock) -> None:
+    gate = LocalGate(LocalRateLimiter(), clock.monotonic, first_probe=0.5)
+    for _ in range(BREAKER_FAILURES):
+        gate.report("a", ok=False)
+    clock.advance(0.4)
+    assert gate.admit("a", ["p1"], CAPPED).waits == []
+    clock.advance(0.1)
+    assert gate.admit("a", ["p1"], CAPPED).probe
+    # A failed probe doubles the gate's interval, and a success starts from it again.
+    gate.report("a", ok=False, probe=True)
+    clock.advance(0.9)
+    assert gate.admit("a", ["p2"], CAPPED).waits == []
+    clock.advance(0.1)
+    assert gate.admit("a", ["p2"], CAPPED).probe
+    gate.report("a", ok=True, probe=True)
+    gate.give_back("a", ["p1", "p2"])
+    for _ in range(BREAKER_FAILURES):
+        gate.report("a", ok=False)
+    clock.advance(0.5)
+    assert gate.admit("a", ["p3"], CAPPED).probe
+
+
 def test_a_success_between_failures_keeps_the_breaker_closed(gate: LocalGate) -> None:
     for _ in range(3):
         for _ in range(BREAKER_FAILURES - 1):
