@@ -10,6 +10,10 @@ Two ``flock`` files, in a directory every worker of one run shares: ``room`` (sh
 ordinary tests, exclusive for an ``alone`` one) and ``turnstile``, which each test passes
 through on its way in. A waiting ``alone`` test holds the turnstile, so new tests queue behind
 it instead of keeping the room busy for ever (``flock`` itself does not favour writers).
+
+A worker whose next test is ``alone`` too keeps the room between the two: otherwise every
+other worker would slip one test in between, and the second ``alone`` test would wait for the
+longest of them while the rest of the run stood idle.
 """
 
 from __future__ import annotations
@@ -28,10 +32,12 @@ class RunLock:
         directory.mkdir(parents=True, exist_ok=True)
         self._turnstile: IO[bytes] = (directory / "turnstile").open("ab")
         self._room: IO[bytes] = (directory / "room").open("ab")
+        self._alone = False  # this worker holds the turnstile and the room exclusively
 
     @contextlib.contextmanager
     def shared(self) -> Iterator[None]:
         """Run beside other ordinary tests; not beside an ``alone`` one."""
+        self._leave_alone()
         fcntl.flock(self._turnstile, fcntl.LOCK_EX)
         try:
             fcntl.flock(self._room, fcntl.LOCK_SH)
@@ -43,18 +49,30 @@ class RunLock:
             fcntl.flock(self._room, fcntl.LOCK_UN)
 
     @contextlib.contextmanager
-    def alone(self) -> Iterator[None]:
-        """Run with no other test of the run in flight."""
-        fcntl.flock(self._turnstile, fcntl.LOCK_EX)
-        try:
-            fcntl.flock(self._room, fcntl.LOCK_EX)
+    def alone(self, *, keep: bool = False) -> Iterator[None]:
+        """Run with no other test of the run in flight; ``keep``: still none after it, until
+        this worker's next :meth:`alone` ends without ``keep``, or its next :meth:`shared`."""
+        if not self._alone:
+            fcntl.flock(self._turnstile, fcntl.LOCK_EX)
             try:
-                yield
-            finally:
-                fcntl.flock(self._room, fcntl.LOCK_UN)
+                fcntl.flock(self._room, fcntl.LOCK_EX)
+            except BaseException:
+                fcntl.flock(self._turnstile, fcntl.LOCK_UN)
+                raise
+            self._alone = True
+        try:
+            yield
         finally:
+            if not keep:
+                self._leave_alone()
+
+    def _leave_alone(self) -> None:
+        if self._alone:
+            fcntl.flock(self._room, fcntl.LOCK_UN)
             fcntl.flock(self._turnstile, fcntl.LOCK_UN)
+            self._alone = False
 
     def close(self) -> None:
+        self._leave_alone()
         self._turnstile.close()
         self._room.close()

@@ -83,11 +83,25 @@ def _run_lock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunLock | No
     lock.close()
 
 
+def _alone(item: pytest.Item) -> bool:
+    return item.get_closest_marker("alone") is not None
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked ``alone`` first (in their order, the others in theirs): at the start of a
     run nothing is in flight yet, where later each would hold the other workers idle until
-    every test already beside it had ended."""
-    items.sort(key=lambda item: item.get_closest_marker("alone") is None)
+    every test already beside it had ended. (xdist hands each worker a first batch of
+    consecutive tests, so one worker runs them all, one after the other.)"""
+    items.sort(key=lambda item: not _alone(item))
+
+
+_NEXT = pytest.StashKey["pytest.Item | None"]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Remember the test this process runs after ``item`` (None: none), for the run lock."""
+    item.stash[_NEXT] = nextitem
 
 
 @pytest.fixture(autouse=True)
@@ -95,12 +109,17 @@ def _alone_or_beside_others(
     request: pytest.FixtureRequest, _run_lock: RunLock | None
 ) -> Iterator[None]:
     """Holds the run lock across the test's function-scoped fixtures and call: exclusively
-    for a test marked ``alone``, shared for the others."""
+    for a test marked ``alone`` (and on until the next, when this process runs one next),
+    shared for the others."""
     if _run_lock is None:
         yield
         return
-    alone = request.node.get_closest_marker("alone") is not None
-    with _run_lock.alone() if alone else _run_lock.shared():
+    if not _alone(request.node):
+        with _run_lock.shared():
+            yield
+        return
+    following = request.node.stash.get(_NEXT, None)
+    with _run_lock.alone(keep=following is not None and _alone(following)):
         yield
 
 

@@ -28,21 +28,30 @@ class Entrant:
     """A thread with a run lock of its own (as each worker has), that takes it alone or
     shared, sets ``inside`` once in, and leaves when told."""
 
-    def __init__(self, directory: Path, *, alone: bool) -> None:
+    def __init__(self, directory: Path, *, alone: bool, then_alone: bool = False) -> None:
         self.lock = RunLock(directory)
         self.inside, self._leave = threading.Event(), threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(alone,), daemon=True)
+        self.inside_again, self._leave_again = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(alone, then_alone), daemon=True)
         self._thread.start()
 
-    def _run(self, alone: bool) -> None:
-        with self.lock.alone() if alone else self.lock.shared():
+    def _run(self, alone: bool, then_alone: bool) -> None:
+        with self.lock.alone(keep=then_alone) if alone else self.lock.shared():
             self.inside.set()
             self._leave.wait(10)
+        if then_alone:  # a second test, alone, as the worker's next
+            with self.lock.alone():
+                self.inside_again.set()
+                self._leave_again.wait(10)
 
     def leave(self) -> None:
         self._leave.set()
+        self._leave_again.set()
         self._thread.join(10)
         self.lock.close()
+
+    def leave_first(self) -> None:
+        self._leave.set()
 
 
 def test_an_alone_test_waits_for_the_others_and_they_wait_for_it(tmp_path: Path) -> None:
@@ -61,3 +70,16 @@ def test_an_alone_test_waits_for_the_others_and_they_wait_for_it(tmp_path: Path)
     alone.leave()
     assert later.inside.wait(10)
     later.leave()
+
+
+def test_alone_tests_one_after_another_keep_the_others_out_between_them(tmp_path: Path) -> None:
+    first = Entrant(tmp_path, alone=True, then_alone=True)
+    assert first.inside.wait(10)
+    waiting = Entrant(tmp_path, alone=False)
+    assert not waiting.inside.wait(0.3)
+    first.leave_first()
+    assert first.inside_again.wait(10)
+    assert not waiting.inside.is_set()  # it did not slip in between the two
+    first.leave()
+    assert waiting.inside.wait(10)
+    waiting.leave()
