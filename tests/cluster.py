@@ -21,6 +21,7 @@ from procs import (
     SandboxControl,
     free_port,
     phones,
+    wait_beat_ready,
     wait_until,
     wait_worker_ready,
     write_config,
@@ -62,14 +63,19 @@ class Cluster:
         sandbox_campaign(self.engine, self.settings, self.procs.workdir, numbers, name=CAMPAIGN)
         return numbers
 
-    def workers(self, count: int, *, concurrency: int = 16) -> list[Process]:
-        """Start ``count`` workers together (each takes seconds to import); return them ready."""
+    def workers(self, count: int, *, concurrency: int = 16, beat: bool = False) -> list[Process]:
+        """Start ``count`` workers together (each takes seconds to import), and beat with them
+        when ``beat``; return the workers once every one is ready. (Beat's first ticks wait
+        in the queue for a worker.)"""
         started = [
             self.procs.start_worker(f"w{next(self._worker_numbers)}", concurrency=concurrency)
             for _ in range(count)
         ]
+        scheduler = self.procs.start_beat() if beat else None
         for worker in started:
             wait_worker_ready(worker)
+        if scheduler is not None:
+            wait_beat_ready(scheduler)
         return started
 
     def restart_redis(self) -> None:

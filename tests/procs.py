@@ -243,14 +243,19 @@ class Processes:
         )
 
     def beat(self) -> Process:
-        """``celery -A workers beat`` with its schedule file in the work directory."""
+        """``celery -A workers beat`` (see :meth:`start_beat`), once it has started."""
+        process = self.start_beat()
+        wait_beat_ready(process)
+        return process
+
+    def start_beat(self) -> Process:
+        """``celery -A workers beat`` with its schedule file in the work directory. It takes
+        a second to import: start it with the workers, then :func:`wait_beat_ready`."""
         schedule = self.workdir / "beat-schedule"
-        process = self.start(
+        return self.start(
             "beat",
             [*_celery(), "beat", f"--schedule={schedule}", "--loglevel=INFO", "--pidfile="],
         )
-        process.wait_for_log(r"beat: Starting", timeout=START_TIMEOUT)
-        return process
 
     def redis(self, port: int) -> Process:
         """A private, non-persistent redis-server on ``port``; returns once it answers."""
@@ -277,6 +282,10 @@ class Processes:
 
 def wait_worker_ready(worker: Process, *, timeout: float = START_TIMEOUT) -> None:
     worker.wait_for_log(rf"{re.escape(worker.name)}@\S+ ready\.", timeout=timeout)
+
+
+def wait_beat_ready(beat: Process, *, timeout: float = START_TIMEOUT) -> None:
+    beat.wait_for_log(r"beat: Starting", timeout=timeout)
 
 
 def write_config(

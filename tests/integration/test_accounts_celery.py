@@ -17,6 +17,7 @@ from procs import (
     SandboxControl,
     free_port,
     phones,
+    wait_beat_ready,
     wait_until,
     wait_worker_ready,
     write_leads,
@@ -95,9 +96,10 @@ def _start(procs: Processes, engine: Engine, *, failover: bool) -> list[str]:
     assert import_campaign(engine, settings, spec, now=utcnow()).accepted == COUNT
     lifecycle.change(engine, "split", "start", now=utcnow())
     workers = [procs.start_worker(f"w{i}", concurrency=8) for i in (1, 2)]
+    beat = procs.start_beat()  # with the workers: each takes a second or more to import
     for worker in workers:
         wait_worker_ready(worker)
-    procs.beat()
+    wait_beat_ready(beat)
     return numbers
 
 

@@ -123,8 +123,7 @@ def test_a_worker_killed_mid_request(cluster: ClusterFactory) -> None:
     hung = numbers[:4]
     for number in hung:
         deployment.sandbox.rule(number, "hang")
-    [doomed] = deployment.workers(1)
-    deployment.procs.beat()
+    [doomed] = deployment.workers(1, beat=True)
     wait_until(
         lambda: set(hung) <= set(deployment.calls()), timeout=30, what="hung requests in flight"
     )
@@ -145,8 +144,7 @@ def test_a_worker_killed_mid_request(cluster: ClusterFactory) -> None:
 def test_redis_restarted_mid_campaign(cluster: ClusterFactory) -> None:
     deployment = cluster(rate="20/s", **TIMEOUTS)
     numbers = deployment.campaign(100)
-    deployment.workers(2)
-    deployment.procs.beat()
+    deployment.workers(2, beat=True)
     wait_until(lambda: len(deployment.calls()) >= 30, timeout=30, what="campaign under way")
     deployment.restart_redis()
     # Tasks were in Redis or in the workers' hands when it died; nothing persisted them.
@@ -161,8 +159,7 @@ def test_redis_restarted_mid_campaign(cluster: ClusterFactory) -> None:
 def test_two_workers_share_one_rate_limit(cluster: ClusterFactory) -> None:
     deployment = cluster(rate="20/s", tick_seconds=0.5)
     numbers = deployment.campaign(200)
-    deployment.workers(2)
-    deployment.procs.beat()
+    deployment.workers(2, beat=True)
     deployment.wait_settled(timeout=60)
 
     received = sorted(
@@ -188,8 +185,7 @@ def test_two_workers_keep_within_the_accounts_concurrent_call_cap(cluster: Clust
     )
     deployment.sandbox.configure(max_concurrent_calls=4, call_duration_ms=1000)
     numbers = deployment.campaign(24)
-    deployment.workers(2)
-    deployment.procs.beat()
+    deployment.workers(2, beat=True)
     states = deployment.wait_settled(timeout=90)
 
     assert set(states.values()) == {"placed"}

@@ -46,9 +46,9 @@ def test_workers_deliver_every_event_once_through_a_flaky_receiver_and_a_killed_
             ),
         )
         deployment.campaign(CONTACTS)
-        # Both start together (each takes seconds to import); either subscribes the endpoint.
-        first, _ = deployment.workers(2, concurrency=4)
-        deployment.procs.beat()
+        # All start together (each takes seconds to import); either worker subscribes the
+        # endpoint.
+        first, _ = deployment.workers(2, concurrency=4, beat=True)
         wait_until(
             lambda: len(receiver.processed) >= 5,
             timeout=60,
