@@ -72,13 +72,16 @@ REDIS_URL = worker_redis_url(BASE_REDIS_URL, WORKER)
 
 
 @pytest.fixture(scope="session")
-def _run_lock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunLock | None]:
+def _run_lock(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunLock | None]:
     """The lock the workers of this run share (in the run's temporary directory, the parent
     of each worker's own); ``None`` when the run has one process."""
     if "PYTEST_XDIST_WORKER" not in os.environ:
         yield None
         return
-    lock = RunLock(tmp_path_factory.getbasetemp().parent / "run-lock")
+    alone_tests = sum(_alone(item) for item in request.session.items)
+    lock = RunLock(tmp_path_factory.getbasetemp().parent / "run-lock", alone_tests=alone_tests)
     yield lock
     lock.close()
 

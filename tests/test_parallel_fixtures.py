@@ -28,8 +28,10 @@ class Entrant:
     """A thread with a run lock of its own (as each worker has), that takes it alone or
     shared, sets ``inside`` once in, and leaves when told."""
 
-    def __init__(self, directory: Path, *, alone: bool, then_alone: bool = False) -> None:
-        self.lock = RunLock(directory)
+    def __init__(
+        self, directory: Path, *, alone: bool, then_alone: bool = False, alone_tests: int = 0
+    ) -> None:
+        self.lock = RunLock(directory, alone_tests=alone_tests)
         self.inside, self._leave = threading.Event(), threading.Event()
         self.inside_again, self._leave_again = threading.Event(), threading.Event()
         self._thread = threading.Thread(target=self._run, args=(alone, then_alone), daemon=True)
@@ -83,3 +85,16 @@ def test_alone_tests_one_after_another_keep_the_others_out_between_them(tmp_path
     first.leave()
     assert waiting.inside.wait(10)
     waiting.leave()
+
+
+def test_a_workers_first_ordinary_test_waits_for_the_runs_alone_tests(tmp_path: Path) -> None:
+    ordinary = Entrant(tmp_path, alone=False, alone_tests=2)
+    assert not ordinary.inside.wait(0.3)  # nothing in flight, but the alone tests come first
+    alone = Entrant(tmp_path, alone=True, then_alone=True, alone_tests=2)
+    assert alone.inside.wait(10)
+    alone.leave_first()
+    assert alone.inside_again.wait(10)
+    assert not ordinary.inside.is_set()
+    alone.leave()
+    assert ordinary.inside.wait(10)
+    ordinary.leave()
