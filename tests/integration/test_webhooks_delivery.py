@@ -195,9 +195,7 @@ def test_a_hanging_endpoint_holds_up_neither_another_nor_more_than_one_timeout(
     engine: Engine, dialer: CallService, tmp_path: Path
 ) -> None:
     with Receiver(always("hang"), hang_seconds=5) as slow, Receiver() as fast:
-        # The fast endpoint answers at once: its own timeout is not what is tested, and at
-        # 0.3 s a loaded machine let one of its requests time out.
-        fast_hook = endpoint(fast.url, name="fast", timeout=5)
+        fast_hook = endpoint(fast.url, name="fast", timeout=ANSWERS_AT_ONCE)
         hooks = [fast_hook, endpoint(slow.url, name="slow", timeout=0.5)]
         subscribe(engine, hooks)
         make_campaign(engine, dialer.settings, tmp_path, PHONES, name="spring", account="sandbox")
