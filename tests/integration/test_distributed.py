@@ -167,10 +167,10 @@ def test_two_workers_share_one_rate_limit(cluster: ClusterFactory) -> None:
         for record in deployment.sandbox.requests()
     )
     assert len(received) == len(numbers)
-    # The most requests in any window [t, t + 1 s), t at each request. The limiter's own
-    # slots never exceed 20 a second; at the sandbox one more can appear when a thread is
-    # woken late on a loaded 2-core machine (measured p99 of 30-80 ms from slot to arrival),
-    # so the arrival check allows that one and no burst beyond it.
+    # The most requests in any window [t, t + 1 s), t at each request: at most 20, the bound
+    # the rate issue set at the provider. The limiter's slots are 50 ms apart; a thread woken
+    # late (30-80 ms from slot to arrival at p99 on a loaded 2-core machine) can still make a
+    # 21st in one window, which is why this test runs alone.
     busiest = max(bisect.bisect_left(received, t + 1.0) - i for i, t in enumerate(received))
     assert busiest <= 20
     # Paced, not merely capped: 200 requests at 20/s cannot arrive in much under 10 s.
