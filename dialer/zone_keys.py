@@ -18,6 +18,7 @@ never open for it (a number we cannot place in time is not called).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 
 SEPARATOR = "|"
@@ -26,12 +27,21 @@ LONGEST_LISTED = 100
 """A set joined longer than this is written as its calling code, where it is one's zones."""
 
 
+def known_zones(raw: Iterable[str]) -> tuple[str, ...]:
+    """The zones phonenumbers gives a number or a code, sorted, without its "unknown"
+    placeholder: what a key is made of."""
+    from phonenumbers.timezone import UNKNOWN_TIMEZONE  # see _code_zones
+
+    return tuple(sorted(zone for zone in raw if zone != UNKNOWN_TIMEZONE))
+
+
 def key_for_zones(zones: tuple[str, ...]) -> str:
-    """The key for ``zones`` (sorted IANA names, as ``dialer.leads.phones`` gives them)."""
-    listed = SEPARATOR.join(sorted(zones))
+    """The key for ``zones`` (IANA names, as :func:`known_zones` gives them)."""
+    ordered = tuple(sorted(zones))
+    listed = SEPARATOR.join(ordered)
     if len(listed) <= LONGEST_LISTED:
         return listed
-    return _code_keys().get(tuple(sorted(zones)), listed)
+    return _code_keys().get(ordered, listed)
 
 
 def zones_of_key(key: str) -> tuple[str, ...]:
@@ -50,16 +60,14 @@ def listed_zones(key: str) -> str:
 
 @cache
 def _code_zones(code: str) -> tuple[str, ...]:
-    """The zones phonenumbers gives calling code ``code`` as a whole, sorted, without its
-    "unknown" placeholder; ``()`` when ``code`` is none."""
+    """:func:`known_zones` of calling code ``code`` as a whole; ``()`` when ``code`` is none."""
     # Imported here: the scheduler reads keys, and phonenumbers costs ~20 ms to import.
     from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
-    from phonenumbers.timezone import UNKNOWN_TIMEZONE
     from phonenumbers.tzdata import TIMEZONE_DATA
 
     if not code.isdigit() or int(code) not in COUNTRY_CODE_TO_REGION_CODE:
         return ()
-    return tuple(sorted(zone for zone in TIMEZONE_DATA.get(code, ()) if zone != UNKNOWN_TIMEZONE))
+    return known_zones(TIMEZONE_DATA.get(code, ()))
 
 
 @cache

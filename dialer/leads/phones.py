@@ -50,8 +50,10 @@ from phonenumbers import (
 )
 from phonenumbers.phonemetadata import PhoneNumberDesc
 from phonenumbers.phonenumberutil import is_number_type_geographical, national_significant_number
-from phonenumbers.timezone import UNKNOWN_TIMEZONE, time_zones_for_number
+from phonenumbers.timezone import time_zones_for_number
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
+
+from dialer.zone_keys import known_zones
 
 __all__ = [
     "NANPA",
@@ -146,7 +148,7 @@ _MISSING = _rejected("missing", "no phone number")
 @lru_cache(maxsize=4096)
 def _zones(raw_zones: tuple[str, ...]) -> tuple[str, ...]:
     # phonenumbers returns the same few hundred tuples; intern their sorted forms.
-    return tuple(sorted(zone for zone in raw_zones if zone != UNKNOWN_TIMEZONE))
+    return known_zones(raw_zones)
 
 
 # Numbers of a non-geographic type (toll-free, mobiles in most countries) get their
