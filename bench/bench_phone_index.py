@@ -42,24 +42,25 @@ def _backend_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
+def _load(conn: psycopg.Connection, table: str, rows: int, step: int, *, sort: bool) -> None:
+    """Insert ``rows`` numbers ``step`` at a time, each step sorted by number if ``sort``."""
+    order = " ORDER BY phone" if sort else ""
+    for start in range(0, rows, step):
+        conn.execute(
+            f"INSERT INTO {table} SELECT i, 1, {_NUMBER} AS phone, repeat('x', 150) "
+            f"FROM generate_series(%s::bigint, %s::bigint) i{order}",
+            (start + 1, min(rows, start + step)),
+        )
+
+
 def _random(conn: psycopg.Connection, table: str, rows: int, batch: int, _run: int) -> None:
     conn.execute(f"CREATE UNIQUE INDEX ON {table} (campaign_id, phone)")
-    for start in range(0, rows, batch):
-        conn.execute(
-            f"INSERT INTO {table} SELECT i, 1, {_NUMBER}, repeat('x', 150) "
-            "FROM generate_series(%s::bigint, %s::bigint) i",
-            (start + 1, min(rows, start + batch)),
-        )
+    _load(conn, table, rows, batch, sort=False)
 
 
 def _sorted_runs(conn: psycopg.Connection, table: str, rows: int, _batch: int, run: int) -> None:
     conn.execute(f"CREATE UNIQUE INDEX ON {table} (campaign_id, phone)")
-    for start in range(0, rows, run):
-        conn.execute(
-            f"INSERT INTO {table} SELECT i, 1, {_NUMBER} AS p, repeat('x', 150) "
-            "FROM generate_series(%s::bigint, %s::bigint) i ORDER BY p",
-            (start + 1, min(rows, start + run)),
-        )
+    _load(conn, table, rows, run, sort=True)
 
 
 def _side_table(conn: psycopg.Connection, table: str, rows: int, batch: int, _run: int) -> None:
@@ -67,12 +68,7 @@ def _side_table(conn: psycopg.Connection, table: str, rows: int, batch: int, _ru
         f"CREATE TABLE {table}_phone (campaign_id int NOT NULL, phone varchar(20) NOT NULL, "
         "id bigint NOT NULL, PRIMARY KEY (campaign_id, phone))"
     )
-    for start in range(0, rows, batch):
-        conn.execute(
-            f"INSERT INTO {table} SELECT i, 1, {_NUMBER}, repeat('x', 150) "
-            "FROM generate_series(%s::bigint, %s::bigint) i",
-            (start + 1, min(rows, start + batch)),
-        )
+    _load(conn, table, rows, batch, sort=False)
     conn.execute(
         f"INSERT INTO {table}_phone SELECT campaign_id, phone, id FROM {table} "
         "WHERE campaign_id = 1 ORDER BY campaign_id, phone"
