@@ -51,6 +51,7 @@ from sqlalchemy.engine import Engine
 from campaigns.export import export_to_file
 from campaigns.status import campaign_report
 from dialer.ledger import campaigns as ledger_campaigns
+from dialer.ledger import contacts as ledger_contacts
 from dialer.ledger import counts as ledger_counts
 from dialer.ledger import dispatch as ledger_dispatch
 from dialer.ledger.engine import make_engine, migrate, session_scope
@@ -130,10 +131,13 @@ def build(engine: Engine, campaigns: int, size: int) -> list[str]:
                     )
                 )
         with engine.begin() as connection:
-            # Contacts written behind the ledger's back: counted from a full count (unless
-            # the ledger is from before the counts: to measure the upgrade).
+            # Contacts written behind the ledger's back: counted from a full count, and
+            # their numbers indexed (unless the ledger is from before the counts or the
+            # phone table: to measure those upgrades).
             if inspect(connection).has_table("contact_count"):
                 ledger_counts.recount(connection, campaign_ids=[campaign_id])
+            if inspect(connection).has_table("contact_phone"):
+                ledger_contacts.index_phones(connection, campaign_id=campaign_id, after_id=0)
         names.append(f"scale-{number}")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         postgres = engine.dialect.name == "postgresql"

@@ -147,7 +147,7 @@ def import_campaign(
         ) as chunks,
     ):
         for chunk in chunks:
-            target.load(chunk.contacts, expected_rows=chunk.expected_rows)
+            target.load(chunk.contacts)
             rejects.write(chunk.rejects)
             summary.add(chunk)
             if progress is not None:

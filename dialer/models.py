@@ -97,9 +97,7 @@ class Campaign(SQLModel, table=True):
 
 class Contact(SQLModel, table=True):
     __table_args__ = (
-        # An index, not a table constraint: SQLite cannot drop a constraint's index, and a
-        # large import drops this one and builds it again (dialer.ledger.contacts.bulk_load).
-        Index("uq_contact_campaign_phone", "campaign_id", "phone", unique=True),
+        # No index on the number here: ContactPhone holds each campaign's numbers unique.
         # The claim's shape: per open zone key, never-tried contacts in id order and due
         # retries by due time, each one range of this index (dialer.ledger.dispatch.claim_due).
         Index("ix_contact_claim", "campaign_id", "state", "zone_key", "next_attempt_at", "id"),
@@ -133,6 +131,26 @@ class Contact(SQLModel, table=True):
     account: str | None = Field(default=None, max_length=200)
     """The account its first attempt began on, kept for its recalls; None until then (and
     again while no attempt may have called: :func:`dialer.ledger.dispatch.finish_attempts`)."""
+
+
+class ContactPhone(SQLModel, table=True):
+    """Each campaign's numbers, one row each: its key refuses a campaign the same number
+    twice, and it finds a contact by (campaign, number).
+
+    Apart from ``contact`` so that an import fills it once, sorted by number, at its end
+    (:func:`dialer.ledger.contacts.index_phones`): a unique index on ``contact`` itself
+    would take every number of a large file in random order, and past the database's
+    buffer cache each of those inserts costs a page read and, after each checkpoint, a
+    logged page image: a 10M import then cost 12-15x a 1M one (bench/README.md).
+    No foreign keys, for the same reason: the ledger writes its rows with the contacts'.
+    """
+
+    __tablename__ = "contact_phone"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    campaign_id: int = Field(primary_key=True)
+    phone: str = Field(max_length=20, primary_key=True)
+    contact_id: int
 
 
 class Attempt(SQLModel, table=True):

@@ -26,6 +26,7 @@ import redis
 import sqlalchemy
 from hypothesis import settings
 from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
 
 from dialer.ledger.engine import make_engine, migrate
 from dialer.sandbox import SandboxServer
@@ -158,13 +159,10 @@ def postgres_url() -> Iterator[str]:
 
 
 def _truncate_all(engine: Engine) -> None:
+    # Every table the models declare, so that a new one cannot be forgotten here.
+    tables = ", ".join(table.name for table in SQLModel.metadata.sorted_tables)
     with engine.begin() as conn:
-        conn.execute(
-            sqlalchemy.text(
-                "TRUNCATE attempt, attempt_count, contact, contact_count, suppression, campaign"
-                ", webhook_event, webhook_subscription, webhook_counter RESTART IDENTITY CASCADE"
-            )
-        )
+        conn.execute(sqlalchemy.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

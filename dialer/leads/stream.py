@@ -33,17 +33,14 @@ from dialer.leads.seen import SeenNumbers
 @dataclass(frozen=True)
 class SplitChunk:
     """One chunk of the file: ``rows`` read, its new ``contacts``, its ``rejects`` and how
-    many contacts each phone column ``supplied`` (as ``split_chunk`` returns them),
-    ``bytes_read`` of the file so far and ``expected_rows``, the file's rows as this chunk's
-    bytes per row extrapolate them (low rather than high, since the reader may have read
-    past the chunk)."""
+    many contacts each phone column ``supplied`` (as ``split_chunk`` returns them) and
+    ``bytes_read`` of the file so far."""
 
     rows: int
     contacts: pd.DataFrame
     rejects: pd.DataFrame
     supplied: tuple[int, ...]
     bytes_read: int
-    expected_rows: int
 
 
 # Chunks normalized ahead of the one being split: one in the pool, one queued behind it, so
@@ -94,14 +91,12 @@ def split_chunks(
                     check=check,
                     normalized=(cells, future.result()),
                 )
-                rows = len(chunk.frame)
                 yield SplitChunk(
-                    rows=rows,
+                    rows=len(chunk.frame),
                     contacts=result.contacts,
                     rejects=result.rejects,
                     supplied=result.supplied,
                     bytes_read=chunk.bytes_read,
-                    expected_rows=leads.size_bytes * rows // max(chunk.bytes_read, 1),
                 )
 
         try:

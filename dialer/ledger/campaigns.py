@@ -63,20 +63,25 @@ def extend_campaign(
 ) -> Campaign:
     """The campaign ``name`` with another file's columns and name added (``--append``).
 
-    Raises as ``appendable_campaign`` does.
+    Raises as ``appendable_campaign`` does. The campaign row stays locked until the
+    caller's transaction ends, so appends to one campaign take turns (each sees the numbers
+    the one before added, and ``adding_contacts`` tells its own contacts by their ids).
     """
-    campaign = appendable_campaign(session, name=name, account=account)
+    campaign = appendable_campaign(session, name=name, account=account, lock=True)
     campaign.columns = list(dict.fromkeys([*campaign.columns, *columns]))
     campaign.source_file = f"{campaign.source_file}, {source_file}"
     campaign.source_checksum = source_checksum
     return campaign
 
 
-def appendable_campaign(session: Session, *, name: str, account: str) -> Campaign:
+def appendable_campaign(
+    session: Session, *, name: str, account: str, lock: bool = False
+) -> Campaign:
     """The campaign ``name``, if leads on ``account`` may be appended to it: UnknownCampaign
     if there is none, CampaignError if it is cancelled or completed, InputError if it uses
-    another account."""
-    campaign = get_campaign(session, name=name)
+    another account. With ``lock``, its row is locked for the session's transaction first
+    (on Postgres; SQLite has one writer at a time anyway)."""
+    campaign = get_campaign(session, name=name, lock=lock)
     if campaign.status in (CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
         raise CampaignError(f"campaign {name!r} is {campaign.status}; cannot append")
     if campaign.account != account:
@@ -84,9 +89,13 @@ def appendable_campaign(session: Session, *, name: str, account: str) -> Campaig
     return campaign
 
 
-def get_campaign(session: Session, *, name: str) -> Campaign:
-    """The campaign called ``name``; UnknownCampaign if there is none."""
-    found = session.exec(select(Campaign).where(Campaign.name == name)).first()
+def get_campaign(session: Session, *, name: str, lock: bool = False) -> Campaign:
+    """The campaign called ``name``; UnknownCampaign if there is none. With ``lock``, read
+    as ``SELECT ... FOR UPDATE``, fresh from the database."""
+    query = select(Campaign).where(Campaign.name == name)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    found = session.exec(query).first()
     if found is None:
         raise UnknownCampaign(name)
     return found

@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 from dialer.ledger import counts as ledger_counts
 from dialer.ledger.counts import Deltas
 from dialer.ledger.engine import rowcount
-from dialer.models import GLOBAL_SCOPE, Contact, ContactState, Suppression
+from dialer.models import GLOBAL_SCOPE, Contact, ContactPhone, ContactState, Suppression
 
 CONTACT_IMPORT_COLUMNS = (
     "row",
@@ -43,12 +43,14 @@ def insert_contacts(connection: Connection, *, campaign_id: int, frame: pd.DataF
     """Insert a chunk of accepted contacts as ``pending`` in one set-based statement.
 
     ``frame`` has exactly :data:`CONTACT_IMPORT_COLUMNS`; its phones must be new to the campaign
-    (the importer de-duplicates). Runs inside the caller's transaction. Postgres gets ``COPY``,
+    (the importer de-duplicates; :func:`adding_contacts` checks). Runs inside the caller's
+    transaction. Postgres gets ``COPY``,
     SQLite multi-row ``INSERT`` statements: no ORM object per row. The same as
     :func:`insert_prepared` of :func:`prepare_contacts`.
     """
     prepared = prepare_contacts(connection.dialect.name, campaign_id=campaign_id, frame=frame)
-    return insert_prepared(connection, prepared)
+    with adding_contacts(connection, campaign_id=campaign_id):
+        return insert_prepared(connection, prepared)
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def prepare_contacts(dialect: str, *, campaign_id: int, frame: pd.DataFrame) -> 
 
 def insert_prepared(connection: Connection, prepared: PreparedContacts) -> int:
     """Insert :func:`prepare_contacts`' chunk as ``pending`` contacts (see
-    :func:`insert_contacts`). Returns how many."""
+    :func:`insert_contacts`), inside :func:`adding_contacts`. Returns how many."""
     if prepared.rows == 0:
         return 0
     constants = _constants(prepared.campaign_id)
@@ -106,51 +108,43 @@ def _constants(campaign_id: int) -> dict[str, Any]:
     }
 
 
-# Below this many new contacts a load keeps the indexes as they are (see bulk_load).
-BULK_LOAD_MIN_ROWS = 100_000
-
-
 @contextmanager
-def bulk_load(connection: Connection, *, expected_rows: int) -> Iterator[None]:
-    """Wrap a run of :func:`insert_contacts` calls inside one transaction, to make them cheaper.
+def adding_contacts(connection: Connection, *, campaign_id: int) -> Iterator[None]:
+    """Wrap a run of :func:`insert_prepared` calls for ``campaign_id`` inside the caller's
+    transaction: on a clean exit their numbers go into :class:`ContactPhone` in one sorted
+    statement (:func:`index_phones`), which raises IntegrityError, failing the whole
+    transaction, if any of them is already the campaign's or came twice.
 
-    On SQLite, when at least ``expected_rows`` (and :data:`BULK_LOAD_MIN_ROWS`) new contacts
-    are coming and the table holds no more than that already, the unique (campaign, phone)
-    index is dropped on entry and built again on a clean exit: the numbers arrive in random
-    order, and one sort costs a fraction of inserting each into the index (for a million
-    contacts ~1 s against ~6 s). Both happen in the caller's transaction: other connections
-    keep reading the committed schema with its index (WAL) and cannot write meanwhile
-    (SQLite has one writer); the index is whole again before the transaction can commit,
-    so a duplicate the importer let through fails the whole import (IntegrityError) and
-    never lands; a rollback (an error, which skips the rebuild) restores it.
-    Postgres is left alone: DROP INDEX there locks the whole table against readers (the
-    dispatcher) until the transaction ends.
+    The new contacts are the campaign's above the highest id committed on entry: contacts
+    take their ids from a sequence as they are inserted, and only one writer adds to a
+    campaign at a time (an append locks the campaign row, and a new campaign is the
+    writer's own until it commits).
     """
-    if connection.dialect.name != "sqlite" or expected_rows < BULK_LOAD_MIN_ROWS:
-        yield
-        return
-    existing = connection.execute(select(func.max(col(Contact.id)))).scalar_one() or 0
-    if existing > expected_rows:
-        yield
-        return
-    _PHONE_UNIQUE_INDEX.drop(connection)
+    after_id = connection.execute(select(func.max(col(Contact.id)))).scalar_one() or 0
     yield
-    _PHONE_UNIQUE_INDEX.create(connection)
+    index_phones(connection, campaign_id=campaign_id, after_id=after_id)
 
 
-_PHONE_UNIQUE_INDEX = next(
-    index
-    for index in Contact.__table__.indexes  # type: ignore[attr-defined]
-    if index.name == "uq_contact_campaign_phone"
-)
+def index_phones(connection: Connection | Session, *, campaign_id: int, after_id: int) -> int:
+    """Put the campaign's contacts with an id above ``after_id`` into :class:`ContactPhone`,
+    sorted by number so that its key is written in order, whatever order the file had.
+    IntegrityError if a number is there already. Returns how many."""
+    chosen = (
+        select(col(Contact.campaign_id), col(Contact.phone), col(Contact.id))
+        .where(col(Contact.campaign_id) == campaign_id, col(Contact.id) > after_id)
+        .order_by(col(Contact.phone))
+    )
+    added = connection.execute(
+        insert(ContactPhone).from_select(["campaign_id", "phone", "contact_id"], chosen)
+    )
+    return rowcount(added)
 
 
 # SQLite's page cache while contacts are bulk-inserted, in KiB. The default 2 MiB cannot
-# hold the (campaign, phone) index of a large import: every insert then reads index pages
-# back and spills dirty ones to the WAL, twice as slow. 32 MiB holds it for a million
-# contacts (measured: as fast as 64 MiB or 1 GiB with the other indexes built afterwards,
-# see bulk_load). The setting stays with the (pooled) connection; the cache only grows as
-# pages are read.
+# hold the index pages a large import writes to: every insert then reads pages back and
+# spills dirty ones to the WAL, twice as slow (measured when contact still had its unique
+# (campaign, phone) index; ix_contact_claim takes new contacts at one place per zone key).
+# The setting stays with the (pooled) connection; the cache only grows as pages are read.
 _SQLITE_IMPORT_CACHE_KIB = 32 * 1024
 # Rows per SQLite INSERT statement at most (see _insert_sqlite).
 _SQLITE_ROWS = 1024
@@ -239,7 +233,7 @@ def iter_contacts(session: Session, *, campaign_id: int, batch: int = 5000) -> I
 
 def campaign_phones(session: Session | Connection, *, campaign_id: int) -> set[str]:
     """Every phone already in the campaign (for ``--append`` de-duplication)."""
-    query = select(col(Contact.phone)).where(col(Contact.campaign_id) == campaign_id)
+    query = select(col(ContactPhone.phone)).where(col(ContactPhone.campaign_id) == campaign_id)
     return set(session.execute(query).scalars())
 
 
@@ -248,7 +242,7 @@ def campaign_phone_batches(
 ) -> Iterator[list[str]]:
     """Every phone already in the campaign, ``size`` at a time (for ``--append``
     de-duplication, which so never holds a campaign of millions as one Python collection)."""
-    query = select(col(Contact.phone)).where(col(Contact.campaign_id) == campaign_id)
+    query = select(col(ContactPhone.phone)).where(col(ContactPhone.campaign_id) == campaign_id)
     result = session.execute(query.execution_options(yield_per=size))
     for batch in result.scalars().partitions():
         yield list(batch)

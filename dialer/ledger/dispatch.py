@@ -49,6 +49,7 @@ from dialer.models import (
     Campaign,
     CampaignStatus,
     Contact,
+    ContactPhone,
     ContactState,
     Suppression,
 )
@@ -658,8 +659,9 @@ def cancel_listed(
     :data:`SUPPRESSED_REASON`: in every campaign for the global list, else in ``campaign_id``.
 
     The list changing is the event; a contact claimed meanwhile is caught by the claim's own
-    check (:func:`claim_due`). Looked up by (campaign, phone), for the campaigns that have
-    pending contacts at all: the cost follows the numbers listed. Returns how many.
+    check (:func:`claim_due`). Looked up by (campaign, phone) in ``contact_phone``, for the
+    campaigns that have pending contacts at all: the cost follows the numbers listed.
+    Returns how many.
     """
     if campaign_id == GLOBAL_SCOPE:
         scope = counts.campaigns_with(session, states=[PENDING])
@@ -675,8 +677,12 @@ def cancel_listed(
             session,
             update(Contact)
             .where(
-                col(Contact.campaign_id).in_(scope),
-                col(Contact.phone).in_(listed[start : start + 5000]),
+                col(Contact.id).in_(
+                    select(col(ContactPhone.contact_id)).where(
+                        col(ContactPhone.campaign_id).in_(scope),
+                        col(ContactPhone.phone).in_(listed[start : start + 5000]),
+                    )
+                ),
                 col(Contact.state) == PENDING,
             )
             .values(

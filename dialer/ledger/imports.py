@@ -46,17 +46,17 @@ class ContactImport:
         self.seen = _campaign_numbers(session, campaign_id)
         self.suppressed = ledger_contacts.suppressed_phones(session, campaign_id=campaign_id)
 
-    def load(self, contacts: pd.DataFrame, *, expected_rows: int) -> None:
+    def load(self, contacts: pd.DataFrame) -> None:
         """Insert a chunk of new contacts (``insert_contacts``' frame) on the insert thread.
 
         One insert is in flight at a time, so the caller splits the next chunk while the
         database (a server process, or SQLite's C code) works on this one; an insert's error
-        surfaces on the next call or in ``finish``. ``expected_rows`` (the file's rows, as
-        far as the caller can tell) sizes the load on the first call (see ``bulk_load``).
+        surfaces on the next call or in ``finish``. Their numbers are checked and indexed
+        all at once in ``finish`` (``adding_contacts``).
         """
         if self._inserting is None:
             self._loading.enter_context(
-                ledger_contacts.bulk_load(self._connection, expected_rows=expected_rows)
+                ledger_contacts.adding_contacts(self._connection, campaign_id=self.campaign_id)
             )
         prepared = ledger_contacts.prepare_contacts(
             self._connection.dialect.name, campaign_id=self.campaign_id, frame=contacts
@@ -68,7 +68,8 @@ class ContactImport:
         )
 
     def finish(self, *, read: int, accepted: int, rejected: int) -> None:
-        """Wait for the last insert, add the import's counts to the campaign and commit."""
+        """Wait for the last insert, index the new numbers (IntegrityError if one is the
+        campaign's already), add the import's counts to the campaign and commit."""
         if self._inserting is not None:
             self._inserting.result()
         self._loading.close()

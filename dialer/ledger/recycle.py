@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, exists, func, insert, literal, select, upd
 from sqlmodel import Session, col
 
 from dialer.ledger import campaigns as ledger_campaigns
+from dialer.ledger import contacts as ledger_contacts
 from dialer.ledger import counts as ledger_counts
 from dialer.ledger.counts import Deltas
 from dialer.models import GLOBAL_SCOPE, Campaign, CampaignStatus, Contact, ContactState, Suppression
@@ -168,6 +169,8 @@ def copy_into(
             chosen.order_by(table.c["id"]),
         )
     )
+    # The new campaign is this session's alone until it commits: all its contacts are new.
+    ledger_contacts.index_phones(session, campaign_id=created.id, after_id=0)
     # Counted from what landed: one range of the new campaign's own index.
     by_zone = session.execute(
         select(col(Contact.zone_key), func.count())

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
-import sqlite3
 from collections import Counter
-from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
@@ -21,7 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from sqlalchemy import Index
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -122,7 +120,17 @@ def test_every_generated_row_ends_as_one_contact_or_one_reject(
             _fields(contact)
             for contact in ledger_contacts.iter_contacts(session, campaign_id=campaign.id)
         ]
+        numbers = session.execute(
+            text("SELECT phone, contact_id FROM contact_phone WHERE campaign_id = :id"),
+            {"id": campaign.id},
+        ).all()
+        ids = {
+            contact.phone: contact.id
+            for contact in ledger_contacts.iter_contacts(session, campaign_id=campaign.id)
+        }
     assert counters == (ROWS, len(expected.contacts), len(expected.rejects))
+    # contact_phone finds each contact by its number, and holds nothing else.
+    assert dict(tuple(row) for row in numbers) == ids
     # In source order, and exactly the phones normalizing the file's values gives.
     assert [fields["row"] for fields in stored] == sorted(expected.contacts)
     assert {fields["phone"] for fields in stored} == expected.valid_phones
@@ -196,87 +204,66 @@ def test_a_provider_without_row_rules_is_asked_once(
     assert asked == ["+10000000000"]
 
 
-def _index_names(sqlite_url: str) -> set[str]:
-    """The contact table's indexes as a connection of its own sees them."""
-    path = sqlite_url.removeprefix("sqlite:///")
-    with closing(sqlite3.connect(path)) as other:
-        query = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'contact'"
-        return {name for (name,) in other.execute(query)}
+def _landed(engine: Engine) -> list[int]:
+    """How many campaigns, contacts and contact_phone rows the ledger holds."""
+    with engine.connect() as connection:
+        return [
+            connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            for table in ("campaign", "contact", "contact_phone")
+        ]
 
 
-def test_a_large_sqlite_import_builds_the_indexes_after_loading(
-    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The unique (campaign, phone) index is dropped for the load and built again before the
-    commit; other connections see it all along, and a failed import leaves it in place."""
-    monkeypatch.setattr(ledger_contacts, "BULK_LOAD_MIN_ROWS", 0)
-    dropped: list[str] = []
-    drop = Index.drop
+def _first_row(prepared: ledger_contacts.PreparedContacts) -> ledger_contacts.PreparedContacts:
+    """The chunk's first contact alone, in the chunk's own form (columns or COPY data)."""
+    if isinstance(prepared.data, pa.Table):
+        return replace(prepared, rows=1, data=prepared.data.slice(0, 1))
+    line = prepared.data.to_pybytes().split(b"\n", 1)[0] + b"\n"
+    return replace(prepared, rows=1, data=pa.py_buffer(line))
 
-    def spy(self: Index, bind: Any, checkfirst: bool = False) -> None:
-        dropped.append(self.name or "")
-        drop(self, bind, checkfirst)
 
-    monkeypatch.setattr(Index, "drop", spy)
+def _spec(tmp_path: Path, name: str) -> CampaignSpec:
     leads = tmp_path / "leads.csv"
-    _make_leads().write_leads(leads, 3_000, seed=5)
-    engine = make_engine(sqlite_url)
-    settings = Settings(database_url=sqlite_url)
-    spec = CampaignSpec(
-        name="bulk", account="sandbox", csv_path=leads, rejects_path=tmp_path / "rejects.csv"
+    if not leads.exists():
+        _make_leads().write_leads(leads, 3_000, seed=5)
+    return CampaignSpec(
+        name=name, account="sandbox", csv_path=leads, rejects_path=tmp_path / "rejects.csv"
     )
-    indexes = _index_names(sqlite_url)
-    assert {"ix_contact_claim", "uq_contact_campaign_phone"} <= indexes
-    seen: list[set[str]] = []
-    import_campaign(
-        engine,
-        settings,
-        spec,
-        now=utcnow(),
-        chunksize=1_000,
-        progress=lambda _read, _size: seen.append(_index_names(sqlite_url)),
-    )
-    assert dropped == ["uq_contact_campaign_phone"]
-    assert seen == [indexes] * 3
-    assert _index_names(sqlite_url) == indexes
-
-    def broken(*_: Any, **__: Any) -> int:
-        raise RuntimeError("disk full")
-
-    monkeypatch.setattr(ledger_contacts, "insert_prepared", broken)
-    with pytest.raises(RuntimeError):
-        import_campaign(engine, settings, replace(spec, name="broken"), now=utcnow())
-    engine.dispose()
-    assert len(dropped) == 2  # dropped again, and restored by the rollback
-    assert _index_names(sqlite_url) == indexes
 
 
-def test_a_duplicate_that_reaches_a_large_sqlite_load_fails_the_whole_import(
-    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_duplicate_that_reaches_the_load_fails_the_whole_import(
+    engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With the unique index dropped for the load, its rebuild is the duplicate check: a
-    number inserted twice (here by a broken insert) fails the import, and nothing lands."""
-    monkeypatch.setattr(ledger_contacts, "BULK_LOAD_MIN_ROWS", 0)
+    """The numbers are checked once, when the load ends (contact_phone's key): a number
+    inserted twice (here by a broken insert) fails the import, and nothing lands."""
     insert = ledger_contacts.insert_prepared
 
     def twice(connection: Any, prepared: ledger_contacts.PreparedContacts) -> int:
         insert(connection, prepared)
-        assert isinstance(prepared.data, pa.Table)
-        return insert(connection, replace(prepared, rows=1, data=prepared.data.slice(0, 1)))
+        return insert(connection, _first_row(prepared))
 
     monkeypatch.setattr(ledger_contacts, "insert_prepared", twice)
-    leads = tmp_path / "leads.csv"
-    _make_leads().write_leads(leads, 3_000, seed=5)
-    engine = make_engine(sqlite_url)
-    spec = CampaignSpec(
-        name="twice", account="sandbox", csv_path=leads, rejects_path=tmp_path / "rejects.csv"
-    )
+    spec = _spec(tmp_path, "twice")
     with pytest.raises(IntegrityError):
-        import_campaign(engine, Settings(database_url=sqlite_url), spec, now=utcnow())
-    engine.dispose()
-    path = sqlite_url.removeprefix("sqlite:///")
-    with closing(sqlite3.connect(path)) as other:
-        assert other.execute("SELECT count(*) FROM contact").fetchone() == (0,)
-        assert other.execute("SELECT count(*) FROM campaign").fetchone() == (0,)
-    assert "uq_contact_campaign_phone" in _index_names(sqlite_url)
+        import_campaign(engine, Settings(database_url=database_url), spec, now=utcnow())
+    assert _landed(engine) == [0, 0, 0]
     assert not (tmp_path / "rejects.csv").exists()
+
+
+def test_an_import_that_fails_midway_leaves_no_contact_and_no_number(
+    engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    insert = ledger_contacts.insert_prepared
+
+    def fails_second(connection: Any, prepared: ledger_contacts.PreparedContacts) -> int:
+        calls.append(prepared.rows)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return insert(connection, prepared)
+
+    monkeypatch.setattr(ledger_contacts, "insert_prepared", fails_second)
+    settings = Settings(database_url=database_url)
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_campaign(engine, settings, _spec(tmp_path, "broken"), now=utcnow(), chunksize=1_000)
+    assert len(calls) == 2
+    assert _landed(engine) == [0, 0, 0]

@@ -1,5 +1,5 @@
 """The migrations build exactly the schema the models declare, on SQLite and Postgres, and
-the contact index change (0003) keeps the contacts and the duplicate guarantee."""
+the contact index changes (0003, 0012) keep the contacts and the duplicate guarantee."""
 
 from __future__ import annotations
 
@@ -42,7 +42,17 @@ def _contact(connection: Connection, phone: str) -> None:
     )
 
 
-def test_0003_keeps_the_contacts_and_the_uniqueness_both_ways(engine: Engine) -> None:
+def _phone_row(connection: Connection, phone: str, contact_id: int) -> None:
+    connection.execute(
+        text("INSERT INTO contact_phone (campaign_id, phone, contact_id) VALUES (1, :phone, :id)"),
+        {"phone": phone, "id": contact_id},
+    )
+
+
+def test_0003_and_0012_keep_the_contacts_and_the_uniqueness_both_ways(engine: Engine) -> None:
+    """Down to before 0012 (the unique index on contact again) and before 0003 (the
+    constraint), then up again: the contact stays, and a second contact with its number is
+    refused at every step, by the index or constraint, then by contact_phone's key."""
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -54,7 +64,13 @@ def test_0003_keeps_the_contacts_and_the_uniqueness_both_ways(engine: Engine) ->
             )
         )
         _contact(connection, "+12125552674")
-    for migration, revision in ((command.downgrade, "0002"), (command.upgrade, "head")):
+        contact_id = connection.execute(text("SELECT id FROM contact")).scalar_one()
+        _phone_row(connection, "+12125552674", contact_id)
+    for migration, revision in (
+        (command.downgrade, "0011"),
+        (command.downgrade, "0002"),
+        (command.upgrade, "head"),
+    ):
         # Not in a transaction: alembic runs each migration in its own (0004 builds an
         # index CONCURRENTLY outside any on Postgres).
         with engine.connect() as connection:
@@ -62,8 +78,15 @@ def test_0003_keeps_the_contacts_and_the_uniqueness_both_ways(engine: Engine) ->
         with engine.connect() as connection:
             phones = connection.execute(text("SELECT phone FROM contact")).scalars().all()
             assert phones == ["+12125552674"]
-        with pytest.raises(IntegrityError), engine.begin() as connection:
-            _contact(connection, "+12125552674")
+        if revision == "head":
+            with engine.connect() as connection:
+                rows = connection.execute(text("SELECT * FROM contact_phone")).all()
+                assert [tuple(row) for row in rows] == [(1, "+12125552674", contact_id)]
+            with pytest.raises(IntegrityError), engine.begin() as connection:
+                _phone_row(connection, "+12125552674", contact_id + 1)
+        else:
+            with pytest.raises(IntegrityError), engine.begin() as connection:
+                _contact(connection, "+12125552674")
 
 
 def test_0009_adds_the_reason_and_recycle_columns_and_takes_them_back(engine: Engine) -> None:
