@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
@@ -159,3 +162,47 @@ def test_the_campaign_phones_come_in_batches(engine: Engine) -> None:
         )
     assert [len(batch) for batch in batches] == [2, 2, 1]
     assert sorted(phone for batch in batches for phone in batch) == phones
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_appends_to_one_campaign_take_turns(engine: Engine) -> None:
+    """On Postgres a second append waits for the first to commit (the campaign row is
+    locked), then sees the numbers and the file it added: its de-duplication is never
+    stale, and no file is lost from the campaign's list. (SQLite has one writer: the second
+    append waits or fails whole.)"""
+    with import_into(
+        engine, campaign=_campaign(), append=False, suppress=(), suppress_source="", now=utcnow()
+    ) as target:
+        target.load(_contacts("+12125552671"))
+        target.finish(read=1, accepted=1, rejected=0)
+    asked = ["+12125552671", "+12125552672", "+12125552673"]
+    second_saw: list[list[int]] = []
+    entered = threading.Event()
+
+    def second_append() -> None:
+        entered.set()
+        third = _campaign(source_file="c.csv")
+        with import_into(
+            engine, campaign=third, append=True, suppress=(), suppress_source="", now=utcnow()
+        ) as target:
+            second_saw.append(target.seen.rows(asked).tolist())
+            target.load(_contacts("+12125552673"))
+            target.finish(read=1, accepted=1, rejected=0)
+
+    second = _campaign(source_file="b.csv")
+    with import_into(
+        engine, campaign=second, append=True, suppress=(), suppress_source="", now=utcnow()
+    ) as first:
+        first.load(_contacts("+12125552672"))
+        thread = threading.Thread(target=second_append)
+        thread.start()
+        entered.wait()
+        time.sleep(0.5)
+        assert second_saw == []
+        first.finish(read=1, accepted=1, rejected=0)
+    thread.join(timeout=30)
+    assert second_saw == [[0, 0, -1]]
+    assert _phones(engine) == set(asked)
+    with session_scope(engine) as session:
+        campaign = ledger_campaigns.get_campaign(session, name="spring")
+        assert campaign.source_file == "a.csv, b.csv, c.csv"
