@@ -44,9 +44,9 @@ def insert_contacts(connection: Connection, *, campaign_id: int, frame: pd.DataF
 
     ``frame`` has exactly :data:`CONTACT_IMPORT_COLUMNS`; its phones must be new to the campaign
     (the importer de-duplicates; :func:`adding_contacts` checks). Runs inside the caller's
-    transaction. Postgres gets ``COPY``,
-    SQLite multi-row ``INSERT`` statements: no ORM object per row. The same as
-    :func:`insert_prepared` of :func:`prepare_contacts`.
+    transaction. Postgres gets ``COPY``, SQLite multi-row ``INSERT`` statements: no ORM
+    object per row. The same as :func:`insert_prepared` of :func:`prepare_contacts` inside
+    :func:`adding_contacts`.
     """
     prepared = prepare_contacts(connection.dialect.name, campaign_id=campaign_id, frame=frame)
     with adding_contacts(connection, campaign_id=campaign_id):
