@@ -25,7 +25,9 @@ With ``--cli`` the import is ``dialer campaign create`` run as a user runs it (t
 script, in a process of its own), and the figures are that process's tree (this one left out).
 
 and CPU seconds of the importing process and of its children (the pool's workers): on a
-machine shared with other work, wall time swings with the load; CPU time much less.
+machine shared with other work, wall time swings with the load; CPU time much less. On
+Postgres also the CPU of the server's backends for the new database (read from /proc: run it
+on the database's machine) and the WAL the server wrote meanwhile (other work's included).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from make_leads import write_leads
 
@@ -152,8 +154,30 @@ def _migrate(url: str) -> None:
     engine.dispose()
 
 
-def run(csv_path: Path, url: str, chunksize: int | None) -> tuple[ImportSummary, float, float]:
-    """Import ``csv_path`` into ``url``: the summary, wall seconds and this process's CPU."""
+def _server(engine: Any) -> tuple[float, str]:
+    """CPU seconds of the Postgres backends serving ``engine``'s database (read from /proc, so
+    run on the database's machine) and the server's WAL position."""
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        pids = connection.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        ).scalars()
+        cpu = sum(cpu for pid in pids for _, _, cpu in _tree(pid))
+        return cpu, str(connection.execute(text("SELECT pg_current_wal_lsn()")).scalar_one())
+
+
+def _wal_bytes(engine: Any, since: str) -> int:
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        query = text("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), :since)")
+        return int(connection.execute(query, {"since": since}).scalar_one())
+
+
+def run(csv_path: Path, url: str, chunksize: int | None) -> tuple[ImportSummary, float, float, str]:
+    """Import ``csv_path`` into ``url``: the summary, wall seconds, this process's CPU and, on
+    Postgres, a line on the server's share (its backends' CPU and the WAL written)."""
     from campaigns.importer import import_campaign
     from campaigns.spec import CampaignSpec
     from dialer.leads.phones import shutdown_pool
@@ -169,6 +193,8 @@ def run(csv_path: Path, url: str, chunksize: int | None) -> tuple[ImportSummary,
             csv_path=csv_path,
             rejects_path=Path(folder) / "rejects.csv",
         )
+        postgres = engine.dialect.name == "postgresql"
+        server_cpu, wal_at = _server(engine) if postgres else (0.0, "")
         cpu, started = time.process_time(), time.perf_counter()
         if chunksize is None:
             summary = import_campaign(engine, settings, spec, now=datetime.now(UTC))
@@ -177,9 +203,14 @@ def run(csv_path: Path, url: str, chunksize: int | None) -> tuple[ImportSummary,
                 engine, settings, spec, now=datetime.now(UTC), chunksize=chunksize
             )
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    server = ""
+    if postgres:
+        server_cpu = _server(engine)[0] - server_cpu
+        wal = _wal_bytes(engine, wal_at) / 1e9
+        server = f"server:    its backends' CPU {server_cpu:.1f} s, WAL {wal:.2f} GB"
     shutdown_pool()
     engine.dispose()
-    return summary, seconds, cpu
+    return summary, seconds, cpu, server
 
 
 def run_cli(csv_path: Path, url: str) -> tuple[str, float, ProcessTree]:
@@ -246,7 +277,7 @@ def main() -> None:
         print(f"peak RSS:  tree {tree.peak_rss / _MIB:,.0f} MiB")
         return
     with database(args.db, args.postgres_url) as url, ProcessTree() as tree:
-        summary, seconds, cpu = run(csv_path, url, args.chunksize)
+        summary, seconds, cpu, server = run(csv_path, url, args.chunksize)
     self_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
 
@@ -262,6 +293,8 @@ def main() -> None:
         f"peak RSS:  self {self_peak / _MIB:,.0f} MiB, children {child_peak / _MIB:,.0f} MiB, "
         f"tree {tree.peak_rss / _MIB:,.0f} MiB"
     )
+    if server:
+        print(server)
 
 
 if __name__ == "__main__":
