@@ -216,6 +216,9 @@ def test_recycle_into_a_new_campaign_copies_the_leads_and_links_them(
         )
         assert new.callback_token and new.callback_token != old.callback_token
         assert old.status == "completed"
+        # The copies' numbers are the new campaign's: found by number, refused twice.
+        assert new.id is not None
+        assert ledger_contacts.campaign_phones(session, campaign_id=new.id) == {NO_ANSWER, BUSY}
 
     lifecycle.change(engine, "again", "start", now=utcnow())
     _dial(engine, finished)
