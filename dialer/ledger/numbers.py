@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 
 from dialer.ledger import counts
 from dialer.ledger.counts import MOVED_COLUMNS, Deltas, moved, record
+from dialer.ledger.lists import one_of
 from dialer.models import Attempt, Contact, ContactState
 
 MAY_HAVE_PLACED = (ContactState.PLACED, ContactState.UNKNOWN)
@@ -50,7 +51,7 @@ def recent_calls(
     rows = session.execute(
         select(col(Attempt.phone), col(Attempt.started_at))
         .where(
-            col(Attempt.phone).in_(sorted(set(phones))),
+            one_of(session, col(Attempt.phone), sorted(set(phones))),
             col(Attempt.started_at) > since,
             or_(col(Attempt.result).is_(None), col(Attempt.result).in_(MAY_HAVE_PLACED)),
         )
@@ -78,7 +79,7 @@ def reschedule(
     ids = sorted(due)
     query = (
         select(*MOVED_COLUMNS, col(Contact.id))
-        .where(col(Contact.id).in_(ids), col(Contact.state) == expected)
+        .where(one_of(connection, col(Contact.id), ids), col(Contact.state) == expected)
         .order_by(col(Contact.id))
     )
     if connection.dialect.name == "postgresql":
@@ -109,7 +110,7 @@ def numbers_of(session: Session, *, contact_ids: Collection[int]) -> list[tuple[
         return []
     rows = session.execute(
         select(col(Contact.id), col(Contact.phone), col(Contact.zone_key))
-        .where(col(Contact.id).in_(sorted(contact_ids)))
+        .where(one_of(session, col(Contact.id), sorted(contact_ids)))
         .order_by(col(Contact.id))
     ).all()
     return [(i, p, z) for i, p, z in rows if i is not None]
