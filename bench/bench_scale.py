@@ -117,6 +117,8 @@ def build(engine: Engine, campaigns: int, size: int) -> list[str]:
             )
             assert campaign.id is not None
             campaign_id = campaign.id
+        with engine.connect() as connection:
+            before = connection.execute(text("SELECT COALESCE(MAX(id), 0) FROM contact")).scalar()
         step = 1_000_000
         for first in range(0, size, step):
             with engine.begin() as connection:
@@ -137,7 +139,9 @@ def build(engine: Engine, campaigns: int, size: int) -> list[str]:
             if inspect(connection).has_table("contact_count"):
                 ledger_counts.recount(connection, campaign_ids=[campaign_id])
             if inspect(connection).has_table("contact_phone"):
-                ledger_contacts.index_phones(connection, campaign_id=campaign_id, after_id=0)
+                ledger_contacts.index_phones(
+                    connection, campaign_id=campaign_id, after_id=int(before or 0)
+                )
         names.append(f"scale-{number}")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         postgres = engine.dialect.name == "postgresql"

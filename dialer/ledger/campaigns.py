@@ -71,6 +71,9 @@ def extend_campaign(
     campaign.columns = list(dict.fromkeys([*campaign.columns, *columns]))
     campaign.source_file = f"{campaign.source_file}, {source_file}"
     campaign.source_checksum = source_checksum
+    # Written now: on SQLite, where FOR UPDATE is not a thing, this write takes the
+    # database's write lock before the caller reads the campaign's numbers.
+    session.flush()
     return campaign
 
 

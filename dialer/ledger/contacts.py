@@ -118,14 +118,15 @@ def adding_contacts(connection: Connection, *, campaign_id: int) -> Iterator[Non
     The new contacts are the campaign's above the highest id committed on entry: contacts
     take their ids from a sequence as they are inserted, and only one writer adds to a
     campaign at a time (an append locks the campaign row, and a new campaign is the
-    writer's own until it commits).
+    writer's own until it commits; on SQLite, the campaign's row written first holds the
+    database's one write lock).
     """
     after_id = connection.execute(select(func.max(col(Contact.id)))).scalar_one() or 0
     yield
     index_phones(connection, campaign_id=campaign_id, after_id=after_id)
 
 
-def index_phones(connection: Connection | Session, *, campaign_id: int, after_id: int) -> int:
+def index_phones(bind: Connection | Session, *, campaign_id: int, after_id: int) -> int:
     """Put the campaign's contacts with an id above ``after_id`` into :class:`ContactPhone`,
     sorted by number so that its key is written in order, whatever order the file had.
     IntegrityError if a number is there already. Returns how many."""
@@ -137,7 +138,7 @@ def index_phones(connection: Connection | Session, *, campaign_id: int, after_id
         .where(col(Contact.campaign_id) + 0 == campaign_id, col(Contact.id) > after_id)
         .order_by(col(Contact.phone))
     )
-    added = connection.execute(
+    added = bind.execute(
         insert(ContactPhone).from_select(["campaign_id", "phone", "contact_id"], chosen)
     )
     return rowcount(added)

@@ -163,14 +163,13 @@ def copy_into(
         literal("").label("last_error"),
         table.c["id"].label("recycled_from"),
     ).where(*_chosen(source.id, outcomes))
-    session.execute(
-        insert(Contact).from_select(
-            [*lead, "campaign_id", "state", "attempts", "last_error", "recycled_from"],
-            chosen.order_by(table.c["id"]),
+    with ledger_contacts.adding_contacts(session.connection(), campaign_id=created.id):
+        session.execute(
+            insert(Contact).from_select(
+                [*lead, "campaign_id", "state", "attempts", "last_error", "recycled_from"],
+                chosen.order_by(table.c["id"]),
+            )
         )
-    )
-    # The new campaign is this session's alone until it commits: all its contacts are new.
-    ledger_contacts.index_phones(session, campaign_id=created.id, after_id=0)
     # Counted from what landed: one range of the new campaign's own index.
     by_zone = session.execute(
         select(col(Contact.zone_key), func.count())

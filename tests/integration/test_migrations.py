@@ -110,3 +110,16 @@ def test_0009_adds_the_reason_and_recycle_columns_and_takes_them_back(engine: En
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT phone, source, reason FROM suppression")).all()
         assert [tuple(row) for row in rows] == [("+12125552674", "provider", "")]
+
+
+def test_0012_runs_again_after_it_failed_past_its_fill(engine: Engine) -> None:
+    """A run that committed the filled table but not the revision (its DROP INDEX
+    CONCURRENTLY cancelled, say) is finished by running the upgrade again."""
+    with engine.connect() as connection:
+        command.stamp(_config(connection), "0011")
+    with engine.connect() as connection:
+        command.upgrade(_config(connection), "head")
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+        assert connection.execute(text("SELECT count(*) FROM contact_phone")).scalar_one() == 0
+    assert differences == []

@@ -31,7 +31,20 @@ _OLD_INDEX = "uq_contact_campaign_phone"
 
 
 def upgrade() -> None:
-    postgres = op.get_bind().dialect.name == "postgresql"
+    bind = op.get_bind()
+    postgres = bind.dialect.name == "postgresql"
+    # Again after a failed run (say the DROP INDEX CONCURRENTLY was cancelled): the table
+    # was committed then, whole, and the old index may still be there.
+    if not sa.inspect(bind).has_table("contact_phone"):
+        _create_and_fill(postgres=postgres)
+    if not postgres:
+        op.drop_index(_OLD_INDEX, "contact", if_exists=True)
+        return
+    with op.get_context().autocommit_block():
+        op.drop_index(_OLD_INDEX, "contact", postgresql_concurrently=True, if_exists=True)
+
+
+def _create_and_fill(*, postgres: bool) -> None:
     op.create_table(
         "contact_phone",
         sa.Column("campaign_id", sa.Integer(), nullable=False),
@@ -46,11 +59,6 @@ def upgrade() -> None:
         "INSERT INTO contact_phone (campaign_id, phone, contact_id)"
         " SELECT campaign_id, phone, id FROM contact ORDER BY campaign_id, phone"
     )
-    if not postgres:
-        op.drop_index(_OLD_INDEX, "contact")
-        return
-    with op.get_context().autocommit_block():
-        op.drop_index(_OLD_INDEX, "contact", postgresql_concurrently=True)
 
 
 def downgrade() -> None:

@@ -7,6 +7,7 @@ import time
 
 import pandas as pd
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from dialer.errors import CampaignError, InputError
@@ -197,7 +198,7 @@ def test_appends_to_one_campaign_take_turns(engine: Engine) -> None:
         thread = threading.Thread(target=second_append)
         thread.start()
         entered.wait()
-        time.sleep(0.5)
+        assert _waits_for_a_lock(engine)
         assert second_saw == []
         first.finish(read=1, accepted=1, rejected=0)
     thread.join(timeout=30)
@@ -206,3 +207,18 @@ def test_appends_to_one_campaign_take_turns(engine: Engine) -> None:
     with session_scope(engine) as session:
         campaign = ledger_campaigns.get_campaign(session, name="spring")
         assert campaign.source_file == "a.csv, b.csv, c.csv"
+
+
+def _waits_for_a_lock(engine: Engine, timeout: float = 10.0) -> bool:
+    """True once a session of this database waits for a lock (within ``timeout``)."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:
+            if connection.execute(query).scalar_one():
+                return True
+        time.sleep(0.02)
+    return False

@@ -26,6 +26,10 @@ def test_one_of_finds_what_in_finds(engine: Engine) -> None:
                 one_of(session, col(Suppression.phone), asked)
             )
             assert set(session.execute(query).scalars()) == set(asked) & set(phones[::2])
-            texts.add(str(query.compile(session.get_bind())))
-    if engine.dialect.name == "postgresql":
-        assert len(texts) == 1
+            # As sent: an expanding IN shows its placeholders only once rendered.
+            compiled = query.compile(
+                session.get_bind(), compile_kwargs={"render_postcompile": True}
+            )
+            texts.add(str(compiled))
+    # One text on Postgres for any number of values; an IN of each length is its own text.
+    assert len(texts) == (1 if engine.dialect.name == "postgresql" else 4)
