@@ -9,11 +9,9 @@
 # one run each). --dist worksteal hands each worker a contiguous share of the tests and lets
 # an idle one take half of the busiest one's queue: under the default --dist load the queues
 # were topped up in chunks, and at the end two workers sat idle ~35 s while the others worked
-# through long tests already queued on them. Both hand out tests by index: loadscope/loadgroup
-# key them by node id, and schemathesis gives its generated tests one id per test function,
-# so those modes would run one case of each and drop the rest. DIALER_TEST_WORKERS=N sets N;
-# -n 0 given after it runs everything in this process. Worker N uses Redis database base - N,
-# base from DIALER_TEST_REDIS_URL (15 by default), so the base must be at least the workers - 1.
+# through long tests already queued on them. DIALER_TEST_WORKERS=N sets N; -n 0 given after
+# it runs everything in this process. Worker N uses Redis database base - N, base from
+# DIALER_TEST_REDIS_URL (15 by default), so the base must be at least the workers - 1.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/setup.sh"
