@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+import itertools
+from collections.abc import Generator, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -17,7 +19,8 @@ from dialer.csvsafe import neutralise
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger.engine import session_scope
 from dialer.ledger.export import iter_attempt_rows, iter_export_rows
-from dialer.models import IN_FLIGHT_STATES, ContactState
+from dialer.ledger.export_cells import iter_export_cells
+from dialer.models import IN_FLIGHT_STATES, Campaign, ContactState
 from dialer.private import open_private
 from dialer.zone_keys import listed_zones
 
@@ -68,6 +71,7 @@ BYTE_ORDER_MARK = "\ufeff"
 """What :data:`EXCEL_ENCODING` writes first, for writers that encode as they stream."""
 
 _SHOWN_AS_PENDING = IN_FLIGHT_STATES
+_Batch = list[tuple[object, ...]]
 
 
 def status_of(state: str, outcome: str | None) -> str:
@@ -81,15 +85,15 @@ def status_of(state: str, outcome: str | None) -> str:
 
 
 def export_rows(engine: Engine, name: str) -> Iterator[list[object]]:
-    """The header, then one row per contact in source order (streamed from the ledger)."""
+    """The header, then one row per contact in source order (streamed from the ledger), each
+    cell made here: the rule :func:`dialer.ledger.export_cells.iter_export_cells` follows on
+    Postgres."""
     with session_scope(engine) as session:
         campaign = ledger_campaigns.get_campaign(session, name=name)
         assert campaign.id is not None
         lead_columns = list(campaign.columns)
-        # The contact's account, for a campaign over several (dialer.split) only.
-        several = len(split.shares_from_json(campaign.accounts, campaign.account)) > 1
-        fixed_columns = (*FIXED_COLUMNS, *([ACCOUNT_COLUMN] if several else []))
-        yield [*fixed_columns, *lead_headers(lead_columns, fixed_columns)]
+        header, with_account = _header(campaign)
+        yield header
         for contact in iter_export_rows(session, campaign_id=campaign.id):
             # Only text from outside (the provider, the leads file) can start a formula: the
             # other cells are numbers, E.164 numbers, time zone names and our own words.
@@ -106,11 +110,70 @@ def export_rows(engine: Engine, name: str) -> Iterator[list[object]]:
                 contact.number_type,
                 listed_zones(contact.zone_key),
                 contact.state_changed_at.isoformat() if contact.state_changed_at else "",
-                *([contact.account or ""] if several else []),
+                *([contact.account or ""] if with_account else []),
             ]
             variables = contact.variables
             fixed.extend([neutralise(variables.get(column, "")) for column in lead_columns])
             yield fixed
+
+
+def export_batches(
+    engine: Engine, name: str, *, attempts: bool = False
+) -> Iterator[Sequence[Sequence[object]]]:
+    """The export (with ``attempts``, of attempts) as lists of rows for
+    ``csv.writer.writerows``: the header alone first (an unknown campaign raises before it),
+    then the rows in source order, a batch at a time. On Postgres the server makes the
+    contacts' cells and reads the next batch while this process writes the last: the same
+    bytes as :func:`export_rows`, 1.3-1.4× as many rows a second (bench/README.md)."""
+    if attempts:
+        return _batched(attempt_rows(engine, name))
+    if engine.dialect.name == "postgresql":
+        return _cells_from_server(engine, name)
+    return _batched(export_rows(engine, name))
+
+
+def _cells_from_server(engine: Engine, name: str) -> Iterator[Sequence[Sequence[object]]]:
+    with session_scope(engine) as session:
+        campaign = ledger_campaigns.get_campaign(session, name=name)
+        assert campaign.id is not None
+        header, with_account = _header(campaign)
+        yield [header]
+        batches = iter_export_cells(
+            session,
+            campaign_id=campaign.id,
+            lead_columns=list(campaign.columns),
+            with_account=with_account,
+        )
+        yield from _read_ahead(batches)
+
+
+def _header(campaign: Campaign) -> tuple[list[object], bool]:
+    """The export's header for ``campaign``, and whether it has the account column (a
+    campaign over several accounts, :mod:`dialer.split`)."""
+    with_account = len(split.shares_from_json(campaign.accounts, campaign.account)) > 1
+    fixed_columns = (*FIXED_COLUMNS, *([ACCOUNT_COLUMN] if with_account else []))
+    return [*fixed_columns, *lead_headers(list(campaign.columns), fixed_columns)], with_account
+
+
+def _read_ahead(batches: Generator[_Batch, None, None]) -> Iterator[_Batch]:
+    """``batches``, each next one read in a thread while the caller writes the one before:
+    the server makes a batch's cells while this process writes the last. Only one thread
+    uses the connection at a time."""
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-read") as reader:
+            coming = reader.submit(next, batches, None)
+            while (batch := coming.result()) is not None:
+                coming = reader.submit(next, batches, None)
+                yield batch
+    finally:
+        batches.close()
+
+
+def _batched(rows: Iterator[list[object]], size: int = 10_000) -> Iterator[list[list[object]]]:
+    """``rows`` in lists: the header alone, then ``size`` rows each."""
+    yield [next(rows)]
+    while batch := list(itertools.islice(rows, size)):
+        yield batch
 
 
 def attempt_rows(engine: Engine, name: str) -> Iterator[list[object]]:
@@ -161,9 +224,9 @@ def write_export(engine: Engine, name: str, out: IO[str], *, attempts: bool = Fa
     number of contacts (attempts) written."""
     writer = csv.writer(out)
     count = -1
-    rows = attempt_rows(engine, name) if attempts else export_rows(engine, name)
-    for count, row in enumerate(rows):  # noqa: B007
-        writer.writerow(row)
+    for batch in export_batches(engine, name, attempts=attempts):
+        writer.writerows(batch)
+        count += len(batch)
     return max(count, 0)
 
 

@@ -58,6 +58,16 @@ def listed_zones(key: str) -> str:
     return key
 
 
+def listed_code_keys() -> dict[str, str]:
+    """:func:`listed_zones` of every key written as a calling code that reads as zones (a
+    key missing here reads as itself): for :mod:`dialer.ledger.export`, which writes the
+    export's ``timezones`` on the server."""
+    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE  # see _code_zones
+
+    keys = (f"{CODE_PREFIX}{code}" for code in sorted(COUNTRY_CODE_TO_REGION_CODE))
+    return {key: listed_zones(key) for key in keys if _code_zones(key[len(CODE_PREFIX) :])}
+
+
 @cache
 def _code_zones(code: str) -> tuple[str, ...]:
     """:func:`known_zones` of calling code ``code`` as a whole; ``()`` when ``code`` is none."""

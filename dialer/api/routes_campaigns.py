@@ -10,7 +10,7 @@ import csv
 import io
 import itertools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -21,7 +21,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from campaigns import activity, lifecycle
-from campaigns.export import BYTE_ORDER_MARK, attempt_rows, export_rows
+from campaigns.export import BYTE_ORDER_MARK, export_batches
 from campaigns.importer import ImportSummary, import_campaign
 from campaigns.preview import ImportPreview, preview_import
 from campaigns.spec import CampaignSpec
@@ -51,7 +51,6 @@ router = APIRouter(
 
 _CSV = {"text/csv": {"schema": {"type": "string"}}}
 _REJECTS_NAME = ".rejects.csv"  # upload names never start with a dot: no clash
-_EXPORT_ROWS_PER_CHUNK = 1000
 
 
 @router.post(
@@ -193,9 +192,9 @@ def export_campaign(
     ``?attempts=1``: one row per provider request instead (``time, row, phone, account,
     http_status, result, outcome, provider_call_id, error, latency_ms, finished_at,
     outcome_at``), as ``campaign export --attempts``."""
-    rows = attempt_rows(ctx.engine, name) if attempts else export_rows(ctx.engine, name)
-    header = next(rows)  # UnknownCampaign here, before the answer has started
-    text = _csv_text(header, rows)
+    batches = export_batches(ctx.engine, name, attempts=attempts)
+    header = next(batches)  # UnknownCampaign here, before the answer has started
+    text = _csv_text(itertools.chain([header], batches))
     return StreamingResponse(
         itertools.chain([BYTE_ORDER_MARK], text) if excel else text,
         media_type="text/csv; charset=utf-8",
@@ -207,17 +206,15 @@ def export_campaign(
     )
 
 
-def _csv_text(header: list[object], rows: Iterator[list[object]]) -> Iterator[str]:
+def _csv_text(batches: Iterator[Sequence[Sequence[object]]]) -> Iterator[str]:
+    """Each batch of rows as one piece of CSV text."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
-    for count, row in enumerate(rows, start=1):
-        writer.writerow(row)
-        if count % _EXPORT_ROWS_PER_CHUNK == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    for batch in batches:
+        writer.writerows(batch)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
 
 
 @router.get(

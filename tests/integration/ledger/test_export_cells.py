@@ -1,0 +1,226 @@
+"""``dialer.ledger.export_cells`` on Postgres: the server's cells are, byte for byte, the
+cells ``campaigns.export.export_rows`` makes in Python, on data made to tell them apart."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy.engine import Engine
+
+from campaigns.export import BYTE_ORDER_MARK, export_rows, write_export
+from dialer.api.app import create_app
+from dialer.ledger.engine import session_scope, utcnow
+from dialer.ledger.export_cells import iter_export_cells
+from dialer.models import Campaign, Contact, ContactState
+from tests.api.conftest import API_KEY, api_settings
+
+pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+
+COLUMNS = ["note", "City", 'say "hi"', "état", "absent"]
+TEXTS = [
+    "",
+    " ",
+    "plain",
+    "comma, inside",
+    'a "quoted" word',
+    "two\nlines",
+    "carriage\rreturn",
+    "crlf\r\nend",
+    "=HYPERLINK(x)",
+    "=1+1",
+    "@SUM(A1)",
+    "\tleading tab",
+    "\rleading CR",
+    "+1 (212) 555-2671",
+    "-2.5",
+    "+44 20 7946 0958 x",
+    "-\u0661\u0662\u0663",
+    "+1\u00a0212\u2009555",
+    "+\u2028",
+    "back\\slash",
+    '\\u0041 "\\n"',
+    "Montréal ✓ 🎉",
+    "'already quoted",
+    "x" * 3000,
+]
+ZONE_KEYS = [
+    "",
+    "America/New_York",
+    "America/Chicago|America/New_York",
+    "+1",
+    "+7",
+    "+44",
+    "+999",
+    "+x",
+]
+MOMENTS = [
+    None,
+    datetime(2026, 12, 5, 1, 2, 3, tzinfo=UTC),
+    datetime(2026, 12, 5, 1, 2, 3, 456789, tzinfo=UTC),
+    datetime(2026, 12, 5, 1, 2, 3, 100, tzinfo=UTC),
+    datetime(1999, 1, 1, tzinfo=UTC),
+]
+
+
+def _campaign(engine: Engine, name: str, *, several: bool) -> int:
+    accounts = [{"name": "a", "weight": 1}, {"name": "b", "weight": 3}] if several else None
+    with session_scope(engine) as session:
+        campaign = Campaign(
+            name=name,
+            name_key=name,
+            account="a",
+            accounts=accounts,
+            columns=COLUMNS,
+            created_at=utcnow(),
+        )
+        session.add(campaign)
+        session.flush()
+        assert campaign.id is not None
+        return campaign.id
+
+
+def _add(engine: Engine, campaign_id: int, contacts: Iterable[dict[str, Any]]) -> None:
+    with session_scope(engine) as session:
+        for row, fields in enumerate(contacts, start=1):
+            session.add(
+                Contact(
+                    campaign_id=campaign_id,
+                    row=row,
+                    phone=f"+1212555{row:04d}",
+                    **fields,
+                )
+            )
+
+
+def _tricky_contacts() -> Iterable[dict[str, Any]]:
+    states = itertools.cycle(list(ContactState))
+    outcomes = itertools.cycle([None, "", "voicemail", "=evil"])
+    texts = itertools.cycle(TEXTS)
+    optional = itertools.cycle([None, *(text[:20] for text in TEXTS)])  # the columns hold 20
+    zones = itertools.cycle(ZONE_KEYS)
+    moments = itertools.cycle(MOMENTS)
+    accounts = itertools.cycle([None, "a", "b"])
+    for index in range(3 * len(TEXTS)):
+        variables: dict[str, Any] = {name: next(texts) for name in COLUMNS[:-1]}
+        if index % 5 == 0:
+            variables["City"] = None
+        if index % 7 == 0:
+            del variables["note"]
+        yield {
+            "state": next(states),
+            "outcome": next(outcomes),
+            "attempts": index % 4,
+            "provider_call_id": next(optional),
+            "last_error": next(texts),
+            "extension": next(optional),
+            "number_type": "mobile",
+            "zone_key": next(zones),
+            "state_changed_at": next(moments),
+            "account": next(accounts),
+            "variables": variables,
+        }
+
+
+def _csv(rows: Iterable[Sequence[object]]) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue()
+
+
+def _python_export(engine: Engine, name: str) -> str:
+    return _csv(export_rows(engine, name))
+
+
+def _server_export(engine: Engine, name: str) -> str:
+    out = io.StringIO()
+    write_export(engine, name, out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("several", [False, True])
+def test_the_server_writes_the_bytes_python_writes(engine: Engine, several: bool) -> None:
+    campaign_id = _campaign(engine, "tricky", several=several)
+    _add(engine, campaign_id, _tricky_contacts())
+    expected = _python_export(engine, "tricky")
+    assert _server_export(engine, "tricky") == expected
+    header, _ = expected.split("\r\n", 1)
+    with session_scope(engine) as session:
+        batches = list(
+            iter_export_cells(
+                session,
+                campaign_id=campaign_id,
+                lead_columns=COLUMNS,
+                with_account=several,
+                batch=7,
+            )
+        )
+    assert {len(batch) for batch in batches[:-1]} == {7}
+    assert header + "\r\n" + _csv(itertools.chain.from_iterable(batches)) == expected
+    assert "'=HYPERLINK(x)" in expected and ",+1 (212) 555-2671," in expected
+    assert "America/Adak|America/Anchorage" in expected and ",+999," in expected
+
+
+def test_the_api_streams_the_same_bytes(engine: Engine, database_url: str, tmp_path: Path) -> None:
+    _add(engine, _campaign(engine, "tricky", several=False), _tricky_contacts())
+    app = create_app(api_settings(database_url), engine, tmp_path / "files")
+    with (
+        TestClient(app, headers={"X-API-Key": API_KEY}) as client,
+        client.stream("GET", "/campaigns/tricky/export?excel=1") as response,
+    ):
+        assert response.status_code == 200
+        streamed = b"".join(response.iter_bytes()).decode("utf-8")
+    assert streamed == BYTE_ORDER_MARK + _python_export(engine, "tricky")
+
+
+def test_only_the_campaigns_own_contacts_come_out(engine: Engine) -> None:
+    mine, other = (
+        _campaign(engine, "mine", several=False),
+        _campaign(engine, "other", several=False),
+    )
+    _add(engine, other, [{"variables": {"note": "theirs"}}] * 3)
+    _add(engine, mine, [{"variables": {"note": "mine"}}] * 2)
+    _add(engine, other, [{"variables": {"note": "theirs"}}])
+    exported = list(csv.DictReader(io.StringIO(_server_export(engine, "mine"))))
+    assert [row["note"] for row in exported] == ["mine", "mine"]
+    assert _server_export(engine, "mine") == _python_export(engine, "mine")
+
+
+_TEXT = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=30)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "last_error": _TEXT,
+                "provider_call_id": st.none() | _TEXT.map(lambda text: text[:20]),
+                "extension": st.none() | _TEXT.map(lambda text: text[:20]),
+                "variables": st.dictionaries(st.sampled_from(COLUMNS), _TEXT),
+            }
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_any_text_comes_out_as_python_writes_it(
+    engine: Engine, contacts: list[dict[str, Any]]
+) -> None:
+    name = f"any-{next(_NAMES)}"
+    _add(engine, _campaign(engine, name, several=False), contacts)
+    assert _server_export(engine, name) == _python_export(engine, name)
+
+
+_NAMES = itertools.count()
