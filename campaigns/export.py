@@ -7,21 +7,22 @@ import csv
 import io
 import itertools
 from collections.abc import Generator, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import IO
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from dialer import split
 from dialer.csvsafe import neutralise
 from dialer.ledger import campaigns as ledger_campaigns
 from dialer.ledger.engine import session_scope
 from dialer.ledger.export import iter_attempt_rows, iter_export_rows
-from dialer.ledger.export_cells import iter_export_cells
+from dialer.ledger.export_cells import MOST_LEAD_COLUMNS, iter_export_cells
 from dialer.models import IN_FLIGHT_STATES, Campaign, ContactState
 from dialer.private import open_private
+from dialer.read_ahead import read_ahead
 from dialer.zone_keys import listed_zones
 
 FIXED_COLUMNS = (
@@ -70,14 +71,11 @@ EXCEL_ENCODING = "utf-8-sig"
 BYTE_ORDER_MARK = "\ufeff"
 """What :data:`EXCEL_ENCODING` writes first, for writers that encode as they stream."""
 
-_SHOWN_AS_PENDING = IN_FLIGHT_STATES
-_Batch = list[tuple[object, ...]]
-
 
 def status_of(state: str, outcome: str | None) -> str:
     """The export's ``status``: pending, placed, failed, unknown or cancelled — or the
     provider-reported outcome of a placed call once one is known."""
-    if state in _SHOWN_AS_PENDING:
+    if state in IN_FLIGHT_STATES:
         return "pending"
     if state == ContactState.PLACED and outcome:
         return outcome
@@ -90,61 +88,72 @@ def export_rows(engine: Engine, name: str) -> Iterator[list[object]]:
     Postgres."""
     with session_scope(engine) as session:
         campaign = ledger_campaigns.get_campaign(session, name=name)
-        assert campaign.id is not None
-        lead_columns = list(campaign.columns)
         header, with_account = _header(campaign)
         yield header
-        for contact in iter_export_rows(session, campaign_id=campaign.id):
-            # Only text from outside (the provider, the leads file) can start a formula: the
-            # other cells are numbers, E.164 numbers, time zone names and our own words.
-            fixed: list[object] = [
-                contact.row,
-                contact.phone,
-                status_of(contact.state, contact.outcome),
-                contact.attempts,
-                neutralise(contact.provider_call_id or ""),
-                neutralise(contact.last_error),
-                contact.outcome or "",
-                contact.state,
-                neutralise(contact.extension or ""),
-                contact.number_type,
-                listed_zones(contact.zone_key),
-                contact.state_changed_at.isoformat() if contact.state_changed_at else "",
-                *([contact.account or ""] if with_account else []),
-            ]
-            variables = contact.variables
-            fixed.extend([neutralise(variables.get(column, "")) for column in lead_columns])
-            yield fixed
+        yield from _contact_rows(session, campaign, with_account=with_account)
+
+
+def _contact_rows(
+    session: Session, campaign: Campaign, *, with_account: bool
+) -> Iterator[list[object]]:
+    assert campaign.id is not None
+    lead_columns = list(campaign.columns)
+    for contact in iter_export_rows(session, campaign_id=campaign.id):
+        # Only text from outside (the provider, the leads file) can start a formula: the
+        # other cells are numbers, E.164 numbers, time zone names and our own words.
+        fixed: list[object] = [
+            contact.row,
+            contact.phone,
+            status_of(contact.state, contact.outcome),
+            contact.attempts,
+            neutralise(contact.provider_call_id or ""),
+            neutralise(contact.last_error),
+            contact.outcome or "",
+            contact.state,
+            neutralise(contact.extension or ""),
+            contact.number_type,
+            listed_zones(contact.zone_key),
+            contact.state_changed_at.isoformat() if contact.state_changed_at else "",
+            *([contact.account or ""] if with_account else []),
+        ]
+        variables = contact.variables
+        fixed.extend([neutralise(variables.get(column, "")) for column in lead_columns])
+        yield fixed
 
 
 def export_batches(
     engine: Engine, name: str, *, attempts: bool = False
-) -> Iterator[Sequence[Sequence[object]]]:
+) -> Generator[Sequence[Sequence[object]], None, None]:
     """The export (with ``attempts``, of attempts) as lists of rows for
     ``csv.writer.writerows``: the header alone first (an unknown campaign raises before it),
     then the rows in source order, a batch at a time. On Postgres the server makes the
-    contacts' cells and reads the next batch while this process writes the last: the same
-    bytes as :func:`export_rows`, 1.3-1.4× as many rows a second (bench/README.md)."""
+    contacts' cells and the next batch is read while this process writes the last: the same
+    bytes as :func:`export_rows`, for about half the time in this process
+    (bench/README.md, "The export's cells")."""
     if attempts:
-        return _batched(attempt_rows(engine, name))
+        return _header_then_batches(attempt_rows(engine, name))
     if engine.dialect.name == "postgresql":
-        return _cells_from_server(engine, name)
-    return _batched(export_rows(engine, name))
+        return read_ahead(_cells_from_server(engine, name), name="export-read")
+    return _header_then_batches(export_rows(engine, name))
 
 
-def _cells_from_server(engine: Engine, name: str) -> Iterator[Sequence[Sequence[object]]]:
+def _cells_from_server(
+    engine: Engine, name: str
+) -> Generator[Sequence[Sequence[object]], None, None]:
     with session_scope(engine) as session:
         campaign = ledger_campaigns.get_campaign(session, name=name)
         assert campaign.id is not None
         header, with_account = _header(campaign)
         yield [header]
-        batches = iter_export_cells(
+        if len(campaign.columns) > MOST_LEAD_COLUMNS:
+            yield from _batched(_contact_rows(session, campaign, with_account=with_account))
+            return
+        yield from iter_export_cells(
             session,
             campaign_id=campaign.id,
             lead_columns=list(campaign.columns),
             with_account=with_account,
         )
-        yield from _read_ahead(batches)
 
 
 def _header(campaign: Campaign) -> tuple[list[object], bool]:
@@ -155,23 +164,14 @@ def _header(campaign: Campaign) -> tuple[list[object], bool]:
     return [*fixed_columns, *lead_headers(list(campaign.columns), fixed_columns)], with_account
 
 
-def _read_ahead(batches: Generator[_Batch, None, None]) -> Iterator[_Batch]:
-    """``batches``, each next one read in a thread while the caller writes the one before:
-    the server makes a batch's cells while this process writes the last. Only one thread
-    uses the connection at a time."""
-    try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-read") as reader:
-            coming = reader.submit(next, batches, None)
-            while (batch := coming.result()) is not None:
-                coming = reader.submit(next, batches, None)
-                yield batch
-    finally:
-        batches.close()
+def _header_then_batches(
+    rows: Iterator[list[object]],
+) -> Generator[list[list[object]], None, None]:
+    yield [next(rows)]
+    yield from _batched(rows)
 
 
 def _batched(rows: Iterator[list[object]], size: int = 10_000) -> Iterator[list[list[object]]]:
-    """``rows`` in lists: the header alone, then ``size`` rows each."""
-    yield [next(rows)]
     while batch := list(itertools.islice(rows, size)):
         yield batch
 

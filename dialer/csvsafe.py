@@ -33,7 +33,7 @@ def phone_like_pattern() -> str:
     """The value :func:`neutralise` leaves alone after a trigger, as an anchored regular
     expression with every character spelt out: Python's ``\\d`` and ``\\s`` are Unicode's
     decimal digits and white space, a regex engine that follows a locale means less by them
-    (Postgres' ``[[:digit:]]`` is 0-9 alone). For :mod:`dialer.ledger.export`, which
+    (Postgres' ``[[:digit:]]`` is 0-9 alone). For :mod:`dialer.ledger.export_cells`, which
     neutralises on the server."""
     spelt = [
         chr(point) for point in range(0x110000) if chr(point).isdecimal() or chr(point).isspace()

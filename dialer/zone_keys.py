@@ -60,7 +60,7 @@ def listed_zones(key: str) -> str:
 
 def listed_code_keys() -> dict[str, str]:
     """:func:`listed_zones` of every key written as a calling code that reads as zones (a
-    key missing here reads as itself): for :mod:`dialer.ledger.export`, which writes the
+    key missing here reads as itself): for :mod:`dialer.ledger.export_cells`, which writes the
     export's ``timezones`` on the server."""
     from phonenumbers import COUNTRY_CODE_TO_REGION_CODE  # see _code_zones
 

@@ -51,6 +51,7 @@ router = APIRouter(
 
 _CSV = {"text/csv": {"schema": {"type": "string"}}}
 _REJECTS_NAME = ".rejects.csv"  # upload names never start with a dot: no clash
+_EXPORT_ROWS_PER_CHUNK = 1000
 
 
 @router.post(
@@ -207,14 +208,15 @@ def export_campaign(
 
 
 def _csv_text(batches: Iterator[Sequence[Sequence[object]]]) -> Iterator[str]:
-    """Each batch of rows as one piece of CSV text."""
+    """The rows as CSV text, :data:`_EXPORT_ROWS_PER_CHUNK` rows a piece."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for batch in batches:
-        writer.writerows(batch)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+        for start in range(0, len(batch), _EXPORT_ROWS_PER_CHUNK):
+            writer.writerows(batch[start : start + _EXPORT_ROWS_PER_CHUNK])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
 
 
 @router.get(

@@ -43,7 +43,27 @@ from dialer.csvsafe import TRIGGERS, phone_like_pattern
 from dialer.models import IN_FLIGHT_STATES, Contact, ContactState
 from dialer.zone_keys import CODE_PREFIX, listed_code_keys
 
+MOST_LEAD_COLUMNS = 1_600
+"""The most lead columns :func:`iter_export_cells` takes: Postgres selects at most 1,664
+columns (the Python path has no bound)."""
+
 _TABLE = Contact.__table__  # type: ignore[attr-defined]
+_READ = (
+    "id",
+    "row",
+    "phone",
+    "state",
+    "outcome",
+    "attempts",
+    "provider_call_id",
+    "last_error",
+    "extension",
+    "number_type",
+    "zone_key",
+    "state_changed_at",
+    "account",
+    "variables",
+)
 
 
 def iter_export_cells(
@@ -57,7 +77,7 @@ def iter_export_cells(
     """The campaign's contacts in source order as the export writes them (its fixed columns,
     the account when ``with_account``, then ``lead_columns``), ``batch`` rows at a time by
     keyset pagination, as :func:`dialer.ledger.export.iter_export_rows` reads them. Postgres
-    only."""
+    only, at most :data:`MOST_LEAD_COLUMNS` lead columns."""
     connection = session.connection()
     query = _cells_query(lead_columns, with_account=with_account)
     params: dict[str, Any] = {"campaign": campaign_id, "after": 0, "batch": batch}
@@ -71,26 +91,25 @@ def iter_export_cells(
 
 def _cells_query(lead_columns: Sequence[str], *, with_account: bool) -> Any:
     c = _TABLE.c
-    contacts = (
-        select(
-            c.id,
-            c.row,
-            c.phone,
-            c.state,
-            c.outcome,
-            c.attempts,
-            c.provider_call_id,
-            c.last_error,
-            c.extension,
-            c.number_type,
-            c.zone_key,
-            c.state_changed_at,
-            c.account,
-            cast(c.variables, JSONB).label("lead"),
-        )
+    page = (
+        select(*(c[name] for name in _READ))
         .where(c.campaign_id == bindparam("campaign"), c.id > bindparam("after"))
         .order_by(c.id)
         .limit(bindparam("batch", type_=Integer))
+        .subquery("page")
+    )
+    p = page.c
+    # The JSON parsed once a row of the page: in a subquery of its own above the LIMIT (a
+    # plan that sorts the campaign's rows would otherwise parse every one of them, on every
+    # page), which its OFFSET keeps the planner from folding into the cells (every lead
+    # column would parse it again).
+    contacts = (
+        select(
+            *(p[name] for name in _READ if name != "variables"),
+            cast(p.variables, JSONB).label("lead"),
+        )
+        .order_by(p.id)
+        .offset(0)
         .subquery("contacts")
     )
     s = contacts.c
@@ -140,16 +159,17 @@ def _listed_zones(key: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def _isoformat(moment: ColumnElement[Any]) -> ColumnElement[Any]:
-    """What ``datetime.isoformat`` writes of ``moment`` as psycopg reads it (in the session's
-    time zone, its offset as ``+HH:MM``, microseconds only when there are some); ``""`` for
-    none."""
+    """What ``datetime.isoformat`` writes of ``moment`` as the ledger reads it (in UTC, as
+    :class:`dialer.ledger.tables.UTCDateTime` does, whatever the session's time zone):
+    microseconds only when there are some, then ``+00:00``; ``""`` for none."""
+    utc = func.timezone("UTC", moment)
     fraction = case(
-        (moment != func.date_trunc("second", moment), func.to_char(moment, ".US", type_=String)),
+        (utc != func.date_trunc("second", utc), func.to_char(utc, ".US", type_=String)),
         else_="",
     )
     written = (
-        func.to_char(moment, 'YYYY-MM-DD"T"HH24:MI:SS', type_=String)
+        func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS', type_=String)
         + fraction
-        + func.to_char(moment, "TZH:TZM", type_=String)
+        + literal("+00:00", String)
     )
     return func.coalesce(written, "")

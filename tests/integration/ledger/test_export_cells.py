@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,12 +16,20 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from campaigns.export import BYTE_ORDER_MARK, export_rows, write_export
+from campaigns.export import (
+    BYTE_ORDER_MARK,
+    FIXED_COLUMNS,
+    export_batches,
+    export_rows,
+    write_export,
+)
 from dialer.api.app import create_app
+from dialer.csvsafe import neutralise, phone_like_pattern
 from dialer.ledger.engine import session_scope, utcnow
-from dialer.ledger.export_cells import iter_export_cells
+from dialer.ledger.export_cells import MOST_LEAD_COLUMNS, iter_export_cells
 from dialer.models import Campaign, Contact, ContactState
 from tests.api.conftest import API_KEY, api_settings
 
@@ -72,7 +81,7 @@ MOMENTS = [
 ]
 
 
-def _campaign(engine: Engine, name: str, *, several: bool) -> int:
+def _campaign(engine: Engine, name: str, *, several: bool, columns: Sequence[str] = COLUMNS) -> int:
     accounts = [{"name": "a", "weight": 1}, {"name": "b", "weight": 3}] if several else None
     with session_scope(engine) as session:
         campaign = Campaign(
@@ -80,7 +89,7 @@ def _campaign(engine: Engine, name: str, *, several: bool) -> int:
             name_key=name,
             account="a",
             accounts=accounts,
-            columns=COLUMNS,
+            columns=list(columns),
             created_at=utcnow(),
         )
         session.add(campaign)
@@ -180,6 +189,85 @@ def test_the_api_streams_the_same_bytes(engine: Engine, database_url: str, tmp_p
         assert response.status_code == 200
         streamed = b"".join(response.iter_bytes()).decode("utf-8")
     assert streamed == BYTE_ORDER_MARK + _python_export(engine, "tricky")
+
+
+def test_times_are_written_in_utc_whatever_the_sessions_time_zone(
+    engine: Engine, database_url: str
+) -> None:
+    _add(engine, _campaign(engine, "tricky", several=False), _tricky_contacts())
+    expected = _python_export(engine, "tricky")
+    assert "T01:02:03.456789+00:00" in expected
+    elsewhere = create_engine(database_url, connect_args={"options": "-c TimeZone=Asia/Kolkata"})
+    try:
+        assert _server_export(elsewhere, "tricky") == expected
+        assert _python_export(elsewhere, "tricky") == expected
+    finally:
+        elsewhere.dispose()
+
+
+def test_many_batches_read_ahead_come_out_whole_and_in_order(engine: Engine) -> None:
+    campaign_id = _campaign(engine, "big", several=False)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO contact (campaign_id, row, phone, raw_phone, number_type, zone_key,"
+                " first_name, last_name, email, variables, state, attempts, last_error)"
+                " SELECT :campaign, n, '+1212' || lpad(n::text, 7, '0'), '', 'mobile', '+1',"
+                " '', '', '', json_build_object('note', '=n' || n), 'pending', 0, ''"
+                " FROM generate_series(1, 25001) AS n"
+            ),
+            {"campaign": campaign_id},
+        )
+    server = _server_export(engine, "big")
+    assert server == _python_export(engine, "big")
+    rows = list(csv.reader(io.StringIO(server)))
+    assert [row[0] for row in rows[1:]] == [str(n) for n in range(1, 25002)]
+    assert rows[-1][FIXED_COLUMNS.index("timezones")].startswith("America/Adak|")
+
+
+def test_an_abandoned_export_gives_its_connection_back(engine: Engine) -> None:
+    _add(engine, _campaign(engine, "tricky", several=False), _tricky_contacts())
+    batches = export_batches(engine, "tricky")
+    next(batches)
+    batches.close()
+    deadline = time.monotonic() + 5
+    while engine.pool.checkedout() and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.01)
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def test_more_lead_columns_than_a_select_takes_come_out_as_python_writes_them(
+    engine: Engine,
+) -> None:
+    columns = [f"c{n}" for n in range(MOST_LEAD_COLUMNS + 1)]
+    with session_scope(engine) as session:
+        campaign = Campaign(
+            name="wide", name_key="wide", account="a", columns=columns, created_at=utcnow()
+        )
+        session.add(campaign)
+        session.flush()
+        assert campaign.id is not None
+        campaign_id = campaign.id
+    _add(engine, campaign_id, [{"variables": {name: f"={name}" for name in columns}}] * 2)
+    exported = _server_export(engine, "wide")
+    assert exported == _python_export(engine, "wide")
+    assert exported.count(",'=c1600") == 2
+
+
+def test_postgres_reads_the_spelt_out_pattern_as_python_does(engine: Engine) -> None:
+    with engine.connect() as connection:
+        kept = connection.execute(
+            text(
+                "SELECT array_agg(n) FROM generate_series(1, 1114111) AS n"
+                " WHERE n NOT BETWEEN 55296 AND 57343 AND ('+1' || chr(n)) ~ :pattern"
+            ),
+            {"pattern": phone_like_pattern()},
+        ).scalar_one()
+    assert set(kept) == {
+        point
+        for point in range(1, 0x110000)
+        if not 0xD800 <= point <= 0xDFFF and neutralise("+1" + chr(point)) == "+1" + chr(point)
+    }
 
 
 def test_only_the_campaigns_own_contacts_come_out(engine: Engine) -> None:
