@@ -20,8 +20,9 @@ Los Angeles 15 %); the campaign calls 09:00-20:00 every day. Then it prints, in 
 - ``status``: ``campaigns.status.campaign_report`` (``campaign status`` and
   ``GET /campaigns/{name}``), ``list``: the counts of ``GET /campaigns``, ``metrics``:
   ``dialer.ledger.metrics.ledger_metrics`` (the ledger side of ``/metrics``); medians of 5;
-- ``export``: ``campaigns.export.export_to_file`` run in a child process: rows/s and that
-  process's peak RSS.
+- ``export``: ``campaigns.export.export_to_file`` run in a child process: rows/s, that
+  process's CPU per row (on Postgres the server does part of the work: see the load) and
+  its peak RSS.
 
 ``--campaigns K --size N`` builds K running campaigns of N contacts each on one account and
 prints the tick median over all of them. ``--url URL`` measures that database as it is (it is
@@ -188,8 +189,9 @@ def metrics(engine: Engine) -> None:
         ledger_metrics(session)
 
 
-def export_in_child(url: str, name: str) -> tuple[int, float, float]:
-    """(rows, seconds, peak RSS in MiB) of an export run in a process of its own."""
+def export_in_child(url: str, name: str) -> tuple[int, float, float, float]:
+    """(rows, seconds, CPU seconds, peak RSS in MiB) of an export run in a process of its
+    own."""
     with tempfile.TemporaryDirectory() as workdir:
         out = subprocess.run(
             [sys.executable, __file__, "--export-child", url, name, str(Path(workdir) / "x.csv")],
@@ -198,7 +200,7 @@ def export_in_child(url: str, name: str) -> tuple[int, float, float]:
             text=True,
         ).stdout
     found = json.loads(out)
-    return found["rows"], found["seconds"], found["rss_mib"]
+    return found["rows"], found["seconds"], found["cpu_seconds"], found["rss_mib"]
 
 
 def export_child(url: str, name: str, path: str) -> None:
@@ -206,8 +208,14 @@ def export_child(url: str, name: str, path: str) -> None:
     started = time.perf_counter()
     rows = export_to_file(engine, name, Path(path))
     seconds = time.perf_counter() - started
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    sys.stdout.write(json.dumps({"rows": rows, "seconds": seconds, "rss_mib": rss}))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    found = {
+        "rows": rows,
+        "seconds": seconds,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "rss_mib": usage.ru_maxrss / 1024,
+    }
+    sys.stdout.write(json.dumps(found))
 
 
 @contextmanager
@@ -259,8 +267,11 @@ def run(args: argparse.Namespace, campaigns: int, size: int) -> None:
         }
         line = ", ".join(f"{key} {value:.1f}" for key, value in figures.items())
         if not args.no_export and campaigns == 1:
-            rows, seconds, rss = export_in_child(url, names[0])
-            line += f", export {rows / seconds:,.0f} rows/s ({rows:,} rows), RSS {rss:.0f} MiB"
+            rows, seconds, cpu, rss = export_in_child(url, names[0])
+            line += (
+                f", export {rows / seconds:,.0f} rows/s ({rows:,} rows,"
+                f" {cpu / rows * 1e6:.1f} µs CPU a row), RSS {rss:.0f} MiB"
+            )
         prep = f"migrated in {migrated:.1f} s, built in {built:.0f} s"
         print(f"{engine.dialect.name} {label} ({prep}): {line} [ms]", flush=True)
         engine.dispose()
