@@ -12,8 +12,9 @@ T = TypeVar("T")
 def read_ahead(
     items: Generator[T, None, None], *, name: str = "read-ahead"
 ) -> Generator[T, None, None]:
-    """``items`` in order, each next one asked for in a thread of its own while the caller
-    handles the one before: a batch read from a database comes while the last is written.
+    """``items`` (never None) in order, each next one asked for in a thread of its own while
+    the caller handles the one before: a batch read from a database comes while the last is
+    written.
 
     Only that thread ever runs ``items``, its close included, so a generator holding a
     connection never has it used by two threads. Closing this iterator (early, or because
