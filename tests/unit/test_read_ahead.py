@@ -66,3 +66,27 @@ def test_a_close_does_not_wait_and_the_generator_is_closed_in_the_reader_after_i
     release.set()
     assert closed.wait(5)
     assert len(threads) == 1 and threads.pop().startswith("probe")
+
+
+def test_an_error_of_the_close_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    closed = threading.Event()
+
+    def items() -> Generator[int, None, None]:
+        try:
+            yield 1
+            yield 2
+        finally:
+            closed.set()
+            raise OSError("rollback failed\nsecond line")
+
+    ahead = read_ahead(items())
+    with caplog.at_level("WARNING", logger="dialer.read_ahead"):
+        assert next(ahead) == 1
+        ahead.close()
+        assert closed.wait(5)
+        deadline = time.monotonic() + 5
+        while not caplog.records and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert [r.getMessage() for r in caplog.records] == [
+        "closing a read-ahead source failed: rollback failed"
+    ]

@@ -236,22 +236,33 @@ def test_an_abandoned_export_gives_its_connection_back(engine: Engine) -> None:
     assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
-def test_more_lead_columns_than_a_select_takes_come_out_as_python_writes_them(
-    engine: Engine,
+def test_a_campaign_of_many_lead_columns_takes_the_python_path(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     columns = [f"c{n}" for n in range(MOST_LEAD_COLUMNS + 1)]
-    with session_scope(engine) as session:
-        campaign = Campaign(
-            name="wide", name_key="wide", account="a", columns=columns, created_at=utcnow()
-        )
-        session.add(campaign)
-        session.flush()
-        assert campaign.id is not None
-        campaign_id = campaign.id
-    _add(engine, campaign_id, [{"variables": {name: f"={name}" for name in columns}}] * 2)
+    _add(
+        engine,
+        _campaign(engine, "wide", several=True, columns=columns),
+        [{"variables": {name: f"={name}" for name in columns}}] * 2,
+    )
+    expected = _python_export(engine, "wide")
+
+    def not_here(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the server's cells were asked for")
+
+    monkeypatch.setattr("campaigns.export.iter_export_cells", not_here)
     exported = _server_export(engine, "wide")
-    assert exported == _python_export(engine, "wide")
-    assert exported.count(",'=c1600") == 2
+    assert exported == expected
+    assert exported.count(f",'=c{MOST_LEAD_COLUMNS}") == 2
+
+
+def test_an_unknown_campaign_is_a_404_before_the_stream(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    app = create_app(api_settings(database_url), engine, tmp_path / "files")
+    with TestClient(app, headers={"X-API-Key": API_KEY}) as client:
+        assert client.get("/campaigns/ghost/export").status_code == 404
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
 def test_postgres_reads_the_spelt_out_pattern_as_python_does(engine: Engine) -> None:
