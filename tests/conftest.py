@@ -163,11 +163,23 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
-def _truncate_all(engine: Engine) -> None:
-    # Every table the models declare, so that a new one cannot be forgotten here.
-    tables = ", ".join(table.name for table in SQLModel.metadata.sorted_tables)
+def _empty_all(engine: Engine) -> None:
+    """Delete every row of every table the models declare (so that a new one cannot be
+    forgotten here), children before parents, and restart their ids at 1.
+
+    What ``TRUNCATE ... RESTART IDENTITY`` leaves, for far less: a truncate gives every
+    table and index new files, ~30 ms and ~50 ms of the server's CPU each time, twice for
+    each of the ~170 Postgres tests, where deleting the rows a test leaves (none to a few
+    thousand) takes about a millisecond. Autovacuum reclaims the dead rows."""
     with engine.begin() as conn:
-        conn.execute(sqlalchemy.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.execute(table.delete())
+        conn.execute(
+            sqlalchemy.text(
+                "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false)"
+                " FROM pg_sequences WHERE schemaname = current_schema()"
+            )
+        )
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -179,9 +191,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     url = request.getfixturevalue("postgres_url")
     engine = make_engine(url)
     migrate(engine)
-    _truncate_all(engine)
+    _empty_all(engine)
     yield url
-    _truncate_all(engine)
+    _empty_all(engine)
     engine.dispose()
 
 
