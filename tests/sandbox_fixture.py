@@ -11,6 +11,8 @@ and against ``python -m dialer.sandbox`` in another (:func:`sandbox_process`).
 
 from __future__ import annotations
 
+import functools
+import ssl
 import subprocess
 import sys
 import time
@@ -24,12 +26,19 @@ import httpx
 _STOP_TIMEOUT = 10.0
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """The TLS context every control client of this process shares: loading the CA bundle
+    into a new one takes ~15 ms of CPU, and tests make a client or two each."""
+    return httpx.create_ssl_context()
+
+
 class SandboxControl:
     """Client of ``/_sandbox/``. Raises ``httpx.HTTPStatusError`` when the sandbox refuses."""
 
     def __init__(self, url: str, *, timeout: float = 10.0) -> None:
         self.url = url.rstrip("/")
-        self._client = httpx.Client(base_url=f"{self.url}/_sandbox", timeout=timeout)
+        self._client = httpx.Client(base_url=f"{self.url}/_sandbox", timeout=timeout, verify=_tls())
 
     def add_rule(
         self,
