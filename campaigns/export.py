@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from dialer import split
 from dialer.csvsafe import neutralise
@@ -70,6 +71,8 @@ EXCEL_ENCODING = "utf-8-sig"
 BYTE_ORDER_MARK = "\ufeff"
 """What :data:`EXCEL_ENCODING` writes first, for writers that encode as they stream."""
 
+_PYTHON_BATCH = 1_000  # rows a batch of Python's cells: see _header_then_batches
+
 
 def status_of(state: str, outcome: str | None) -> str:
     """The export's ``status``: pending, placed, failed, unknown or cancelled — or the
@@ -87,31 +90,38 @@ def export_rows(engine: Engine, name: str) -> Iterator[list[object]]:
     Postgres."""
     with session_scope(engine) as session:
         campaign = ledger_campaigns.get_campaign(session, name=name)
-        assert campaign.id is not None
-        lead_columns = list(campaign.columns)
         header, with_account = _header(campaign)
         yield header
-        for contact in iter_export_rows(session, campaign_id=campaign.id):
-            # Only text from outside (the provider, the leads file) can start a formula: the
-            # other cells are numbers, E.164 numbers, time zone names and our own words.
-            fixed: list[object] = [
-                contact.row,
-                contact.phone,
-                status_of(contact.state, contact.outcome),
-                contact.attempts,
-                neutralise(contact.provider_call_id or ""),
-                neutralise(contact.last_error),
-                contact.outcome or "",
-                contact.state,
-                neutralise(contact.extension or ""),
-                contact.number_type,
-                listed_zones(contact.zone_key),
-                contact.state_changed_at.isoformat() if contact.state_changed_at else "",
-                *([contact.account or ""] if with_account else []),
-            ]
-            variables = contact.variables
-            fixed.extend([neutralise(variables.get(column, "")) for column in lead_columns])
-            yield fixed
+        yield from _contact_rows(session, campaign, with_account=with_account)
+
+
+def _contact_rows(
+    session: Session, campaign: Campaign, *, with_account: bool
+) -> Iterator[list[object]]:
+    """``campaign``'s rows after the header, each cell made here."""
+    assert campaign.id is not None
+    lead_columns = list(campaign.columns)
+    for contact in iter_export_rows(session, campaign_id=campaign.id):
+        # Only text from outside (the provider, the leads file) can start a formula: the
+        # other cells are numbers, E.164 numbers, time zone names and our own words.
+        fixed: list[object] = [
+            contact.row,
+            contact.phone,
+            status_of(contact.state, contact.outcome),
+            contact.attempts,
+            neutralise(contact.provider_call_id or ""),
+            neutralise(contact.last_error),
+            contact.outcome or "",
+            contact.state,
+            neutralise(contact.extension or ""),
+            contact.number_type,
+            listed_zones(contact.zone_key),
+            contact.state_changed_at.isoformat() if contact.state_changed_at else "",
+            *([contact.account or ""] if with_account else []),
+        ]
+        variables = contact.variables
+        fixed.extend([neutralise(variables.get(column, "")) for column in lead_columns])
+        yield fixed
 
 
 def export_batches(
@@ -119,10 +129,11 @@ def export_batches(
 ) -> Generator[Sequence[Sequence[object]], None, None]:
     """The export (with ``attempts``, of attempts) as lists of rows for
     ``csv.writer.writerows``: the header alone first, then the rows in source order, a batch
-    at a time. UnknownCampaign before any. On Postgres, for a campaign of few lead columns,
-    the server makes the contacts' cells and the next batch is read while this process
-    writes the last: the same bytes as :func:`export_rows`, a quarter to a third faster
-    (bench/README.md, "The export's cells")."""
+    at a time. An unknown campaign raises UnknownCampaign (on Postgres from this call, else
+    from the first batch). On Postgres, for a campaign of few lead columns, the server makes
+    the contacts' cells and the next batch is read while this process writes the last: the
+    same bytes as :func:`export_rows`, a fifth to a half faster at one lead column, even at
+    eight (bench/README.md, "The export's cells")."""
     if attempts:
         return _header_then_batches(attempt_rows(engine, name))
     if engine.dialect.name == "postgresql" and _lead_columns(engine, name) <= MOST_LEAD_COLUMNS:
@@ -144,6 +155,12 @@ def _cells_from_server(
         assert campaign.id is not None
         header, with_account = _header(campaign)
         yield [header]
+        if len(campaign.columns) > MOST_LEAD_COLUMNS:
+            # Columns appended since the path was chosen: rare, so slower is fine.
+            rows = _contact_rows(session, campaign, with_account=with_account)
+            while batch := list(itertools.islice(rows, _PYTHON_BATCH)):
+                yield batch
+            return
         yield from iter_export_cells(
             session,
             campaign_id=campaign.id,
@@ -161,7 +178,7 @@ def _header(campaign: Campaign) -> tuple[list[object], bool]:
 
 
 def _header_then_batches(
-    rows: Iterator[list[object]], size: int = 1_000
+    rows: Iterator[list[object]], size: int = _PYTHON_BATCH
 ) -> Generator[list[list[object]], None, None]:
     """``rows`` (a header, then rows) as the header alone, then lists of ``size`` rows (few:
     the garbage collector walks every row a list holds; 10,000 wrote a fifth slower)."""

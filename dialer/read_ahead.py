@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TypeVar, cast
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ def read_ahead(
     ``items`` raises while reading is raised to the caller.
     """
     reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+    coming = None
     try:
         coming = reader.submit(next, items, _END)
         while (item := coming.result()) is not _END:
@@ -36,13 +37,24 @@ def read_ahead(
         try:
             reader.submit(items.close).add_done_callback(_log_failed_close)
         except RuntimeError:
-            # The interpreter is exiting and has stopped the thread: nothing else runs items.
-            items.close()
-        reader.shutdown(wait=False)
+            # The interpreter is exiting and takes no more work: close here, once the read
+            # in flight (which the exit still lets finish) is over.
+            if coming is not None:
+                wait([coming])
+            try:
+                items.close()
+            except Exception as failure:
+                _log_close_failure(failure)
+        finally:
+            reader.shutdown(wait=False)
 
 
 def _log_failed_close(closed: Future[None]) -> None:
     failure = closed.exception()
     if failure is not None:
-        first_line = next(iter(str(failure).splitlines()), type(failure).__name__)
-        log.warning("closing a read-ahead source failed: %s", first_line)
+        _log_close_failure(failure)
+
+
+def _log_close_failure(failure: BaseException) -> None:
+    first_line = next(iter(str(failure).splitlines()), "")
+    log.warning("closing a read-ahead source failed: %s: %s", type(failure).__name__, first_line)

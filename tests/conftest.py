@@ -174,11 +174,15 @@ def _empty_all(engine: Engine) -> None:
     with engine.begin() as conn:
         for table in reversed(SQLModel.metadata.sorted_tables):
             conn.execute(table.delete())
+        # The sequences the tables own (as RESTART IDENTITY resets), back to their start.
         conn.execute(
             sqlalchemy.text(
-                "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false)"
-                " FROM pg_sequences WHERE schemaname = current_schema()"
-            )
+                "SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence AS s"
+                " JOIN pg_depend AS d ON d.classid = 'pg_class'::regclass"
+                " AND d.objid = s.seqrelid AND d.deptype IN ('a', 'i')"
+                " WHERE d.refobjid = ANY(CAST(:tables AS regclass[]))"
+            ),
+            {"tables": [table.name for table in SQLModel.metadata.sorted_tables]},
         )
 
 

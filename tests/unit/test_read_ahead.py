@@ -88,5 +88,5 @@ def test_an_error_of_the_close_is_logged(caplog: pytest.LogCaptureFixture) -> No
         while not caplog.records and time.monotonic() < deadline:
             time.sleep(0.01)
     assert [r.getMessage() for r in caplog.records] == [
-        "closing a read-ahead source failed: rollback failed"
+        "closing a read-ahead source failed: OSError: rollback failed"
     ]

@@ -256,6 +256,25 @@ def test_a_campaign_of_many_lead_columns_takes_the_python_path(
     assert exported.count(f",'=c{MOST_LEAD_COLUMNS}") == 2
 
 
+def test_columns_appended_after_the_path_was_chosen_take_the_python_cells(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    columns = [f"c{n}" for n in range(MOST_LEAD_COLUMNS + 1)]
+    _add(
+        engine,
+        _campaign(engine, "wide", several=False, columns=columns),
+        [{"variables": {name: f"={name}" for name in columns}}] * 3,
+    )
+    expected = _python_export(engine, "wide")
+    monkeypatch.setattr("campaigns.export._lead_columns", lambda *_args: 1)
+
+    def not_here(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the server's cells were asked for")
+
+    monkeypatch.setattr("campaigns.export.iter_export_cells", not_here)
+    assert _server_export(engine, "wide") == expected
+
+
 def test_an_unknown_campaign_is_a_404_before_the_stream(
     engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
