@@ -71,7 +71,7 @@ EXCEL_ENCODING = "utf-8-sig"
 BYTE_ORDER_MARK = "\ufeff"
 """What :data:`EXCEL_ENCODING` writes first, for writers that encode as they stream."""
 
-_PYTHON_BATCH = 1_000  # rows a batch of Python's cells: see _header_then_batches
+_PYTHON_BATCH = 1_000  # rows a batch of Python's cells: see _batches
 
 
 def status_of(state: str, outcome: str | None) -> str:
@@ -157,9 +157,7 @@ def _cells_from_server(
         yield [header]
         if len(campaign.columns) > MOST_LEAD_COLUMNS:
             # Columns appended since the path was chosen: rare, so slower is fine.
-            rows = _contact_rows(session, campaign, with_account=with_account)
-            while batch := list(itertools.islice(rows, _PYTHON_BATCH)):
-                yield batch
+            yield from _batches(_contact_rows(session, campaign, with_account=with_account))
             return
         yield from iter_export_cells(
             session,
@@ -178,12 +176,17 @@ def _header(campaign: Campaign) -> tuple[list[object], bool]:
 
 
 def _header_then_batches(
-    rows: Iterator[list[object]], size: int = _PYTHON_BATCH
+    rows: Iterator[list[object]],
 ) -> Generator[list[list[object]], None, None]:
-    """``rows`` (a header, then rows) as the header alone, then lists of ``size`` rows (few:
-    the garbage collector walks every row a list holds; 10,000 wrote a fifth slower)."""
+    """``rows`` (a header, then rows) as the header alone, then :func:`_batches`."""
     yield [next(rows)]
-    while batch := list(itertools.islice(rows, size)):
+    yield from _batches(rows)
+
+
+def _batches(rows: Iterator[list[object]]) -> Iterator[list[list[object]]]:
+    """``rows`` in lists of :data:`_PYTHON_BATCH` (few: the garbage collector walks every
+    row a list holds; 10,000 wrote a fifth slower)."""
+    while batch := list(itertools.islice(rows, _PYTHON_BATCH)):
         yield batch
 
 

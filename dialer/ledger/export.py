@@ -4,11 +4,22 @@ in batches."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import BindParameter, Text, and_, bindparam, cast, or_, select
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Executable,
+    Row,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    or_,
+    select,
+)
 from sqlmodel import Session, col
 
 from dialer.models import Attempt, Contact
@@ -45,22 +56,28 @@ def iter_export_rows(
     """The campaign's contacts in source order as plain tuples, read ``batch`` at a time by
     keyset pagination so a million-row export never holds them all. Core rows on the
     session's connection: the ORM's row processing cost more than the rest of the export."""
-    connection = session.connection()
     query = (
         select(_TABLE.c["id"], *_COLUMNS)
         .where(_TABLE.c["campaign_id"] == campaign_id, _TABLE.c["id"] > bindparam("after"))
         .order_by(_TABLE.c["id"])
         .limit(batch)
     )
-    last_id = 0
-    while True:
-        rows = connection.execute(query, {"after": last_id}).all()
-        if not rows:
-            return
+    for rows in id_pages(session.connection(), query, {}):
         variables = json.loads("[" + ",".join(row[-1] for row in rows) + "]")
         for found, values in zip(rows, variables, strict=True):
             yield ExportRow._make((*found[1:-1], values))
-        last_id = rows[-1][0]
+
+
+def id_pages(
+    connection: Connection, query: Executable, params: dict[str, Any]
+) -> Iterator[Sequence[Row[Any]]]:
+    """The non-empty pages of ``query``, a keyset read ordered by the id it selects first:
+    run with ``params`` and ``after`` (0, then the last id of the page before) until a page
+    comes back empty."""
+    after = 0
+    while rows := connection.execute(query, {**params, "after": after}).all():
+        yield rows
+        after = rows[-1][0]
 
 
 class AttemptRow(NamedTuple):

@@ -42,6 +42,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session
 
 from dialer.csvsafe import TRIGGERS, phone_like_pattern
+from dialer.ledger.export import id_pages
 from dialer.models import IN_FLIGHT_STATES, Contact, ContactState
 from dialer.zone_keys import CODE_PREFIX, listed_code_keys
 
@@ -86,14 +87,9 @@ def iter_export_cells(
     the account when ``with_account``, then ``lead_columns``), ``batch`` rows at a time by
     keyset pagination, as :func:`dialer.ledger.export.iter_export_rows` reads them. Postgres
     only, at most :data:`MOST_LEAD_COLUMNS` lead columns."""
-    connection = session.connection()
     query = _cells_query(lead_columns, with_account=with_account)
-    params: dict[str, Any] = {"campaign": campaign_id, "after": 0, "batch": batch}
-    while True:
-        rows = connection.execute(query, params).all()
-        if not rows:
-            return
-        params["after"] = rows[-1][0]
+    params = {"campaign": campaign_id, "batch": batch}
+    for rows in id_pages(session.connection(), query, params):
         yield [found[1:] for found in rows]
 
 
